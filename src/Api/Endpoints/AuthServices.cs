@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+using Sessions.Api.Envelope;
+using Sessions.Api.Requests;
+using Sessions.Api.Tokens;
+using Sessions.Grains;
+using Sessions.Grains.Configuration;
+using Sessions.Grains.Contracts;
+
+namespace Sessions.Api.Endpoints;
+
+/// <summary>What every <c>/auth/v1</c> handler works with, and the steps they share.</summary>
+public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions> options, TokenIssuer issuer, TokenVerifier verifier)
+{
+    public SessionsOptions Options => options.Value;
+    public TokenIssuer Issuer => issuer;
+
+    public IDeviceSessionGrain DeviceSession(DeviceRequest device) => grains.GetGrain<IDeviceSessionGrain>(device.GrainKey);
+
+    /// <summary>Reads and checks the JWT in <paramref name="field"/> for <paramref name="use"/>.</summary>
+    public async Task<(VerifiedToken? Token, EnvelopeResult? Error)> VerifyAsync(AuthRequest request, string field, TokenUse use, DeviceRequest device)
+    {
+        if (!request.TryRequired(field, FieldReader.MaxTokenLength, out var compact, out var error))
+        {
+            return (null, error);
+        }
+        var (token, code) = await verifier.VerifyAsync(compact, use, device);
+        return token is null ? (null, EnvelopeResult.Fail(code)) : (token, null);
+    }
+
+    /// <summary>The answer to a successful validate or regenerate: a fresh token, and the key when one is granted.</summary>
+    public EnvelopeResult Granted(DeviceRequest device, Grant grant, SessionFlow flow, bool withIdentifiers = false)
+    {
+        if (!grant.Succeeded)
+        {
+            return EnvelopeResult.Fail(grant.Error);
+        }
+
+        var token = issuer.IssueUser(device, grant, flow);
+        var key = grant.Key is { } issued ? issuer.IssueKey(device, grant, issued, flow) : null;
+        return EnvelopeResult.Success(
+            new EnvelopeAuth(token, key),
+            new EnvelopeUser(AppRegistered: true, SessionId: null, grant.Role.ToString(), UserRegisteredForPassword: null),
+            withIdentifiers ? new EnvelopeIdentifiers(null) : null);
+    }
+
+    /// <summary>The answer to opening a session: a VIEW token and the session id.</summary>
+    public EnvelopeResult Opened(DeviceRequest device, SessionOpened opened)
+    {
+        if (opened.Error != AuthError.None)
+        {
+            return opened.Error == AuthError.InvalidDetails
+                ? EnvelopeResult.InvalidField("identifierValue", "is linked to another customer")
+                : EnvelopeResult.Fail(opened.Error);
+        }
+
+        return EnvelopeResult.Success(
+            new EnvelopeAuth(issuer.IssueView(device, opened.ExpiresAt), Key: null),
+            new EnvelopeUser(opened.AppRegistered, opened.SessionId, TokenClaims.ViewRole, opened.UserRegisteredForPassword));
+    }
+
+    public static EnvelopeResult Acted(AuthError error, string message = "SUCCESS") =>
+        error == AuthError.None ? EnvelopeResult.Done(message) : EnvelopeResult.Fail(error);
+}

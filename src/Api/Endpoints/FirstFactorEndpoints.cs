@@ -1,0 +1,89 @@
+using Sessions.Api.Envelope;
+using Sessions.Api.Requests;
+using Sessions.Api.Tokens;
+using Sessions.Grains.Contracts;
+
+namespace Sessions.Api.Endpoints;
+
+/// <summary>The first factor (API.md §4.1): login session, OTP or password, and primary-key regeneration.</summary>
+public static class FirstFactorEndpoints
+{
+    public static RouteGroupBuilder MapFirstFactor(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/auth/v1").WithTags("First factor");
+        group.MapPost("/token/generate", GenerateToken).WithName("GenerateToken");
+        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateOtp");
+        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateOtp");
+        group.MapPost("/password/validate", ValidatePassword).WithName("ValidatePassword");
+        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateToken");
+        return group;
+    }
+
+    public static async Task<EnvelopeResult> GenerateToken(AuthRequest request, AuthServices services)
+    {
+        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error))
+        {
+            return error;
+        }
+        if (PasswordRules.TryHashNewPassword(request, device.Brand, mfa: false, out var passwordHash) is { } passwordError)
+        {
+            return passwordError;
+        }
+
+        var opened = await services.DeviceSession(device).OpenLoginSessionAsync(passwordHash);
+        return services.Opened(device, opened);
+    }
+
+    public static async Task<EnvelopeResult> GenerateOtp(AuthRequest request, AuthServices services)
+    {
+        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error))
+        {
+            return error;
+        }
+
+        return AuthServices.Acted(await services.DeviceSession(device).SendOtpAsync(SessionFlow.Login, sessionId));
+    }
+
+    public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
+    {
+        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error)
+            || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error))
+        {
+            return error;
+        }
+
+        var grant = await services.DeviceSession(device).ValidateOtpAsync(SessionFlow.Login, sessionId, otp);
+        return services.Granted(device, grant, SessionFlow.Login);
+    }
+
+    public static async Task<EnvelopeResult> ValidatePassword(AuthRequest request, AuthServices services)
+    {
+        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error)
+            || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error))
+        {
+            return error;
+        }
+
+        var grant = await services.DeviceSession(device).ValidatePasswordAsync(SessionFlow.Login, sessionId, password);
+        return services.Granted(device, grant, SessionFlow.Login, withIdentifiers: true);
+    }
+
+    public static async Task<EnvelopeResult> RegenerateToken(AuthRequest request, AuthServices services)
+    {
+        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error))
+        {
+            return error;
+        }
+        var (key, keyError) = await services.VerifyAsync(request, "key", TokenUse.PrimaryKey, device);
+        if (key is null)
+        {
+            return keyError!;
+        }
+
+        var grant = await services.DeviceSession(device).RegenerateAsync(SessionFlow.Login, key.FamilyId, key.TokenId);
+        return services.Granted(device, grant, SessionFlow.Login);
+    }
+}

@@ -1,0 +1,128 @@
+using Sessions.Api.Envelope;
+using Sessions.Api.Requests;
+using Sessions.Api.Tokens;
+using Sessions.Grains;
+using Sessions.Grains.Contracts;
+
+namespace Sessions.Api.Endpoints;
+
+/// <summary>The second factor (API.md §4.2): MFA session, OTP or password, MFA-key regeneration and logout.</summary>
+public static class MfaEndpoints
+{
+    public static RouteGroupBuilder MapMfa(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)");
+        group.MapPost("/token/generate", GenerateToken).WithName("GenerateMfaToken");
+        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateMfaOtp");
+        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateMfaOtp");
+        group.MapPost("/password/validate", ValidatePassword).WithName("ValidateMfaPassword");
+        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateMfaToken");
+        group.MapMethods("/token/expire", [HttpMethods.Delete, HttpMethods.Post], ExpireToken).WithName("ExpireMfaToken");
+        return group;
+    }
+
+    public static async Task<EnvelopeResult> GenerateToken(AuthRequest request, AuthServices services)
+    {
+        if (!TryReadMfaDevice(request, services, out var device, out var error))
+        {
+            return error;
+        }
+        var (authorized, tokenError) = await services.VerifyAsync(request, "authorizedToken", TokenUse.AuthorizedToken, device);
+        if (authorized is null)
+        {
+            return tokenError!;
+        }
+        if (PasswordRules.TryHashNewPassword(request, device.Brand, mfa: true, out var passwordHash) is { } passwordError)
+        {
+            return passwordError;
+        }
+
+        var opened = await services.DeviceSession(device).OpenMfaSessionAsync(authorized.CustomerId, passwordHash);
+        return services.Opened(device, opened);
+    }
+
+    public static async Task<EnvelopeResult> GenerateOtp(AuthRequest request, AuthServices services)
+    {
+        if (!TryReadMfaDevice(request, services, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error))
+        {
+            return error;
+        }
+
+        return AuthServices.Acted(await services.DeviceSession(device).SendOtpAsync(SessionFlow.Mfa, sessionId));
+    }
+
+    public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
+    {
+        if (!TryReadMfaDevice(request, services, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error)
+            || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error))
+        {
+            return error;
+        }
+
+        var grant = await services.DeviceSession(device).ValidateOtpAsync(SessionFlow.Mfa, sessionId, otp);
+        return services.Granted(device, grant, SessionFlow.Mfa);
+    }
+
+    public static async Task<EnvelopeResult> ValidatePassword(AuthRequest request, AuthServices services)
+    {
+        if (!TryReadMfaDevice(request, services, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error)
+            || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error))
+        {
+            return error;
+        }
+
+        var grant = await services.DeviceSession(device).ValidatePasswordAsync(SessionFlow.Mfa, sessionId, password);
+        return services.Granted(device, grant, SessionFlow.Mfa, withIdentifiers: true);
+    }
+
+    public static async Task<EnvelopeResult> RegenerateToken(AuthRequest request, AuthServices services)
+    {
+        if (!TryReadMfaDevice(request, services, out var device, out var error))
+        {
+            return error;
+        }
+        var (key, keyError) = await services.VerifyAsync(request, "key", TokenUse.MfaKey, device);
+        if (key is null)
+        {
+            return keyError!;
+        }
+
+        var grant = await services.DeviceSession(device).RegenerateAsync(SessionFlow.Mfa, key.FamilyId, key.TokenId);
+        return services.Granted(device, grant, SessionFlow.Mfa);
+    }
+
+    public static async Task<EnvelopeResult> ExpireToken(AuthRequest request, AuthServices services)
+    {
+        if (!TryReadMfaDevice(request, services, out var device, out var error))
+        {
+            return error;
+        }
+        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.UserToken, device);
+        if (token is null)
+        {
+            return tokenError!;
+        }
+
+        var outcome = await services.DeviceSession(device).ExpireMfaFamilyAsync(token.FamilyId);
+        return AuthServices.Acted(outcome, "Token expired successfully");
+    }
+
+    private static bool TryReadMfaDevice(AuthRequest request, AuthServices services,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceRequest? device,
+        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out EnvelopeResult? error)
+    {
+        if (!DeviceRequest.TryRead(request, services.Options, out device, out error))
+        {
+            return false;
+        }
+        if (!device.Brand.MfaEnabled)
+        {
+            error = EnvelopeResult.Fail(AuthError.MfaNotEnabled);
+            return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,22 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Sessions.Api.Envelope;
+
+/// <summary>Writes every envelope, success or failure, handler or middleware: status, headers, body.</summary>
+public static class EnvelopeWriter
+{
+    public static async Task WriteAsync(HttpContext context, EnvelopeResult result)
+    {
+        var response = context.Response;
+        response.StatusCode = result.StatusCode;
+        response.ContentType = "application/json; charset=utf-8";
+        // Tokens and keys must never sit in a shared cache.
+        response.Headers.CacheControl = "no-store";
+        if (result.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        await JsonSerializer.SerializeAsync(response.Body, result.Value, EnvelopeJson.Default.ApiEnvelope, context.RequestAborted);
+    }
+}

@@ -1,0 +1,59 @@
+using Orleans.Configuration;
+using Sessions.Api.Endpoints;
+using Sessions.Api.Envelope;
+using Sessions.Api.Tokens;
+using Sessions.Silo.Hosting;
+using Sessions.Silo.Storage;
+using StackExchange.Redis;
+
+namespace Sessions.Api.Hosting;
+
+public static class ApiHostingExtensions
+{
+    /// <summary>
+    /// The API and, by <c>Sessions:Cluster:Mode</c>, what runs the grains: a co-hosted silo (Embedded, Silo) or an
+    /// Orleans client of a Redis-membership cluster (Client).
+    /// </summary>
+    public static WebApplicationBuilder AddSessionsApi(this WebApplicationBuilder builder)
+    {
+        builder.AddSessionsOptions();
+        var cluster = builder.Configuration.GetSection(SessionsClusterOptions.SectionName).Get<SessionsClusterOptions>() ?? new();
+        if (cluster.Mode == ClusterMode.Client)
+        {
+            builder.AddSessionsClusterClient(cluster);
+        }
+        else
+        {
+            builder.AddSessionsSilo();
+        }
+
+        builder.Services.AddSingleton<SigningKeyRing>();
+        builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<TokenVerifier>();
+        builder.Services.AddSingleton<AuthServices>();
+        return builder;
+    }
+
+    public static WebApplication MapSessionsApi(this WebApplication app)
+    {
+        app.UseMiddleware<EnvelopeErrorMiddleware>();
+        app.MapFirstFactor();
+        app.MapMfa();
+        app.MapDevOutbox();
+        return app;
+    }
+
+    private static void AddSessionsClusterClient(this WebApplicationBuilder builder, SessionsClusterOptions cluster)
+    {
+        var connection = builder.Configuration.GetConnectionString("Redis") ?? "";
+        builder.UseOrleansClient(client =>
+        {
+            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            client.UseRedisClustering(o =>
+            {
+                o.ConfigurationOptions = ConfigurationOptions.Parse(connection);
+                o.ConfigurationOptions.AbortOnConnectFail = false;
+            });
+        });
+    }
+}

@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Reflection;
+using System.Text.Json;
+using Sessions.Api.Envelope;
+
+namespace Sessions.Api.Requests;
+
+/// <summary>
+/// The JSON body of an <c>/auth/v1</c> request, read once and kept as a case-insensitive field map (API.md §1).
+/// Binding never fails: a body that cannot be read is kept as <see cref="Problem"/>, which the handler returns.
+/// </summary>
+public sealed class AuthRequest
+{
+    public const int MaxBodyBytes = 16 * 1024;
+    private const int MaxJsonDepth = 8;
+
+    private readonly Dictionary<string, JsonElement> _fields;
+
+    private AuthRequest(Dictionary<string, JsonElement> fields, EnvelopeResult? problem)
+    {
+        _fields = fields;
+        Problem = problem;
+    }
+
+    /// <summary>Why the body could not be read, or null when it could.</summary>
+    public EnvelopeResult? Problem { get; }
+
+    public static async ValueTask<AuthRequest> BindAsync(HttpContext context, ParameterInfo parameter)
+    {
+        var request = context.Request;
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return Failed(EnvelopeResult.Transport(StatusCodes.Status413PayloadTooLarge, "Request body too large."));
+        }
+        if (!request.HasJsonContentType())
+        {
+            return Failed(EnvelopeResult.Transport(StatusCodes.Status415UnsupportedMediaType, "Content-Type must be application/json."));
+        }
+
+        var body = await ReadBoundedAsync(request.Body, context.RequestAborted);
+        if (body is null)
+        {
+            return Failed(EnvelopeResult.Transport(StatusCodes.Status413PayloadTooLarge, "Request body too large."));
+        }
+        if (body.Length == 0)
+        {
+            return Failed(EnvelopeResult.InvalidField("body", "is required"));
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Failed(EnvelopeResult.InvalidField("body", "must be a JSON object"));
+            }
+
+            var fields = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (!fields.TryAdd(property.Name, property.Value.Clone()))
+                {
+                    return Failed(EnvelopeResult.InvalidField(property.Name, "is given more than once"));
+                }
+            }
+            return new AuthRequest(fields, null);
+        }
+        catch (JsonException)
+        {
+            return Failed(EnvelopeResult.InvalidField("body", "is not valid JSON"));
+        }
+    }
+
+    /// <summary>The field's value, or null when it is absent or JSON null.</summary>
+    public JsonElement? Field(string name) =>
+        _fields.TryGetValue(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    private static AuthRequest Failed(EnvelopeResult problem) => new([], problem);
+
+    private static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
+        try
+        {
+            var total = 0;
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(total, MaxBodyBytes + 1 - total), cancellationToken)) > 0)
+            {
+                total += read;
+                if (total > MaxBodyBytes)
+                {
+                    return null;
+                }
+            }
+            return buffer.AsSpan(0, total).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace Sessions.Api.Tokens;
+
+/// <summary>Names and values of the claims this service puts in tokens and keys (API.md §3).</summary>
+public static class TokenClaims
+{
+    public const string Identifiers = "idv";
+    public const string Device = "dev";
+    public const string Organization = "org";
+
+    public const string Issuer = "iss";
+    public const string OrgCodes = "ogc";
+    public const string ExpiresAt = "exp";
+    public const string IssuedAt = "iat";
+    public const string Role = "rol";
+    public const string TokenId = "jti";
+    public const string CustomerId = "uid";
+    public const string IsServiceClient = "isc";
+    public const string FamilyId = "sid";
+    public const string Mfa = "mfa";
+
+    public const string ViewRole = "VIEW";
+    public const string KeyRole = "AUTH";
+}

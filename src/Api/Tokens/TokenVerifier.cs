@@ -1,0 +1,145 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Sessions.Api.Requests;
+using Sessions.Grains;
+using Sessions.Grains.Configuration;
+
+namespace Sessions.Api.Tokens;
+
+/// <summary>What a JWT in a request is presented as; each use accepts exactly one kind of token.</summary>
+public enum TokenUse
+{
+    /// <summary><c>authorizedToken</c> of <c>mfa/token/generate</c>: a USER or MFA_PENDING token; only org and dev must match.</summary>
+    AuthorizedToken,
+
+    /// <summary><c>token</c> of <c>mfa/token/expire</c>: a USER token of this device session.</summary>
+    UserToken,
+
+    /// <summary><c>key</c> of <c>token/regenerate</c>: a first-factor key.</summary>
+    PrimaryKey,
+
+    /// <summary><c>key</c> of <c>mfa/token/regenerate</c>: an MFA key.</summary>
+    MfaKey,
+}
+
+/// <summary>The claims of a verified token that the endpoints act on.</summary>
+public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role);
+
+/// <summary>
+/// Strict verification (API.md §3): HS256 only, a known <c>kid</c> of the token's brand, valid signature and issuer,
+/// <c>exp</c> with 30 s leeway, the role the use takes, and the header identity equal to the request's.
+/// </summary>
+public sealed class TokenVerifier
+{
+    private static readonly TimeSpan Leeway = TimeSpan.FromSeconds(30);
+
+    private readonly JsonWebTokenHandler _handler = new();
+    private readonly SigningKeyRing _keys;
+    private readonly TimeProvider _clock;
+    private readonly FrozenDictionary<string, TokenValidationParameters> _parameters;
+
+    public TokenVerifier(SigningKeyRing keys, IOptions<SessionsOptions> options, [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
+    {
+        _keys = keys;
+        _clock = clock;
+        _parameters = options.Value.Brands.Keys.ToFrozenDictionary(
+            b => b.ToUpperInvariant(),
+            b => new TokenValidationParameters
+            {
+                ValidAlgorithms = [SigningKeyRing.Algorithm],
+                IssuerSigningKeys = keys.Find(b.ToUpperInvariant())!.Keys,
+                TryAllIssuerSigningKeys = false,
+                ValidIssuer = options.Value.Issuer,
+                ValidateAudience = false,
+                // Expiry is checked below against the service clock, so that it is testable and one rule for all.
+                ValidateLifetime = false,
+                RequireExpirationTime = false,
+                RequireSignedTokens = true,
+            },
+            StringComparer.Ordinal);
+    }
+
+    public async Task<(VerifiedToken? Token, AuthError Error)> VerifyAsync(string compact, TokenUse use, DeviceRequest device)
+    {
+        var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
+        var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(compact);
+        }
+        catch (ArgumentException)
+        {
+            return (null, invalid);
+        }
+
+        // Header checks first and without any lookup beyond the configured keys: an unknown org, alg or kid fails closed.
+        if (jwt.Alg != SigningKeyRing.Algorithm
+            || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
+            || !_parameters.TryGetValue(org, out var parameters)
+            || _keys.Find(org) is not { } brandKeys
+            || !brandKeys.ById.ContainsKey(jwt.Kid ?? ""))
+        {
+            return (null, invalid);
+        }
+
+        var result = await _handler.ValidateTokenAsync(jwt, parameters);
+        if (!result.IsValid)
+        {
+            return (null, invalid);
+        }
+
+        var role = Claim(jwt, TokenClaims.Role);
+        var roleAccepted = use switch
+        {
+            TokenUse.AuthorizedToken => role is "USER" or "MFA_PENDING",
+            TokenUse.UserToken => role == "USER",
+            _ => role == TokenClaims.KeyRole && jwt.TryGetPayloadValue<bool>(TokenClaims.Mfa, out var mfa) && mfa == (use == TokenUse.MfaKey),
+        };
+        if (!roleAccepted)
+        {
+            return (null, invalid);
+        }
+
+        var hasExpiry = jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp);
+        if (!hasExpiry && !isKey)
+        {
+            return (null, invalid);
+        }
+        if (hasExpiry && _clock.GetUtcNow() > DateTimeOffset.FromUnixTimeSeconds(exp) + Leeway)
+        {
+            return (null, isKey ? AuthError.InvalidKey : AuthError.TokenExpired);
+        }
+
+        if (org != device.Identifier.Brand)
+        {
+            return (null, AuthError.BrandMismatch);
+        }
+        if (!jwt.TryGetHeaderValue<string>(TokenClaims.Device, out var dev) || dev != device.DeviceId)
+        {
+            return (null, AuthError.DeviceMismatch);
+        }
+        if (use != TokenUse.AuthorizedToken && !CarriesIdentifier(jwt, device.Identifier.ToIdv()))
+        {
+            return (null, AuthError.IdentifierMismatch);
+        }
+
+        var customerId = Claim(jwt, TokenClaims.CustomerId);
+        var familyId = Claim(jwt, TokenClaims.FamilyId);
+        var tokenId = Claim(jwt, TokenClaims.TokenId);
+        if (customerId is null || familyId is null || tokenId is null)
+        {
+            return (null, invalid);
+        }
+        return (new VerifiedToken(customerId, familyId, tokenId, role!), AuthError.None);
+    }
+
+    private static string? Claim(JsonWebToken jwt, string name) =>
+        jwt.TryGetPayloadValue<string>(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+
+    private static bool CarriesIdentifier(JsonWebToken jwt, string idv) =>
+        jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) && identifiers is [var only] && only == idv;
+}

@@ -1,0 +1,39 @@
+namespace Sessions.Grains;
+
+/// <summary>The contract's error codes (API.md §6). The numeric value is what clients see.</summary>
+[GenerateSerializer, Alias("sessions.auth-error")]
+public enum AuthError
+{
+    None = 0,
+    InternalError = 1500,
+    OtpValidationFailed = 1502,
+    OtpDeliveryFailed = 1503,
+    UnsupportedBrand = 1504,
+    InvalidSession = 1505,
+    InvalidOtp = 1506,
+    IdentifierMismatch = 1507,
+    DeviceMismatch = 1508,
+    BrandMismatch = 1509,
+    OtpAttemptsExhausted = 1518,
+    InvalidDetails = 1519,
+    PasswordRequired = 1520,
+    PasswordConfirmationMismatch = 1521,
+    PasswordNotEnabled = 1524,
+    KeyReused = 1525,
+    PasswordUnchanged = 1527,
+    InvalidPassword = 1528,
+    TokenExpired = 1529,
+    PasswordAttemptsExhausted = 1530,
+    UnableToExpireToken = 1531,
+    OtpSendLimitReached = 1534,
+    OtpNotGenerated = 1537,
+    SessionIdentifierMismatch = 1541,
+    PasswordPolicyViolation = 1542,
+    InvalidIdentifierType = 1546,
+    IdentifierLocked = 1550,
+    MfaNotEnabled = 1551,
+    InvalidToken = 1596,
+    InvalidKey = 1597,
+    ServiceUnavailable = 1599,
+    ExternalIdLoginDisabled = 3005,
+}

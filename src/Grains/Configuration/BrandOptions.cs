@@ -1,0 +1,73 @@
+namespace Sessions.Grains.Configuration;
+
+/// <summary>One brand's settings. Defaults are the contract's (API.md §8).</summary>
+public sealed class BrandOptions
+{
+    public string OrgId { get; set; } = "";
+    public string OrgUser { get; set; } = "";
+    public List<SigningKeyOptions> SigningKeys { get; set; } = [];
+
+    public bool MfaEnabled { get; set; } = true;
+    public bool ForcedMfa { get; set; }
+    public bool PasswordEnabled { get; set; } = true;
+    public bool MfaPasswordEnabled { get; set; } = true;
+    public string? MfaPasswordRegex { get; set; }
+    public bool ExternalIdLoginEnabled { get; set; }
+    public bool SkipOtpOnReset { get; set; }
+    public bool RequirePasswordOnSignUp { get; set; }
+
+    public int SessionMinutes { get; set; } = 15;
+    public int MfaSessionMinutes { get; set; } = 15;
+    public int UserTokenMinutes { get; set; } = 15;
+    public int MfaTokenMinutes { get; set; } = 15;
+
+    public bool IssuePrimaryKey { get; set; } = true;
+    public bool IssueMfaKey { get; set; } = true;
+    public bool RotateKeyOnRegenerate { get; set; } = true;
+    public int KeyReuseGraceSeconds { get; set; } = 30;
+    public int? KeyExpiryMinutes { get; set; }
+    public int? MfaKeyExpiryMinutes { get; set; }
+    public int KeyIdleDays { get; set; } = 90;
+
+    public OtpPolicyOptions Otp { get; set; } = new();
+    public PasswordPolicyOptions Password { get; set; } = new();
+    public LockoutOptions Lockout { get; set; } = new();
+    public List<TestIdentifierOptions> TestIdentifiers { get; set; } = [];
+}
+
+public sealed class SigningKeyOptions
+{
+    public string Id { get; set; } = "";
+
+    /// <summary>Base64 HMAC secret, at least 32 bytes.</summary>
+    public string Secret { get; set; } = "";
+}
+
+public sealed class OtpPolicyOptions
+{
+    public int Length { get; set; } = 6;
+    public int TtlMinutes { get; set; } = 10;
+    public int MaxAttempts { get; set; } = 5;
+    public int MaxSends { get; set; } = 5;
+    public int SendWindowMinutes { get; set; } = 15;
+}
+
+public sealed class PasswordPolicyOptions
+{
+    public int MaxAttempts { get; set; } = 5;
+    public int MinLength { get; set; } = 8;
+}
+
+public sealed class LockoutOptions
+{
+    public int MaxFailures { get; set; } = 10;
+    public int WindowMinutes { get; set; } = 30;
+    public int LockMinutes { get; set; } = 15;
+}
+
+public sealed class TestIdentifierOptions
+{
+    public string IdentifierType { get; set; } = "";
+    public string IdentifierValue { get; set; } = "";
+    public string Otp { get; set; } = "";
+}

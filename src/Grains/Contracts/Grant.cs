@@ -1,0 +1,31 @@
+namespace Sessions.Grains.Contracts;
+
+/// <summary>
+/// What a successful validate or regenerate grants: the customer, the role and the key family the new token
+/// belongs to, and the key to hand out (if any). The grain decides; the API signs.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sessions.grant")]
+public sealed record Grant
+{
+    [Id(0)] public AuthError Error { get; init; }
+    [Id(1)] public string CustomerId { get; init; } = "";
+    [Id(2)] public SessionRole Role { get; init; }
+    [Id(3)] public string FamilyId { get; init; } = "";
+    [Id(4)] public IssuedKey? Key { get; init; }
+
+    public bool Succeeded => Error == AuthError.None;
+
+    public static Grant Failed(AuthError error) => new() { Error = error };
+}
+
+/// <summary>
+/// The claims that make up one key. Re-signing the same claims gives the byte-identical key, which is how the retry
+/// grace hands out the same successor without the store ever holding a usable key.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sessions.issued-key")]
+public sealed record IssuedKey
+{
+    [Id(0)] public string KeyId { get; init; } = "";
+    [Id(1)] public DateTimeOffset IssuedAt { get; init; }
+    [Id(2)] public DateTimeOffset? ExpiresAt { get; init; }
+}

@@ -1,0 +1,376 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sessions.Grains.Configuration;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
+using Sessions.Grains.Otp;
+
+namespace Sessions.Grains.DeviceSessions;
+
+/// <summary>
+/// The single writer of one device session's sessions and key families. Non-reentrant: each call reads, decides
+/// and writes before the next one starts, so a key can never rotate twice from the same predecessor.
+/// Other grains are called before any change to this grain's state, so a failure never leaves a half-made change.
+/// </summary>
+[GrainType("device-session")]
+internal sealed partial class DeviceSessionGrain(
+    [PersistentState("device-session", ServiceKeys.Storage)] IPersistentState<DeviceSessionState> state,
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
+    IOptions<SessionsOptions> options,
+    OtpHasher otpHasher,
+    IOtpSender otpSender,
+    ILogger<DeviceSessionGrain> logger) : Grain, IDeviceSessionGrain
+{
+    // Touching "last used" on every non-rotating regenerate would cost a storage write per call; an hour of
+    // imprecision on a 90-day idle limit is immaterial.
+    private static readonly TimeSpan LastUsedResolution = TimeSpan.FromHours(1);
+
+    private Identifier _identifier = null!;
+    private string _deviceId = "";
+    private BrandOptions _brand = null!;
+
+    private DeviceSessionState State => state.State;
+    private DateTimeOffset Now => clock.GetUtcNow();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_identifier, _deviceId) = GrainKeys.ParseDeviceSession(this.GetPrimaryKeyString());
+        _brand = options.Value.GetBrand(_identifier.Brand);
+        return Task.CompletedTask;
+    }
+
+    public async Task<SessionOpened> OpenLoginSessionAsync(string? pendingPasswordHash)
+    {
+        var customerId = await IdentifierGrain.GetCustomerIdAsync();
+        var profile = customerId is null ? null : await Customer(customerId).GetProfileAsync();
+        if (customerId is null && pendingPasswordHash is null && _brand.PasswordEnabled && _brand.RequirePasswordOnSignUp)
+        {
+            return SessionOpened.Failed(AuthError.PasswordRequired);
+        }
+
+        var session = new PendingSession
+        {
+            Id = RandomIds.NewSessionId(),
+            ExpiresAt = Now.AddMinutes(_brand.SessionMinutes),
+            PendingPasswordHash = profile?.HasPassword == true ? null : pendingPasswordHash,
+        };
+        State.Login = session;
+        await SaveAsync();
+        return new SessionOpened
+        {
+            SessionId = session.Id,
+            ExpiresAt = session.ExpiresAt,
+            AppRegistered = customerId is not null,
+            UserRegisteredForPassword = profile?.HasPassword == true,
+        };
+    }
+
+    public async Task<SessionOpened> OpenMfaSessionAsync(string customerId, string? pendingMfaPasswordHash)
+    {
+        if (!_brand.MfaEnabled)
+        {
+            return SessionOpened.Failed(AuthError.MfaNotEnabled);
+        }
+        if (!await IdentifierGrain.LinkAsync(customerId))
+        {
+            return SessionOpened.Failed(AuthError.InvalidDetails);
+        }
+
+        var profile = await Customer(customerId).GetProfileAsync();
+        var session = new PendingSession
+        {
+            Id = RandomIds.NewSessionId(),
+            ExpiresAt = Now.AddMinutes(_brand.MfaSessionMinutes),
+            CustomerId = customerId,
+            PendingPasswordHash = profile.HasMfaPassword ? null : pendingMfaPasswordHash,
+        };
+        State.Mfa = session;
+        await SaveAsync();
+        return new SessionOpened
+        {
+            SessionId = session.Id,
+            ExpiresAt = session.ExpiresAt,
+            AppRegistered = true,
+            UserRegisteredForPassword = profile.HasMfaPassword,
+        };
+    }
+
+    public async Task<AuthError> SendOtpAsync(SessionFlow flow, string sessionId)
+    {
+        if (OpenSession(flow, sessionId) is not { } session)
+        {
+            return AuthError.InvalidSession;
+        }
+        if (session.OtpFailures >= _brand.Otp.MaxAttempts)
+        {
+            return AuthError.OtpAttemptsExhausted;
+        }
+
+        var otpExpiresAt = Min(Now.AddMinutes(_brand.Otp.TtlMinutes), session.ExpiresAt);
+        if (FixedTestCode() is not { } code)
+        {
+            code = OtpHasher.NewCode(_brand.Otp.Length);
+            try
+            {
+                await otpSender.SendAsync(new OtpMessage
+                {
+                    Identifier = _identifier,
+                    DeviceId = _deviceId,
+                    Purpose = flow == SessionFlow.Login ? OtpPurpose.LOGIN : OtpPurpose.MFA,
+                    Code = code,
+                    ExpiresAt = otpExpiresAt,
+                }, CancellationToken.None);
+            }
+            catch (OtpDeliveryException e)
+            {
+                LogOtpDeliveryFailed(e, _identifier.Brand, _identifier.Type, flow);
+                return AuthError.OtpDeliveryFailed;
+            }
+        }
+
+        State.SetSession(flow, session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt });
+        await SaveAsync();
+        LogOtpSent(_identifier.Brand, _identifier.Type, flow);
+        return AuthError.None;
+    }
+
+    public async Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp)
+    {
+        if (OpenSession(flow, sessionId) is not { } session)
+        {
+            return Grant.Failed(AuthError.InvalidSession);
+        }
+        if (session.OtpFailures >= _brand.Otp.MaxAttempts)
+        {
+            return Grant.Failed(AuthError.OtpAttemptsExhausted);
+        }
+        if (session.OtpHash is null)
+        {
+            return Grant.Failed(AuthError.OtpNotGenerated);
+        }
+        if (Now >= session.OtpExpiresAt)
+        {
+            return Grant.Failed(AuthError.InvalidOtp);
+        }
+
+        if (!otpHasher.Matches(session.OtpHash, session.Id, otp))
+        {
+            var failures = session.OtpFailures + 1;
+            State.SetSession(flow, session with { OtpFailures = failures });
+            await SaveAsync();
+            LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "otp");
+            return Grant.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
+        }
+
+        return await CompleteAsync(flow, session);
+    }
+
+    public async Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password)
+    {
+        if (OpenSession(flow, sessionId) is not { } session)
+        {
+            return Grant.Failed(AuthError.InvalidSession);
+        }
+        if (!(flow == SessionFlow.Login ? _brand.PasswordEnabled : _brand.MfaPasswordEnabled))
+        {
+            return Grant.Failed(AuthError.PasswordNotEnabled);
+        }
+        if (session.PasswordFailures >= _brand.Password.MaxAttempts)
+        {
+            return Grant.Failed(AuthError.PasswordAttemptsExhausted);
+        }
+
+        var customerId = flow == SessionFlow.Mfa ? session.CustomerId : await IdentifierGrain.GetCustomerIdAsync();
+        var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
+        if (customerId is null || !await Customer(customerId).VerifyPasswordAsync(kind, password))
+        {
+            var failures = session.PasswordFailures + 1;
+            State.SetSession(flow, session with { PasswordFailures = failures });
+            await SaveAsync();
+            LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "password");
+            return Grant.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
+        }
+
+        return await CompleteAsync(flow, session with { PendingPasswordHash = null }, customerId);
+    }
+
+    public async Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId)
+    {
+        var family = State.Family(flow);
+        if (family is null || family.Id != familyId)
+        {
+            return Grant.Failed(AuthError.InvalidKey);
+        }
+        if (family.RevokedForReuse)
+        {
+            return Grant.Failed(AuthError.KeyReused);
+        }
+        if (family.IsRevoked || IsExpired(flow, family))
+        {
+            return Grant.Failed(AuthError.InvalidKey);
+        }
+
+        var now = Now;
+        if (keyId == family.CurrentKey.KeyId)
+        {
+            if (_brand.RotateKeyOnRegenerate)
+            {
+                var successor = NewKey(flow, family.CreatedAt);
+                family = family with
+                {
+                    PreviousKeyId = family.CurrentKey.KeyId,
+                    RotatedAt = now,
+                    CurrentKey = successor,
+                    LastUsedAt = now,
+                };
+                State.SetFamily(flow, family);
+                await SaveAsync();
+                LogKeyRotated(_identifier.Brand, _identifier.Type, flow, family.Id);
+                return GrantFor(family, successor);
+            }
+
+            if (now - family.LastUsedAt >= LastUsedResolution)
+            {
+                State.SetFamily(flow, family with { LastUsedAt = now });
+                await SaveAsync();
+            }
+            return GrantFor(family, key: null);
+        }
+
+        if (keyId == family.PreviousKeyId && now - family.RotatedAt <= TimeSpan.FromSeconds(_brand.KeyReuseGraceSeconds))
+        {
+            // A retry of a regenerate whose answer was lost, or a concurrent twin: the same successor again.
+            return GrantFor(family, family.CurrentKey);
+        }
+
+        State.SetFamily(flow, family with { RevokedAt = now, RevokedForReuse = true });
+        await SaveAsync();
+        LogKeyReuseDetected(_identifier.Brand, _identifier.Type, _deviceId, flow, family.Id);
+        return Grant.Failed(AuthError.KeyReused);
+    }
+
+    public async Task<AuthError> ExpireMfaFamilyAsync(string familyId)
+    {
+        if (State.MfaFamily is not { IsRevoked: false } family || family.Id != familyId)
+        {
+            return AuthError.UnableToExpireToken;
+        }
+
+        State.MfaFamily = family with { RevokedAt = Now };
+        await SaveAsync();
+        LogFamilyRevoked(_identifier.Brand, _identifier.Type, SessionFlow.Mfa, family.Id, "logout");
+        return AuthError.None;
+    }
+
+    private async Task<Grant> CompleteAsync(SessionFlow flow, PendingSession session, string? knownCustomerId = null)
+    {
+        string customerId;
+        SessionRole role;
+        if (flow == SessionFlow.Login)
+        {
+            customerId = knownCustomerId ?? await IdentifierGrain.EnsureCustomerIdAsync();
+            var profile = await Customer(customerId).CompleteFirstFactorAsync(session.PendingPasswordHash);
+            role = _brand.MfaEnabled && (_brand.ForcedMfa || profile.MfaCompleted) ? SessionRole.MFA_PENDING : SessionRole.USER;
+        }
+        else
+        {
+            customerId = session.CustomerId!;
+            await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash);
+            role = SessionRole.USER;
+        }
+
+        var now = Now;
+        var previous = State.Family(flow);
+        var family = new KeyFamily
+        {
+            Id = RandomIds.NewTokenId(),
+            CustomerId = customerId,
+            Role = role,
+            CreatedAt = now,
+            LastUsedAt = now,
+            CurrentKey = NewKey(flow, now),
+        };
+        State.SetSession(flow, null);
+        State.SetFamily(flow, family);
+        await SaveAsync();
+
+        LogAuthenticated(_identifier.Brand, _identifier.Type, _deviceId, flow, family.Id);
+        if (previous is { IsRevoked: false })
+        {
+            LogFamilyRevoked(_identifier.Brand, _identifier.Type, flow, previous.Id, "replaced by a new login");
+        }
+        var issuesKey = flow == SessionFlow.Login ? _brand.IssuePrimaryKey : _brand.IssueMfaKey;
+        return GrantFor(family, issuesKey ? family.CurrentKey : null);
+    }
+
+    private PendingSession? OpenSession(SessionFlow flow, string sessionId) =>
+        State.Session(flow) is { } session && session.Id == sessionId && Now < session.ExpiresAt ? session : null;
+
+    private IssuedKey NewKey(SessionFlow flow, DateTimeOffset familyCreatedAt) => new()
+    {
+        KeyId = RandomIds.NewTokenId(),
+        IssuedAt = Now,
+        ExpiresAt = KeyLifetime(flow) is { } lifetime ? familyCreatedAt + lifetime : null,
+    };
+
+    private TimeSpan? KeyLifetime(SessionFlow flow) =>
+        (flow == SessionFlow.Login ? _brand.KeyExpiryMinutes : _brand.MfaKeyExpiryMinutes) is { } minutes
+            ? TimeSpan.FromMinutes(minutes)
+            : null;
+
+    private bool IsExpired(SessionFlow flow, KeyFamily family) =>
+        KeyLifetime(flow) is { } lifetime && Now >= family.CreatedAt + lifetime
+        || Now - family.LastUsedAt > TimeSpan.FromDays(_brand.KeyIdleDays);
+
+    private static Grant GrantFor(KeyFamily family, IssuedKey? key) => new()
+    {
+        CustomerId = family.CustomerId,
+        Role = family.Role,
+        FamilyId = family.Id,
+        Key = key,
+    };
+
+    private string? FixedTestCode()
+    {
+        foreach (var test in _brand.TestIdentifiers)
+        {
+            if (IdentifierRules.TryParseType(test.IdentifierType, out var type) && type == _identifier.Type
+                && IdentifierRules.NormalizeValue(type, test.IdentifierValue, out _) == _identifier.Value)
+            {
+                return test.Otp;
+            }
+        }
+        return null;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private IIdentifierGrain IdentifierGrain => GrainFactory.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(_identifier));
+
+    private ICustomerGrain Customer(string customerId) =>
+        GrainFactory.GetGrain<ICustomerGrain>(GrainKeys.Customer(_identifier.Brand, customerId));
+
+    private Task SaveAsync() => state.WriteOrDeactivateAsync(DeactivateOnIdle);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Login succeeded: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
+    private partial void LogAuthenticated(string brand, IdentifierType identifierType, string deviceId, SessionFlow flow, string familyId);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Credential rejected: {Brand} {IdentifierType}, flow {Flow}, factor {Factor}")]
+    private partial void LogCredentialRejected(string brand, IdentifierType identifierType, SessionFlow flow, string factor);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "OTP sent: {Brand} {IdentifierType}, flow {Flow}")]
+    private partial void LogOtpSent(string brand, IdentifierType identifierType, SessionFlow flow);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OTP delivery failed: {Brand} {IdentifierType}, flow {Flow}")]
+    private partial void LogOtpDeliveryFailed(Exception exception, string brand, IdentifierType identifierType, SessionFlow flow);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Key rotated: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}")]
+    private partial void LogKeyRotated(string brand, IdentifierType identifierType, SessionFlow flow, string familyId);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Key reuse detected, family revoked: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
+    private partial void LogKeyReuseDetected(string brand, IdentifierType identifierType, string deviceId, SessionFlow flow, string familyId);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Key family revoked: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}, reason {Reason}")]
+    private partial void LogFamilyRevoked(string brand, IdentifierType identifierType, SessionFlow flow, string familyId, string reason);
+}

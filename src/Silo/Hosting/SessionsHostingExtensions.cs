@@ -1,0 +1,117 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Sessions.Grains;
+using Sessions.Grains.Configuration;
+using Sessions.Grains.Otp;
+using Sessions.Silo.Storage;
+using StackExchange.Redis;
+
+namespace Sessions.Silo.Hosting;
+
+public static class SessionsHostingExtensions
+{
+    /// <summary>Binds and validates <c>Sessions</c>, <c>Sessions:Storage</c> and <c>Sessions:Cluster</c> (once per host).</summary>
+    public static IHostApplicationBuilder AddSessionsOptions(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(SessionsOptionsValidator)))
+        {
+            return builder;
+        }
+
+        services.AddSingleton<SessionsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SessionsOptions>>(sp => sp.GetRequiredService<SessionsOptionsValidator>());
+        services.AddSingleton<IPostConfigureOptions<SessionsOptions>, DevelopmentSecrets>();
+        services.AddOptions<SessionsOptions>().BindConfiguration(SessionsOptions.SectionName).ValidateOnStart();
+
+        services.AddSingleton<StorageOptionsValidator>();
+        services.AddSingleton<IValidateOptions<StorageOptions>>(sp => sp.GetRequiredService<StorageOptionsValidator>());
+        services.AddSingleton<IValidateOptions<SessionsClusterOptions>>(sp => sp.GetRequiredService<StorageOptionsValidator>());
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SessionsClusterOptions>().BindConfiguration(SessionsClusterOptions.SectionName).ValidateOnStart();
+
+        services.TryAddKeyedSingleton(ServiceKeys.Clock, TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>
+    /// Hosts a silo in this process: clustering by <c>Sessions:Cluster:Mode</c>, grain state in Redis (the embedded
+    /// store or <c>ConnectionStrings:Redis</c>), and the services the grains need.
+    /// </summary>
+    public static IHostApplicationBuilder AddSessionsSilo(this IHostApplicationBuilder builder)
+    {
+        builder.AddSessionsOptions();
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new();
+        var cluster = builder.Configuration.GetSection(SessionsClusterOptions.SectionName).Get<SessionsClusterOptions>() ?? new();
+
+        // Registered before the silo so that it starts first and, hosted services stopping in reverse, stops last.
+        if (storage.Mode == StorageMode.Embedded)
+        {
+            builder.Services.AddSingleton<EmbeddedGarnet>();
+            builder.Services.AddHostedService<EmbeddedStoreLifetime>();
+        }
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            if (cluster.Mode == ClusterMode.Embedded)
+            {
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+            }
+            else
+            {
+                silo.ConfigureEndpoints(AdvertisedAddress(builder), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                silo.UseRedisClustering(_ => { });
+                silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
+                    .Configure<RedisConnection>((o, redis) =>
+                    {
+                        o.ConfigurationOptions = redis.Options;
+                        o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
+                    });
+            }
+            silo.AddSessionsGrains();
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// What a silo needs to run the session grains: grain storage on the shared Redis connection (Orleans binary
+    /// serializer, version tolerant through the state records' [Id]s), the OTP hasher and the OTP sender.
+    /// </summary>
+    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo)
+    {
+        var services = silo.Services;
+        services.TryAddSingleton<RedisConnection>();
+        silo.AddRedisGrainStorage(ServiceKeys.Storage, ob => ob.Configure<RedisConnection, Serializer>((o, redis, serializer) =>
+        {
+            o.ConfigurationOptions = redis.Options;
+            o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+
+        services.TryAddSingleton(sp => new OtpHasher(Convert.FromBase64String(sp.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.HashKey!)));
+        services.AddHttpClient<WebhookOtpSender>();
+        services.TryAddSingleton<LogOtpSender>();
+        services.TryAddSingleton<DevOutboxOtpSender>();
+        services.TryAddSingleton<IOtpSender>(sp => sp.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.Sender switch
+        {
+            OtpSenderKind.Log => sp.GetRequiredService<LogOtpSender>(),
+            OtpSenderKind.DevOutbox => sp.GetRequiredService<DevOutboxOtpSender>(),
+            _ => sp.GetRequiredService<WebhookOtpSender>(),
+        });
+        return silo;
+    }
+
+    private static IPAddress AdvertisedAddress(IHostApplicationBuilder builder) =>
+        builder.Configuration["Sessions:Cluster:AdvertisedAddress"] is { Length: > 0 } address
+            ? IPAddress.Parse(address)
+            : Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+              ?? IPAddress.Loopback;
+}

@@ -1,0 +1,168 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sessions.Grains.Configuration;
+using Sessions.Grains.Identity;
+
+namespace Sessions.Silo.Hosting;
+
+/// <summary>Checks the whole <c>Sessions</c> section at start-up; every message names the setting to fix.</summary>
+internal sealed partial class SessionsOptionsValidator(IHostEnvironment environment, IOptions<SessionsClusterOptions> cluster)
+    : IValidateOptions<SessionsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SessionsOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Issuer))
+        {
+            errors.Add("Sessions:Issuer must not be empty.");
+        }
+        ValidateDelivery(options.Otp, errors);
+        if (options.Brands.Count == 0)
+        {
+            errors.Add("Sessions:Brands must configure at least one brand.");
+        }
+        foreach (var (brand, settings) in options.Brands)
+        {
+            ValidateBrand($"Sessions:Brands:{brand}", brand, settings, errors);
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private void ValidateDelivery(OtpDeliveryOptions otp, List<string> errors)
+    {
+        if (!environment.IsDevelopment() && otp.Sender is OtpSenderKind.Log or OtpSenderKind.DevOutbox)
+        {
+            errors.Add($"Sessions:Otp:Sender '{otp.Sender}' is for development only; use 'Webhook' outside Development.");
+        }
+        if (otp.Sender == OtpSenderKind.Webhook)
+        {
+            if (!Uri.TryCreate(otp.Webhook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            {
+                errors.Add("Sessions:Otp:Webhook:Url must be an absolute http(s) URL when Sessions:Otp:Sender is 'Webhook'.");
+            }
+            if (string.IsNullOrEmpty(otp.Webhook.Secret) || otp.Webhook.Secret.Length < 32)
+            {
+                errors.Add("Sessions:Otp:Webhook:Secret must be at least 32 characters when Sessions:Otp:Sender is 'Webhook'.");
+            }
+            if (otp.Webhook.TimeoutSeconds is < 1 or > 60)
+            {
+                errors.Add("Sessions:Otp:Webhook:TimeoutSeconds must be between 1 and 60.");
+            }
+        }
+        if (cluster.Value.Mode != ClusterMode.Client && !IsSecret(otp.HashKey))
+        {
+            errors.Add("Sessions:Otp:HashKey must be a base64 secret of at least 32 bytes.");
+        }
+    }
+
+    private static void ValidateBrand(string path, string brand, BrandOptions b, List<string> errors)
+    {
+        if (!BrandName().IsMatch(brand))
+        {
+            errors.Add($"{path}: a brand name is 1-64 letters, digits, '_' or '-'.");
+        }
+        if (string.IsNullOrWhiteSpace(b.OrgId) || string.IsNullOrWhiteSpace(b.OrgUser))
+        {
+            errors.Add($"{path}:OrgId and {path}:OrgUser must be set (tokens carry them in 'ogc').");
+        }
+
+        if (b.SigningKeys.Count == 0)
+        {
+            errors.Add($"{path}:SigningKeys must list at least one key (the first one signs).");
+        }
+        for (var i = 0; i < b.SigningKeys.Count; i++)
+        {
+            var key = b.SigningKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Id) || !IdentifierRules.IsPrintable(key.Id) || key.Id.Length > 64)
+            {
+                errors.Add($"{path}:SigningKeys:{i}:Id must be 1-64 printable characters.");
+            }
+            if (!IsSecret(key.Secret))
+            {
+                errors.Add($"{path}:SigningKeys:{i}:Secret must be a base64 secret of at least 32 bytes.");
+            }
+        }
+        if (b.SigningKeys.Select(k => k.Id).Distinct(StringComparer.Ordinal).Count() != b.SigningKeys.Count)
+        {
+            errors.Add($"{path}:SigningKeys must not repeat a key Id.");
+        }
+
+        Positive(errors, $"{path}:SessionMinutes", b.SessionMinutes);
+        Positive(errors, $"{path}:MfaSessionMinutes", b.MfaSessionMinutes);
+        Positive(errors, $"{path}:UserTokenMinutes", b.UserTokenMinutes);
+        Positive(errors, $"{path}:MfaTokenMinutes", b.MfaTokenMinutes);
+        Positive(errors, $"{path}:KeyIdleDays", b.KeyIdleDays);
+        if (b.KeyExpiryMinutes is { } keyExpiry) Positive(errors, $"{path}:KeyExpiryMinutes", keyExpiry);
+        if (b.MfaKeyExpiryMinutes is { } mfaKeyExpiry) Positive(errors, $"{path}:MfaKeyExpiryMinutes", mfaKeyExpiry);
+        if (b.KeyReuseGraceSeconds is < 0 or > 300)
+        {
+            errors.Add($"{path}:KeyReuseGraceSeconds must be between 0 and 300.");
+        }
+
+        if (b.Otp.Length is < 4 or > 10)
+        {
+            errors.Add($"{path}:Otp:Length must be between 4 and 10.");
+        }
+        Positive(errors, $"{path}:Otp:TtlMinutes", b.Otp.TtlMinutes);
+        Positive(errors, $"{path}:Otp:MaxAttempts", b.Otp.MaxAttempts);
+        Positive(errors, $"{path}:Otp:MaxSends", b.Otp.MaxSends);
+        Positive(errors, $"{path}:Otp:SendWindowMinutes", b.Otp.SendWindowMinutes);
+        Positive(errors, $"{path}:Password:MaxAttempts", b.Password.MaxAttempts);
+        if (b.Password.MinLength is < 1 or > 128)
+        {
+            errors.Add($"{path}:Password:MinLength must be between 1 and 128.");
+        }
+        Positive(errors, $"{path}:Lockout:MaxFailures", b.Lockout.MaxFailures);
+        Positive(errors, $"{path}:Lockout:WindowMinutes", b.Lockout.WindowMinutes);
+        Positive(errors, $"{path}:Lockout:LockMinutes", b.Lockout.LockMinutes);
+
+        if (b.MfaPasswordRegex is { } pattern)
+        {
+            try
+            {
+                _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException)
+            {
+                errors.Add($"{path}:MfaPasswordRegex is not a valid regular expression.");
+            }
+        }
+
+        for (var i = 0; i < b.TestIdentifiers.Count; i++)
+        {
+            var test = b.TestIdentifiers[i];
+            if (!IdentifierRules.TryParseType(test.IdentifierType, out var type)
+                || IdentifierRules.NormalizeValue(type, test.IdentifierValue, out _) is null)
+            {
+                errors.Add($"{path}:TestIdentifiers:{i} must name a valid IdentifierType and IdentifierValue.");
+            }
+            if (test.Otp.Length != b.Otp.Length || !test.Otp.All(char.IsAsciiDigit))
+            {
+                errors.Add($"{path}:TestIdentifiers:{i}:Otp must be {b.Otp.Length} digits ({path}:Otp:Length).");
+            }
+        }
+    }
+
+    private static void Positive(List<string> errors, string setting, int value)
+    {
+        if (value <= 0)
+        {
+            errors.Add($"{setting} must be greater than 0.");
+        }
+    }
+
+    private static bool IsSecret(string? base64)
+    {
+        if (string.IsNullOrEmpty(base64))
+        {
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[base64.Length];
+        return Convert.TryFromBase64String(base64, bytes, out var length) && length >= 32;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex BrandName();
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Sessions.Silo.Hosting;
+
+internal sealed class StorageOptionsValidator(IConfiguration configuration) : IValidateOptions<StorageOptions>, IValidateOptions<SessionsClusterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageOptions options)
+    {
+        if (options.Mode == StorageMode.Redis && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")))
+        {
+            return ValidateOptionsResult.Fail("ConnectionStrings:Redis must be set when Sessions:Storage:Mode is 'Redis'.");
+        }
+        if (string.IsNullOrWhiteSpace(options.DataDirectory))
+        {
+            return ValidateOptionsResult.Fail("Sessions:Storage:DataDirectory must not be empty.");
+        }
+        return options.EmbeddedPort is < 0 or > 65535
+            ? ValidateOptionsResult.Fail("Sessions:Storage:EmbeddedPort must be a TCP port (0 picks a free one).")
+            : ValidateOptionsResult.Success;
+    }
+
+    public ValidateOptionsResult Validate(string? name, SessionsClusterOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Mode != ClusterMode.Embedded && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")))
+        {
+            errors.Add($"ConnectionStrings:Redis must be set when Sessions:Cluster:Mode is '{options.Mode}'.");
+        }
+        if (string.IsNullOrWhiteSpace(options.ClusterId)) errors.Add("Sessions:Cluster:ClusterId must not be empty.");
+        if (string.IsNullOrWhiteSpace(options.ServiceId)) errors.Add("Sessions:Cluster:ServiceId must not be empty.");
+        if (options.SiloPort is < 1 or > 65535) errors.Add("Sessions:Cluster:SiloPort must be a TCP port.");
+        if (options.GatewayPort is < 0 or > 65535) errors.Add("Sessions:Cluster:GatewayPort must be a TCP port (0: no gateway).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

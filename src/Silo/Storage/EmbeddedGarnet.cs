@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Sockets;
+using Garnet;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sessions.Silo.Hosting;
+
+namespace Sessions.Silo.Storage;
+
+/// <summary>
+/// The embedded default's store: a Garnet server inside this process, on loopback only, with Lua scripts run as
+/// transactions (the Orleans Redis provider's compare-and-set relies on that) and an append-only log plus
+/// checkpoints under the data directory, replayed on the next start.
+/// </summary>
+public sealed partial class EmbeddedGarnet : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly StorageOptions _options;
+    private readonly ILogger<EmbeddedGarnet> _logger;
+    private GarnetServer? _server;
+
+    public EmbeddedGarnet(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<EmbeddedGarnet> logger)
+    {
+        _options = options.Value;
+        _logger = logger;
+        DataDirectory = Path.GetFullPath(Path.Combine(environment.ContentRootPath, _options.DataDirectory));
+        Port = _options.EmbeddedPort != 0 ? _options.EmbeddedPort : FreeLoopbackPort();
+    }
+
+    public string DataDirectory { get; }
+
+    public int Port { get; }
+
+    public string ConnectionString => $"127.0.0.1:{Port},allowAdmin=true";
+
+    public void EnsureStarted()
+    {
+        lock (_gate)
+        {
+            if (_server is not null)
+            {
+                return;
+            }
+
+            var store = Path.Combine(DataDirectory, "store");
+            Directory.CreateDirectory(store);
+            string[] args =
+            [
+                "--bind", "127.0.0.1",
+                "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--lua", "--lua-transaction-mode",
+                "--aof", "--aof-commit-freq", _options.EmbeddedCommitEveryWrite ? "0" : "100",
+                "--storage-tier", "--device-type", "RandomAccess",
+                "--logdir", Path.Combine(store, "log"),
+                "--checkpointdir", Path.Combine(store, "checkpoints"),
+                "--recover",
+                "--index", "64m", "--memory", "512m",
+            ];
+            _server = new GarnetServer(args, loggerFactory: null, cleanupDir: false);
+            _server.Start();
+            LogStarted(Port, DataDirectory);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _server?.Dispose();
+            _server = null;
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded store listening on 127.0.0.1:{Port}, data in {DataDirectory}")]
+    private partial void LogStarted(int port, string dataDirectory);
+}
