@@ -8,8 +8,7 @@ namespace Sessions.Silo.Storage;
 /// Starts the embedded store before the silo and, because hosted services stop in reverse order, stops it after
 /// the silo: a last checkpoint (SAVE) so the next start replays a short log, then the server.
 /// </summary>
-internal sealed partial class EmbeddedStoreLifetime(
-    EmbeddedGarnet garnet, RedisConnection redis, ILogger<EmbeddedStoreLifetime> logger) : IHostedService
+internal sealed partial class EmbeddedStoreLifetime(EmbeddedGarnet garnet, ILogger<EmbeddedStoreLifetime> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -21,10 +20,11 @@ internal sealed partial class EmbeddedStoreLifetime(
     {
         try
         {
-            var multiplexer = await redis.GetAsync();
+            // Its own connection: the shared one may already be closed by the providers that stopped before us.
+            await using var admin = await ConnectionMultiplexer.ConnectAsync(garnet.ConnectionString);
             // A foreground SAVE blocks the store, which is what we want here: nothing else runs any more.
 #pragma warning disable CS0618
-            await multiplexer.GetServer(multiplexer.GetEndPoints()[0]).SaveAsync(SaveType.ForegroundSave);
+            await admin.GetServers()[0].SaveAsync(SaveType.ForegroundSave);
 #pragma warning restore CS0618
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -34,7 +34,6 @@ internal sealed partial class EmbeddedStoreLifetime(
         }
         finally
         {
-            await redis.DisposeAsync();
             garnet.Dispose();
         }
     }

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public sealed class TokenHardeningTests(ApiFixture fixture)
+{
+    private SessionsClient Client => fixture.Client;
+
+    public static TheoryData<string> Forgeries() => ["alg-none", "alg-hs512", "unknown-kid", "path-kid", "foreign-secret", "tampered-payload", "garbage", "unknown-org"];
+
+    [Theory]
+    [MemberData(nameof(Forgeries))]
+    public async Task ForgedTokensAreNotValidAndForgedKeysAreNotKeys(string forgery)
+    {
+        var device = TestDevice.NewMobile();
+        var mfa = await Client.MfaLoginAsync(device, device);
+
+        var token = await Client.PostAsync("mfa/token/expire", device.Body(("token", Forge(mfa.Token!, forgery))));
+        var key = await Client.PostAsync("mfa/token/regenerate", device.Body(("key", Forge(mfa.Key!, forgery))));
+        var genuine = await Client.PostAsync("mfa/token/regenerate", device.Body(("key", mfa.Key)));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, 1596), (token.Status, token.Code));
+        Assert.Equal((HttpStatusCode.Unauthorized, 1597), (key.Status, key.Code));
+        Assert.True(genuine.Success);
+    }
+
+    [Fact]
+    public async Task EveryConfiguredKeyVerifiesButOnlyTheFirstSigns()
+    {
+        var device = TestDevice.NewMobile();
+        var login = await Client.LoginAsync(device);
+        var header = JsonNode.Parse(Jwt.RawHeader(login.Key!))!;
+        header["kid"] = "demo-1";
+
+        var resigned = Jwt.Sign(header.ToJsonString(), Jwt.RawPayload(login.Key!), TestBrands.SigningSecrets[TestBrands.Demo]);
+        var response = await Client.PostAsync("token/regenerate", device.Body(("key", resigned)));
+
+        Assert.True(response.Success);
+        Assert.Equal("demo-1", Jwt.Header(response.Key!).GetProperty("kid").GetString());
+    }
+
+    private static string Forge(string jwt, string forgery)
+    {
+        var header = JsonNode.Parse(Jwt.RawHeader(jwt))!;
+        var payload = JsonNode.Parse(Jwt.RawPayload(jwt))!;
+        var secret = TestBrands.SigningSecrets[TestBrands.Demo];
+        switch (forgery)
+        {
+            case "alg-none":
+                header["alg"] = "none";
+                return $"{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(header.ToJsonString())}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(payload.ToJsonString())}.";
+            case "alg-hs512":
+                header["alg"] = "HS512";
+                break;
+            case "unknown-kid":
+                header["kid"] = "not-a-key";
+                break;
+            case "path-kid":
+                header["kid"] = "../../dev/null";
+                break;
+            case "foreign-secret":
+                secret = TestBrands.ForeignSecret;
+                break;
+            case "tampered-payload":
+                payload["uid"] = "someone-else";
+                return $"{jwt.Split('.')[0]}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(payload.ToJsonString())}.{jwt.Split('.')[2]}";
+            case "unknown-org":
+                header["org"] = "NOWHERE";
+                break;
+            default:
+                return "not.a.jwt";
+        }
+        return Jwt.Sign(header.ToJsonString(), payload.ToJsonString(), secret);
+    }
+}

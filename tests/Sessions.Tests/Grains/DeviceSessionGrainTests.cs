@@ -1,0 +1,152 @@
+using Sessions.Grains;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Grains;
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
+{
+    [Fact]
+    public async Task ConcurrentRegeneratesWithOneKeyProduceExactlyOneSuccessor()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Mfa);
+
+        var grants = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId)));
+
+        Assert.All(grants, g => Assert.Equal(AuthError.None, g.Error));
+        var successor = Assert.Single(grants.Select(g => g.Key).Distinct());
+        Assert.NotEqual(grant.Key!.KeyId, successor!.KeyId);
+        var next = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, successor.KeyId);
+        Assert.Equal(AuthError.None, next.Error);
+    }
+
+    [Fact]
+    public async Task ReplayedKeyRevokesTheFamily()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Login);
+        var successor = await grain.RegenerateAsync(SessionFlow.Login, grant.FamilyId, grant.Key!.KeyId);
+
+        fixture.Clock.Advance(TimeSpan.FromSeconds(31));
+        var replay = await grain.RegenerateAsync(SessionFlow.Login, grant.FamilyId, grant.Key.KeyId);
+        var current = await grain.RegenerateAsync(SessionFlow.Login, grant.FamilyId, successor.Key!.KeyId);
+
+        Assert.Equal(AuthError.KeyReused, replay.Error);
+        Assert.Equal(AuthError.KeyReused, current.Error);
+    }
+
+    [Fact]
+    public async Task AnUnknownFamilyOrKeyIdOfAnotherFamilyIsNotValid()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Login);
+
+        var unknownFamily = await grain.RegenerateAsync(SessionFlow.Login, RandomIds.NewTokenId(), grant.Key!.KeyId);
+        var wrongFlow = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key.KeyId);
+
+        Assert.Equal(AuthError.InvalidKey, unknownFamily.Error);
+        Assert.Equal(AuthError.InvalidKey, wrongFlow.Error);
+    }
+
+    [Fact]
+    public async Task StateIsWrittenBeforeTheGrainAnswersSoADeactivationLosesNothing()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Mfa);
+        var successor = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId);
+
+        await fixture.Cluster.DeactivateAsync(grain);
+        var retry = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key.KeyId);
+        var next = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, successor.Key!.KeyId);
+
+        Assert.Equal(successor.Key, retry.Key);
+        Assert.Equal(AuthError.None, next.Error);
+    }
+
+    [Fact]
+    public async Task AKeyStopsWorkingAfterTheIdleLimit()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Mfa, TestBrands.NoRotation);
+        await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId);
+
+        fixture.Clock.Advance(TimeSpan.FromDays(89));
+        var stillUsed = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key.KeyId);
+        fixture.Clock.Advance(TimeSpan.FromDays(91));
+        var idle = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key.KeyId);
+
+        Assert.Equal(AuthError.None, stillUsed.Error);
+        Assert.Equal(AuthError.InvalidKey, idle.Error);
+    }
+
+    [Fact]
+    public async Task TheWholeClusterRestartsOnTheSameStoreAndEveryKeyStillWorks()
+    {
+        var serviceId = $"restart-{Guid.NewGuid():N}";
+        var identifier = new Identifier(TestBrands.Demo, IdentifierType.EMAIL, $"{Guid.NewGuid():N}@example.com");
+        var key = GrainKeys.DeviceSession(identifier, "device-1");
+        Grant grant;
+        await using (var first = await GrainClusterFixture.StartClusterAsync(serviceId, fixture.Clock, silos: 1))
+        {
+            grant = await LogInAsync(first.Client, key, identifier, SessionFlow.Mfa);
+        }
+
+        await using var second = await GrainClusterFixture.StartClusterAsync(serviceId, fixture.Clock, silos: 2);
+        var regenerated = await second.Client.GetGrain<IDeviceSessionGrain>(key).RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId);
+
+        Assert.Equal(AuthError.None, regenerated.Error);
+        Assert.Equal(grant.CustomerId, regenerated.CustomerId);
+    }
+
+    [Fact]
+    public async Task TheSameIdentifierOnTwoDevicesIsOneCustomer()
+    {
+        var identifier = new Identifier(TestBrands.Demo, IdentifierType.MOBILE, NewMobile());
+
+        var grants = await Task.WhenAll(
+            LogInAsync(fixture.Grains, GrainKeys.DeviceSession(identifier, "a"), identifier, SessionFlow.Login),
+            LogInAsync(fixture.Grains, GrainKeys.DeviceSession(identifier, "b"), identifier, SessionFlow.Login));
+
+        Assert.Equal(grants[0].CustomerId, grants[1].CustomerId);
+    }
+
+    [Fact]
+    public async Task GrainKeysAreInjective()
+    {
+        var a = GrainKeys.DeviceSession(new Identifier("B", IdentifierType.EXTERNALID, "a/b"), "c");
+        var b = GrainKeys.DeviceSession(new Identifier("B", IdentifierType.EXTERNALID, "a"), "b/c");
+
+        Assert.NotEqual(a, b);
+        Assert.Equal(("a/b", "c"), (GrainKeys.ParseDeviceSession(a).Identifier.Value, GrainKeys.ParseDeviceSession(a).DeviceId));
+        await Task.CompletedTask;
+    }
+
+    private async Task<(IDeviceSessionGrain Grain, Grant Grant)> LoggedInAsync(SessionFlow flow, string brand = TestBrands.Demo)
+    {
+        var identifier = new Identifier(brand, IdentifierType.MOBILE, NewMobile());
+        var key = GrainKeys.DeviceSession(identifier, $"device-{Guid.NewGuid():N}");
+        var grant = await LogInAsync(fixture.Grains, key, identifier, flow);
+        return (fixture.Grains.GetGrain<IDeviceSessionGrain>(key), grant);
+    }
+
+    /// <summary>The first factor by OTP and, for the MFA flow, the second factor by OTP on the same identifier.</summary>
+    private static async Task<Grant> LogInAsync(IGrainFactory grains, string key, Identifier identifier, SessionFlow flow)
+    {
+        var grain = grains.GetGrain<IDeviceSessionGrain>(key);
+        var outbox = grains.GetGrain<IDevOutboxGrain>(GrainKeys.Identifier(identifier));
+        var login = await grain.OpenLoginSessionAsync(pendingPasswordHash: null);
+        Assert.Equal(AuthError.None, await grain.SendOtpAsync(SessionFlow.Login, login.SessionId!));
+        var first = await grain.ValidateOtpAsync(SessionFlow.Login, login.SessionId!, (await outbox.GetLatestAsync())!.Code);
+        Assert.Equal(AuthError.None, first.Error);
+        if (flow == SessionFlow.Login)
+        {
+            return first;
+        }
+
+        var mfa = await grain.OpenMfaSessionAsync(first.CustomerId, pendingMfaPasswordHash: null);
+        Assert.Equal(AuthError.None, await grain.SendOtpAsync(SessionFlow.Mfa, mfa.SessionId!));
+        var second = await grain.ValidateOtpAsync(SessionFlow.Mfa, mfa.SessionId!, (await outbox.GetLatestAsync())!.Code);
+        Assert.Equal(AuthError.None, second.Error);
+        return second;
+    }
+
+    private static string NewMobile() => "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Sessions.Grains;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// The real API in its embedded default: co-hosted silo, in-process Garnet with data in <see cref="DataDirectory"/>,
+/// DevOutbox delivery, the test brands and a fake clock for the session rules.
+/// </summary>
+public sealed class ApiFactory(string? dataDirectory = null, FakeTimeProvider? clock = null) : WebApplicationFactory<Program>
+{
+    public string DataDirectory { get; } = dataDirectory ?? TempDirectory.Create("api");
+
+    public FakeTimeProvider Clock { get; } = clock ?? new FakeTimeProvider(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        foreach (var (key, value) in TestBrands.Configuration())
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.UseSetting("Sessions:Storage:Mode", "Embedded");
+        builder.UseSetting("Sessions:Storage:DataDirectory", DataDirectory);
+        builder.UseSetting("Sessions:Cluster:SiloPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Sessions:Cluster:GatewayPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.ConfigureTestServices(services => services.AddKeyedSingleton<TimeProvider>(ServiceKeys.Clock, Clock));
+    }
+
+    public SessionsClient CreateSessionsClient() => new(CreateClient());
+}
+
+/// <summary>One API host shared by the tests of a collection; tests use fresh identifiers and devices.</summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public ApiFactory Factory { get; } = new();
+
+    public SessionsClient Client { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Client = Factory.CreateSessionsClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Factory.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+using Sessions.Grains;
+using Sessions.Silo.Hosting;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// Two in-process silos with grain state in Redis (<see cref="TestStore"/>) and a fake clock for the session
+/// rules. One per test collection; tests use fresh grain keys, never shared state.
+/// </summary>
+public sealed class GrainClusterFixture : IAsyncLifetime
+{
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.Parse("2026-11-27T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    public string ServiceId { get; } = $"grain-tests-{Guid.NewGuid():N}";
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async Task InitializeAsync() => Cluster = await StartClusterAsync(ServiceId, Clock, silos: 2);
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>A cluster on the shared store; the same <paramref name="serviceId"/> sees the same state.</summary>
+    public static async Task<InProcessTestCluster> StartClusterAsync(string serviceId, TimeProvider clock, short silos)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ServiceId = serviceId;
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSiloHost((_, host) =>
+        {
+            var settings = TestBrands.Configuration();
+            settings["Sessions:Storage:Mode"] = "Redis";
+            settings["ConnectionStrings:Redis"] = TestStore.ConnectionString;
+            host.Configuration.AddInMemoryCollection(settings);
+            host.AddSessionsOptions();
+            host.Services.AddKeyedSingleton(ServiceKeys.Clock, clock);
+        });
+        builder.ConfigureSilo((_, silo) => silo.AddSessionsGrains());
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GrainClusterCollection : ICollectionFixture<GrainClusterFixture>
+{
+    public const string Name = "grain cluster";
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>A device session as a test client sees it: brand, identifier, device.</summary>
+public sealed record TestDevice(string Brand, string IdentifierType, string IdentifierValue, string DeviceId)
+{
+    public static TestDevice NewMobile(string brand = TestBrands.Demo) =>
+        new(brand, "MOBILE", "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture), NewDeviceId());
+
+    public static TestDevice NewEmail(string brand = TestBrands.Demo, string? deviceId = null) =>
+        new(brand, "EMAIL", $"user-{Guid.NewGuid():N}@example.com", deviceId ?? NewDeviceId());
+
+    public TestDevice OnDevice(string deviceId) => this with { DeviceId = deviceId };
+
+    public JsonObject Body(params (string Name, object? Value)[] fields)
+    {
+        var body = new JsonObject
+        {
+            ["brand"] = Brand,
+            ["identifierType"] = IdentifierType,
+            ["identifierValue"] = IdentifierValue,
+            ["deviceId"] = DeviceId,
+        };
+        foreach (var (name, value) in fields)
+        {
+            body[name] = value is null ? null : JsonValue.Create(value);
+        }
+        return body;
+    }
+
+    public static string NewDeviceId() => $"device-{Guid.NewGuid():N}";
+}
+
+/// <summary>The answer of one call: HTTP status and parsed envelope.</summary>
+public sealed record ApiResponse(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Raw)
+{
+    public bool Success => Body.GetProperty("status").GetProperty("success").GetBoolean();
+    public int Code => Body.GetProperty("status").GetProperty("code").GetInt32();
+    public string Message => Body.GetProperty("status").GetProperty("message").GetString()!;
+    public string? Token => Body.GetProperty("auth").GetProperty("token").GetString();
+    public string? Key => Body.GetProperty("auth").GetProperty("key").GetString();
+    public string? SessionId => Body.GetProperty("user").GetProperty("sessionId").GetString();
+    public string? Role => Body.GetProperty("user").GetProperty("role").GetString();
+    public JsonElement User => Body.GetProperty("user");
+}
+
+/// <summary>The product's flows over HTTP, as a mobile app drives them.</summary>
+public sealed class SessionsClient(HttpClient http)
+{
+    public HttpClient Http => http;
+
+    public async Task<ApiResponse> PostAsync(string path, JsonObject body, HttpMethod? method = null)
+    {
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Post, "/auth/v1/" + path)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        return await SendAsync(request);
+    }
+
+    public async Task<ApiResponse> SendAsync(HttpRequestMessage request)
+    {
+        var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return new ApiResponse(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response);
+    }
+
+    public async Task<string> LatestOtpAsync(TestDevice device)
+    {
+        var url = $"/dev/otp?brand={device.Brand}&identifierType={device.IdentifierType}&identifierValue={Uri.EscapeDataString(device.IdentifierValue)}";
+        var entry = await http.GetFromJsonAsync<JsonElement>(url);
+        return entry.GetProperty("otp").GetString()!;
+    }
+
+    /// <summary>token/generate + otp/generate: the login session id, with an OTP waiting at the dev outbox.</summary>
+    public async Task<string> StartLoginAsync(TestDevice device, params (string Name, object? Value)[] openFields)
+    {
+        var opened = await Ok(PostAsync("token/generate", device.Body(openFields)));
+        await Ok(PostAsync("otp/generate", device.Body(("sessionId", opened.SessionId))));
+        return opened.SessionId!;
+    }
+
+    /// <summary>The first factor with an OTP: the USER (or MFA_PENDING) answer with token and primary key.</summary>
+    public async Task<ApiResponse> LoginAsync(TestDevice device)
+    {
+        var sessionId = await StartLoginAsync(device);
+        return await Ok(PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(device)))));
+    }
+
+    /// <summary>First factor on <paramref name="first"/>, then MFA OTP on <paramref name="second"/> (same device).</summary>
+    public async Task<ApiResponse> MfaLoginAsync(TestDevice first, TestDevice second)
+    {
+        var login = await LoginAsync(first);
+        var opened = await Ok(PostAsync("mfa/token/generate", second.Body(("authorizedToken", login.Token))));
+        await Ok(PostAsync("mfa/otp/generate", second.Body(("sessionId", opened.SessionId))));
+        return await Ok(PostAsync("mfa/otp/validate", second.Body(("sessionId", opened.SessionId), ("otp", await LatestOtpAsync(second)))));
+    }
+
+    public static async Task<ApiResponse> Ok(Task<ApiResponse> call)
+    {
+        var response = await call;
+        Assert.True(response.Status == HttpStatusCode.OK && response.Success, $"Expected success, got {(int)response.Status}: {response.Body}");
+        return response;
+    }
+}

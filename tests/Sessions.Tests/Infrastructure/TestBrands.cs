@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>The brands every test host is configured with, each exercising one set of brand rules.</summary>
+public static class TestBrands
+{
+    /// <summary>Contract defaults: MFA and passwords on, rotation on with a 30 s grace.</summary>
+    public const string Demo = "DEMO";
+
+    /// <summary>Rotation off: regenerate answers key:null and the key stays valid.</summary>
+    public const string NoRotation = "NOROTATE";
+
+    /// <summary>ForcedMfa, an MFA password regex, three OTP attempts, keys that expire after 60 minutes.</summary>
+    public const string Strict = "STRICT";
+
+    /// <summary>MFA and passwords off; External ID login on.</summary>
+    public const string Plain = "PLAIN";
+
+    public const string TestMobile = "19998887776";
+    public const string TestOtp = "042424";
+
+    public static readonly string OtpHashKey = Secret();
+
+    /// <summary>A signing key that no brand knows, for forged tokens.</summary>
+    public static readonly string ForeignSecret = Secret();
+
+    public static readonly Dictionary<string, string> SigningSecrets = new()
+    {
+        [Demo] = Secret(), [NoRotation] = Secret(), [Strict] = Secret(), [Plain] = Secret(),
+    };
+
+    public static Dictionary<string, string?> Configuration()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Sessions:Otp:Sender"] = "DevOutbox",
+            ["Sessions:Otp:HashKey"] = OtpHashKey,
+            [$"Sessions:Brands:{NoRotation}:RotateKeyOnRegenerate"] = "false",
+            [$"Sessions:Brands:{Strict}:ForcedMfa"] = "true",
+            [$"Sessions:Brands:{Strict}:MfaPasswordRegex"] = "^(?=.*[0-9])(?=.*[A-Z]).+$",
+            [$"Sessions:Brands:{Strict}:Otp:MaxAttempts"] = "3",
+            [$"Sessions:Brands:{Strict}:Password:MaxAttempts"] = "2",
+            [$"Sessions:Brands:{Strict}:KeyExpiryMinutes"] = "60",
+            [$"Sessions:Brands:{Strict}:MfaKeyExpiryMinutes"] = "60",
+            [$"Sessions:Brands:{Strict}:RequirePasswordOnSignUp"] = "true",
+            [$"Sessions:Brands:{Plain}:MfaEnabled"] = "false",
+            [$"Sessions:Brands:{Plain}:PasswordEnabled"] = "false",
+            [$"Sessions:Brands:{Plain}:ExternalIdLoginEnabled"] = "true",
+            [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierType"] = "MOBILE",
+            [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierValue"] = TestMobile,
+            [$"Sessions:Brands:{Demo}:TestIdentifiers:0:Otp"] = TestOtp,
+        };
+        foreach (var (brand, secret) in SigningSecrets)
+        {
+            settings[$"Sessions:Brands:{brand}:OrgId"] = "100458";
+            settings[$"Sessions:Brands:{brand}:OrgUser"] = $"{brand.ToLowerInvariant()}.solution";
+            settings[$"Sessions:Brands:{brand}:SigningKeys:0:Id"] = $"{brand.ToLowerInvariant()}-1";
+            settings[$"Sessions:Brands:{brand}:SigningKeys:0:Secret"] = secret;
+        }
+        return settings;
+    }
+
+    private static string Secret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+}

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Sessions.Silo.Hosting;
+using Sessions.Silo.Storage;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// The Redis the grain tests store state in: the real <c>redis-server</c> named by <c>SESSIONS_TEST_REDIS</c>
+/// (host:port) when set, otherwise one in-process Garnet for the whole run, exactly as the embedded default runs it.
+/// Tests stay apart through a fresh Orleans ServiceId, which prefixes every key.
+/// </summary>
+public static class TestStore
+{
+    private static readonly Lazy<string> Connection = new(Start);
+
+    public static string ConnectionString => Connection.Value;
+
+    public static bool IsRealRedis => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SESSIONS_TEST_REDIS"));
+
+    private static string Start()
+    {
+        if (Environment.GetEnvironmentVariable("SESSIONS_TEST_REDIS") is { Length: > 0 } redis)
+        {
+            return redis;
+        }
+
+        var directory = TempDirectory.Create("store");
+        var garnet = new EmbeddedGarnet(
+            Options.Create(new StorageOptions { DataDirectory = directory }),
+            new TestEnvironment(directory),
+            NullLogger<EmbeddedGarnet>.Instance);
+        garnet.EnsureStarted();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => garnet.Dispose();
+        return garnet.ConnectionString;
+    }
+
+    private sealed class TestEnvironment(string root) : IHostEnvironment
+    {
+        public string EnvironmentName { get; set; } = Environments.Development;
+        public string ApplicationName { get; set; } = "Sessions.Tests";
+        public string ContentRootPath { get; set; } = root;
+        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
+    }
+}
+
+public static class TempDirectory
+{
+    public static string Create(string purpose)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sessions-tests", $"{purpose}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
+
+public static class FreePort
+{
+    public static int Next()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
