@@ -38,6 +38,7 @@ public static class SessionsHostingExtensions
         services.AddOptions<SessionsClusterOptions>().BindConfiguration(SessionsClusterOptions.SectionName).ValidateOnStart();
 
         services.TryAddKeyedSingleton(ServiceKeys.Clock, TimeProvider.System);
+        services.AddHostedService<TestIdentifierWarning>();
         return builder;
     }
 
