@@ -11,15 +11,18 @@ namespace Sessions.Tests.Infrastructure;
 /// The real API in its embedded default: co-hosted silo, in-process Garnet with data in <see cref="DataDirectory"/>,
 /// DevOutbox delivery, the test brands and a fake clock for the session rules.
 /// </summary>
-public sealed class ApiFactory(string? dataDirectory = null, FakeTimeProvider? clock = null) : WebApplicationFactory<Program>
+public sealed class ApiFactory(
+    string? dataDirectory = null,
+    Dictionary<string, string?>? settings = null,
+    string environment = "Development") : WebApplicationFactory<Program>
 {
     public string DataDirectory { get; } = dataDirectory ?? TempDirectory.Create("api");
 
-    public FakeTimeProvider Clock { get; } = clock ?? new FakeTimeProvider(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(environment);
         foreach (var (key, value) in TestBrands.Configuration())
         {
             builder.UseSetting(key, value);
@@ -28,6 +31,10 @@ public sealed class ApiFactory(string? dataDirectory = null, FakeTimeProvider? c
         builder.UseSetting("Sessions:Storage:DataDirectory", DataDirectory);
         builder.UseSetting("Sessions:Cluster:SiloPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Sessions:Cluster:GatewayPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (key, value) in settings ?? [])
+        {
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureTestServices(services => services.AddKeyedSingleton<TimeProvider>(ServiceKeys.Clock, Clock));
     }
 

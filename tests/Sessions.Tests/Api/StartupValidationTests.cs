@@ -1,0 +1,40 @@
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Api;
+
+public sealed class StartupValidationTests
+{
+    public static TheoryData<string, string?, string> BadSettings() => new()
+    {
+        { "Sessions:Brands:DEMO:SigningKeys:0:Secret", "c2hvcnQ=", "Sessions:Brands:DEMO:SigningKeys:0:Secret" },
+        { "Sessions:Brands:DEMO:Otp:Length", "2", "Sessions:Brands:DEMO:Otp:Length" },
+        { "Sessions:Brands:DEMO:KeyReuseGraceSeconds", "-1", "Sessions:Brands:DEMO:KeyReuseGraceSeconds" },
+        { "Sessions:Brands:DEMO:MfaPasswordRegex", "([", "Sessions:Brands:DEMO:MfaPasswordRegex" },
+        { "Sessions:Brands:DEMO:TestIdentifiers:0:Otp", "12", "Sessions:Brands:DEMO:TestIdentifiers:0:Otp" },
+        { "Sessions:Otp:Sender", "Webhook", "Sessions:Otp:Webhook:Url" },
+        { "Sessions:Storage:Mode", "Redis", "ConnectionStrings:Redis" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public void ABadSettingStopsTheStartWithAMessageNamingIt(string key, string? value, string named)
+    {
+        using var factory = new ApiFactory(settings: new() { [key] = value });
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains(named, error.ToString());
+    }
+
+    [Fact]
+    public void ProductionRefusesDevelopmentOtpSenders()
+    {
+        using var factory = new ApiFactory(environment: "Production");
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains("Sessions:Otp:Sender", error.ToString());
+    }
+}
