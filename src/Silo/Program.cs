@@ -1,15 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Sessions.Silo.Hosting;
+using Sessions.Silo.Storage;
 
 namespace Sessions.Silo;
 
-/// <summary>A silo process of a cluster (Sessions:Cluster:Mode=Silo). The API co-hosts the same silo in the embedded default.</summary>
+/// <summary>
+/// A silo process of a cluster (Sessions:Cluster:Mode=Silo). The API co-hosts the same silo in the embedded default.
+/// <c>Sessions.Silo store</c> instead runs only the embedded store on Sessions:Storage:EmbeddedPort, as a stand-in
+/// for redis-server on machines without one (scripts/cluster.sh uses it).
+/// </summary>
 internal static class SiloProgram
 {
     public static void Main(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
-        builder.AddSessionsSilo();
+        var builder = Host.CreateApplicationBuilder(args.Where(a => a != "store").ToArray());
+        // Longer than the silo's own shutdown (deactivations, membership update); compose waits longer still.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        if (args.Contains("store"))
+        {
+            builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+            builder.Services.AddSingleton<EmbeddedGarnet>();
+            builder.Services.AddHostedService<EmbeddedStoreLifetime>();
+        }
+        else
+        {
+            builder.AddSessionsSilo();
+        }
         builder.Build().Run();
     }
 }

@@ -54,6 +54,12 @@ public static class ApiHostingExtensions
                 o.ConfigurationOptions = ConfigurationOptions.Parse(connection);
                 o.ConfigurationOptions.AbortOnConnectFail = false;
             });
+            // Silos may start after the API; keep trying rather than failing the start.
+            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+                return true;
+            });
         });
     }
 }

@@ -21,19 +21,17 @@ public static class SessionsHostingExtensions
     public static IHostApplicationBuilder AddSessionsOptions(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        if (services.Any(d => d.ServiceType == typeof(SessionsOptionsValidator)))
+        if (services.Any(d => d.ImplementationType == typeof(SessionsOptionsValidator)))
         {
             return builder;
         }
 
-        services.AddSingleton<SessionsOptionsValidator>();
-        services.AddSingleton<IValidateOptions<SessionsOptions>>(sp => sp.GetRequiredService<SessionsOptionsValidator>());
+        services.AddSingleton<IValidateOptions<SessionsOptions>, SessionsOptionsValidator>();
         services.AddSingleton<IPostConfigureOptions<SessionsOptions>, DevelopmentSecrets>();
         services.AddOptions<SessionsOptions>().BindConfiguration(SessionsOptions.SectionName).ValidateOnStart();
 
-        services.AddSingleton<StorageOptionsValidator>();
-        services.AddSingleton<IValidateOptions<StorageOptions>>(sp => sp.GetRequiredService<StorageOptionsValidator>());
-        services.AddSingleton<IValidateOptions<SessionsClusterOptions>>(sp => sp.GetRequiredService<StorageOptionsValidator>());
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SessionsClusterOptions>, ClusterOptionsValidator>();
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateOnStart();
         services.AddOptions<SessionsClusterOptions>().BindConfiguration(SessionsClusterOptions.SectionName).ValidateOnStart();
 

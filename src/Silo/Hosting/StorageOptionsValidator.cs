@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace Sessions.Silo.Hosting;
 
-internal sealed class StorageOptionsValidator(IConfiguration configuration) : IValidateOptions<StorageOptions>, IValidateOptions<SessionsClusterOptions>
+internal sealed class StorageOptionsValidator(IConfiguration configuration) : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
@@ -19,13 +19,21 @@ internal sealed class StorageOptionsValidator(IConfiguration configuration) : IV
             ? ValidateOptionsResult.Fail("Sessions:Storage:EmbeddedPort must be a TCP port (0 picks a free one).")
             : ValidateOptionsResult.Success;
     }
+}
 
+/// <remarks>Its own class: it reads the storage options, whose validator must not in turn depend on it.</remarks>
+internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOptions<StorageOptions> storage) : IValidateOptions<SessionsClusterOptions>
+{
     public ValidateOptionsResult Validate(string? name, SessionsClusterOptions options)
     {
         var errors = new List<string>();
         if (options.Mode != ClusterMode.Embedded && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")))
         {
             errors.Add($"ConnectionStrings:Redis must be set when Sessions:Cluster:Mode is '{options.Mode}'.");
+        }
+        if (options.Mode == ClusterMode.Silo && storage.Value.Mode != StorageMode.Redis)
+        {
+            errors.Add("Sessions:Storage:Mode must be 'Redis' when Sessions:Cluster:Mode is 'Silo': every silo of a cluster shares one store.");
         }
         if (string.IsNullOrWhiteSpace(options.ClusterId)) errors.Add("Sessions:Cluster:ClusterId must not be empty.");
         if (string.IsNullOrWhiteSpace(options.ServiceId)) errors.Add("Sessions:Cluster:ServiceId must not be empty.");
