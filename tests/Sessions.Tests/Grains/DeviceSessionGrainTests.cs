@@ -86,7 +86,7 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
         Grant grant;
         await using (var first = await GrainClusterFixture.StartClusterAsync(serviceId, fixture.Clock, silos: 1))
         {
-            grant = await LogInAsync(first.Client, key, identifier, SessionFlow.Mfa);
+            grant = await GrainLogins.LogInAsync(first.Client, key, identifier, SessionFlow.Mfa);
         }
 
         await using var second = await GrainClusterFixture.StartClusterAsync(serviceId, fixture.Clock, silos: 2);
@@ -99,11 +99,12 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
     [Fact]
     public async Task TheSameIdentifierOnTwoDevicesIsOneCustomer()
     {
-        var identifier = new Identifier(TestBrands.Demo, IdentifierType.MOBILE, NewMobile());
+        // The test identifier's fixed code lets both devices log in at once without racing on the outbox.
+        var identifier = new Identifier(TestBrands.Demo, IdentifierType.MOBILE, TestBrands.TestMobile);
 
         var grants = await Task.WhenAll(
-            LogInAsync(fixture.Grains, GrainKeys.DeviceSession(identifier, "a"), identifier, SessionFlow.Login),
-            LogInAsync(fixture.Grains, GrainKeys.DeviceSession(identifier, "b"), identifier, SessionFlow.Login));
+            GrainLogins.LogInAsync(fixture.Grains, GrainKeys.DeviceSession(identifier, "a"), identifier, SessionFlow.Login, TestBrands.TestOtp),
+            GrainLogins.LogInAsync(fixture.Grains, GrainKeys.DeviceSession(identifier, "b"), identifier, SessionFlow.Login, TestBrands.TestOtp));
 
         Assert.Equal(grants[0].CustomerId, grants[1].CustomerId);
     }
@@ -123,29 +124,8 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
     {
         var identifier = new Identifier(brand, IdentifierType.MOBILE, NewMobile());
         var key = GrainKeys.DeviceSession(identifier, $"device-{Guid.NewGuid():N}");
-        var grant = await LogInAsync(fixture.Grains, key, identifier, flow);
+        var grant = await GrainLogins.LogInAsync(fixture.Grains, key, identifier, flow);
         return (fixture.Grains.GetGrain<IDeviceSessionGrain>(key), grant);
-    }
-
-    /// <summary>The first factor by OTP and, for the MFA flow, the second factor by OTP on the same identifier.</summary>
-    private static async Task<Grant> LogInAsync(IGrainFactory grains, string key, Identifier identifier, SessionFlow flow)
-    {
-        var grain = grains.GetGrain<IDeviceSessionGrain>(key);
-        var outbox = grains.GetGrain<IDevOutboxGrain>(GrainKeys.Identifier(identifier));
-        var login = await grain.OpenLoginSessionAsync(pendingPasswordHash: null);
-        Assert.Equal(AuthError.None, await grain.SendOtpAsync(SessionFlow.Login, login.SessionId!));
-        var first = await grain.ValidateOtpAsync(SessionFlow.Login, login.SessionId!, (await outbox.GetLatestAsync())!.Code);
-        Assert.Equal(AuthError.None, first.Error);
-        if (flow == SessionFlow.Login)
-        {
-            return first;
-        }
-
-        var mfa = await grain.OpenMfaSessionAsync(first.CustomerId, pendingMfaPasswordHash: null);
-        Assert.Equal(AuthError.None, await grain.SendOtpAsync(SessionFlow.Mfa, mfa.SessionId!));
-        var second = await grain.ValidateOtpAsync(SessionFlow.Mfa, mfa.SessionId!, (await outbox.GetLatestAsync())!.Code);
-        Assert.Equal(AuthError.None, second.Error);
-        return second;
     }
 
     private static string NewMobile() => "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);

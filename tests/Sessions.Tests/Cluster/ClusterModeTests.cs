@@ -1,0 +1,43 @@
+using System.Globalization;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Cluster;
+
+/// <summary>The cluster modes for real: silos that meet through Redis membership, and an API that joins them as a client.</summary>
+public sealed class ClusterModeTests
+{
+    [Fact]
+    public async Task AnApiClientAndTwoSilosShareOneClusterThroughRedis()
+    {
+        var cluster = new Dictionary<string, string?>
+        {
+            ["Sessions:Cluster:ClusterId"] = $"c-{Guid.NewGuid():N}",
+            ["Sessions:Cluster:ServiceId"] = $"s-{Guid.NewGuid():N}",
+            ["Sessions:Cluster:AdvertisedAddress"] = "127.0.0.1",
+            ["Sessions:Storage:Mode"] = "Redis",
+            ["ConnectionStrings:Redis"] = TestStore.ConnectionString,
+        };
+        await using var silo1 = new ApiFactory(settings: With(cluster, "Silo"));
+        await using var silo2 = new ApiFactory(settings: With(cluster, "Silo"));
+        await using var client = new ApiFactory(settings: With(cluster, "Client"));
+        var viaSilo1 = silo1.CreateSessionsClient();
+        var viaSilo2 = silo2.CreateSessionsClient();
+        var viaClient = client.CreateSessionsClient();
+        var device = TestDevice.NewMobile();
+
+        var login = await viaClient.MfaLoginAsync(device, device);
+        var first = await SessionsClient.Ok(viaSilo1.PostAsync("mfa/token/regenerate", device.Body(("key", login.Key))));
+        var retry = await SessionsClient.Ok(viaSilo2.PostAsync("mfa/token/regenerate", device.Body(("key", login.Key))));
+        var next = await SessionsClient.Ok(viaClient.PostAsync("mfa/token/regenerate", device.Body(("key", first.Key))));
+
+        Assert.Equal(first.Key, retry.Key);
+        Assert.NotEqual(first.Key, next.Key);
+    }
+
+    private static Dictionary<string, string?> With(Dictionary<string, string?> cluster, string mode) => new(cluster)
+    {
+        ["Sessions:Cluster:Mode"] = mode,
+        ["Sessions:Cluster:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        ["Sessions:Cluster:GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+    };
+}
