@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Sessions.Api.Envelope;
 using Sessions.Api.Requests;
@@ -16,6 +17,22 @@ public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions>
 
     public IDeviceSessionGrain DeviceSession(DeviceRequest device) => grains.GetGrain<IDeviceSessionGrain>(device.GrainKey);
 
+    /// <summary>Reads the device session a request names; MFA endpoints also need the brand to enable MFA (1551).</summary>
+    public bool TryReadDevice(AuthRequest request, SessionFlow flow,
+        [NotNullWhen(true)] out DeviceRequest? device, [NotNullWhen(false)] out EnvelopeResult? error)
+    {
+        if (!DeviceRequest.TryRead(request, Options, out device, out error))
+        {
+            return false;
+        }
+        if (flow == SessionFlow.Mfa && !device.Brand.MfaEnabled)
+        {
+            error = EnvelopeResult.Fail(AuthError.MfaNotEnabled);
+            return false;
+        }
+        return true;
+    }
+
     /// <summary>Reads and checks the JWT in <paramref name="field"/> for <paramref name="use"/>.</summary>
     public async Task<(VerifiedToken? Token, EnvelopeResult? Error)> VerifyAsync(AuthRequest request, string field, TokenUse use, DeviceRequest device)
     {
@@ -32,7 +49,7 @@ public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions>
     {
         if (!grant.Succeeded)
         {
-            return EnvelopeResult.Fail(grant.Error);
+            return EnvelopeResult.Fail(grant.Error, retryAfter: grant.RetryAfter);
         }
 
         var token = issuer.IssueUser(device, grant, flow);
@@ -60,4 +77,7 @@ public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions>
 
     public static EnvelopeResult Acted(AuthError error, string message = "SUCCESS") =>
         error == AuthError.None ? EnvelopeResult.Done(message) : EnvelopeResult.Fail(error);
+
+    public static EnvelopeResult Acted(Outcome outcome, string message = "SUCCESS") =>
+        outcome.Succeeded ? EnvelopeResult.Done(message) : EnvelopeResult.Fail(outcome.Error, retryAfter: outcome.RetryAfter);
 }

@@ -16,6 +16,8 @@ public static class FirstFactorEndpoints
         group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateOtp");
         group.MapPost("/password/validate", ValidatePassword).WithName("ValidatePassword");
         group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateToken");
+        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Login)).WithName("ChangePassword");
+        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Login)).WithName("ForgetPassword");
         return group;
     }
 
@@ -25,7 +27,7 @@ public static class FirstFactorEndpoints
         {
             return error;
         }
-        if (PasswordRules.TryHashNewPassword(request, device.Brand, mfa: false, out var passwordHash) is { } passwordError)
+        if (PasswordRules.TryHashOptionalPassword(request, device.Brand, mfa: false, out var passwordHash) is { } passwordError)
         {
             return passwordError;
         }

@@ -18,12 +18,14 @@ public static class MfaEndpoints
         group.MapPost("/password/validate", ValidatePassword).WithName("ValidateMfaPassword");
         group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateMfaToken");
         group.MapMethods("/token/expire", [HttpMethods.Delete, HttpMethods.Post], ExpireToken).WithName("ExpireMfaToken");
+        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Mfa)).WithName("ChangeMfaPassword");
+        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Mfa)).WithName("ForgetMfaPassword");
         return group;
     }
 
     public static async Task<EnvelopeResult> GenerateToken(AuthRequest request, AuthServices services)
     {
-        if (!TryReadMfaDevice(request, services, out var device, out var error))
+        if (!services.TryReadDevice(request, SessionFlow.Mfa, out var device, out var error))
         {
             return error;
         }
@@ -32,7 +34,7 @@ public static class MfaEndpoints
         {
             return tokenError!;
         }
-        if (PasswordRules.TryHashNewPassword(request, device.Brand, mfa: true, out var passwordHash) is { } passwordError)
+        if (PasswordRules.TryHashOptionalPassword(request, device.Brand, mfa: true, out var passwordHash) is { } passwordError)
         {
             return passwordError;
         }
@@ -43,7 +45,7 @@ public static class MfaEndpoints
 
     public static async Task<EnvelopeResult> GenerateOtp(AuthRequest request, AuthServices services)
     {
-        if (!TryReadMfaDevice(request, services, out var device, out var error)
+        if (!services.TryReadDevice(request, SessionFlow.Mfa, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error))
         {
             return error;
@@ -54,7 +56,7 @@ public static class MfaEndpoints
 
     public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
     {
-        if (!TryReadMfaDevice(request, services, out var device, out var error)
+        if (!services.TryReadDevice(request, SessionFlow.Mfa, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error)
             || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error))
         {
@@ -67,7 +69,7 @@ public static class MfaEndpoints
 
     public static async Task<EnvelopeResult> ValidatePassword(AuthRequest request, AuthServices services)
     {
-        if (!TryReadMfaDevice(request, services, out var device, out var error)
+        if (!services.TryReadDevice(request, SessionFlow.Mfa, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error)
             || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error))
         {
@@ -80,7 +82,7 @@ public static class MfaEndpoints
 
     public static async Task<EnvelopeResult> RegenerateToken(AuthRequest request, AuthServices services)
     {
-        if (!TryReadMfaDevice(request, services, out var device, out var error))
+        if (!services.TryReadDevice(request, SessionFlow.Mfa, out var device, out var error))
         {
             return error;
         }
@@ -96,7 +98,7 @@ public static class MfaEndpoints
 
     public static async Task<EnvelopeResult> ExpireToken(AuthRequest request, AuthServices services)
     {
-        if (!TryReadMfaDevice(request, services, out var device, out var error))
+        if (!services.TryReadDevice(request, SessionFlow.Mfa, out var device, out var error))
         {
             return error;
         }
@@ -108,21 +110,5 @@ public static class MfaEndpoints
 
         var outcome = await services.DeviceSession(device).ExpireMfaFamilyAsync(token.FamilyId);
         return AuthServices.Acted(outcome, "Token expired successfully");
-    }
-
-    private static bool TryReadMfaDevice(AuthRequest request, AuthServices services,
-        [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeviceRequest? device,
-        [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out EnvelopeResult? error)
-    {
-        if (!DeviceRequest.TryRead(request, services.Options, out device, out error))
-        {
-            return false;
-        }
-        if (!device.Brand.MfaEnabled)
-        {
-            error = EnvelopeResult.Fail(AuthError.MfaNotEnabled);
-            return false;
-        }
-        return true;
     }
 }

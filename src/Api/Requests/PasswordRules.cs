@@ -13,10 +13,10 @@ public static class PasswordRules
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// Reads <c>password</c> + <c>confirmPassword</c> when present. Returns the hash to store, null when no password
-    /// was given, or the error.
+    /// The optional first-time password of <c>token/generate</c> and <c>mfa/token/generate</c>: <c>password</c> +
+    /// <c>confirmPassword</c>. Returns the error, or null with the hash to store (null when no password was given).
     /// </summary>
-    public static EnvelopeResult? TryHashNewPassword(AuthRequest request, BrandOptions brand, bool mfa, out string? hash)
+    public static EnvelopeResult? TryHashOptionalPassword(AuthRequest request, BrandOptions brand, bool mfa, out string? hash)
     {
         hash = null;
         if (!request.TryOptional("password", FieldReader.MaxSecretLength, out var password, out var error)
@@ -28,7 +28,27 @@ public static class PasswordRules
         {
             return string.IsNullOrEmpty(confirmation) ? null : EnvelopeResult.InvalidField("password", "is required with confirmPassword");
         }
-        if (!(mfa ? brand.MfaPasswordEnabled : brand.PasswordEnabled))
+        return Check(password, confirmation, brand, mfa, out hash);
+    }
+
+    /// <summary>A password being set by a change or a reset: <paramref name="field"/> + <c>confirmPassword</c>, both required.</summary>
+    public static EnvelopeResult? TryHashRequiredPassword(AuthRequest request, string field, BrandOptions brand, bool mfa, out string? hash)
+    {
+        hash = null;
+        if (!request.TryRequired(field, FieldReader.MaxSecretLength, out var password, out var error)
+            || !request.TryRequired("confirmPassword", FieldReader.MaxSecretLength, out var confirmation, out error))
+        {
+            return error;
+        }
+        return Check(password, confirmation, brand, mfa, out hash);
+    }
+
+    public static bool IsEnabled(BrandOptions brand, bool mfa) => mfa ? brand.MfaPasswordEnabled : brand.PasswordEnabled;
+
+    private static EnvelopeResult? Check(string password, string? confirmation, BrandOptions brand, bool mfa, out string? hash)
+    {
+        hash = null;
+        if (!IsEnabled(brand, mfa))
         {
             return EnvelopeResult.Fail(AuthError.PasswordNotEnabled);
         }

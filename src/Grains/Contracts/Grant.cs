@@ -12,10 +12,13 @@ public sealed record Grant
     [Id(2)] public SessionRole Role { get; init; }
     [Id(3)] public string FamilyId { get; init; } = "";
     [Id(4)] public IssuedKey? Key { get; init; }
+    [Id(5)] public TimeSpan? RetryAfter { get; init; }
 
     public bool Succeeded => Error == AuthError.None;
 
-    public static Grant Failed(AuthError error) => new() { Error = error };
+    public static Grant Failed(AuthError error, TimeSpan? retryAfter = null) => new() { Error = error, RetryAfter = retryAfter };
+
+    public static Grant Failed(Outcome outcome) => Failed(outcome.Error, outcome.RetryAfter);
 }
 
 /// <summary>

@@ -1,6 +1,10 @@
 namespace Sessions.Grains.Contracts;
 
-/// <summary>One customer of a brand (key from <see cref="Identity.GrainKeys.Customer"/>): credentials and MFA history.</summary>
+/// <summary>
+/// One customer of a brand (key from <see cref="Identity.GrainKeys.Customer"/>): credentials, MFA history and the
+/// device sessions that hold its key families. It never calls a device session itself (a device session calls
+/// it, so that would be a cycle); it hands back which device sessions the caller must revoke.
+/// </summary>
 [Alias("sessions.customer")]
 public interface ICustomerGrain : IGrainWithStringKey
 {
@@ -10,13 +14,21 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("verify-password")]
     Task<bool> VerifyPasswordAsync(PasswordKind kind, string password);
 
-    /// <summary>Records a passed first factor; sets the primary password if the customer has none yet.</summary>
+    /// <summary>Records a passed first factor on a device session; sets the primary password if there is none yet.</summary>
     [Alias("first-factor")]
-    Task<CustomerProfile> CompleteFirstFactorAsync(string? pendingPasswordHash);
+    Task<CustomerProfile> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey);
 
-    /// <summary>Records a passed second factor; sets the MFA password if the customer has none yet.</summary>
+    /// <summary>Records a passed second factor on a device session; sets the MFA password if there is none yet.</summary>
     [Alias("second-factor")]
-    Task CompleteSecondFactorAsync(string? pendingMfaPasswordHash);
+    Task CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey);
+
+    /// <summary>Replaces a password after checking the current one; answers the device sessions to revoke.</summary>
+    [Alias("change-password")]
+    Task<PasswordChanged> ChangePasswordAsync(PasswordKind kind, string currentPassword, string newPasswordHash);
+
+    /// <summary>Sets a password without the current one (the caller checked an OTP); answers the device sessions to revoke.</summary>
+    [Alias("reset-password")]
+    Task<PasswordChanged> ResetPasswordAsync(PasswordKind kind, string newPasswordHash);
 }
 
 [GenerateSerializer, Alias("sessions.password-kind")]
@@ -32,4 +44,11 @@ public sealed record CustomerProfile
     [Id(0)] public bool HasPassword { get; init; }
     [Id(1)] public bool HasMfaPassword { get; init; }
     [Id(2)] public bool MfaCompleted { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("sessions.password-changed")]
+public sealed record PasswordChanged
+{
+    [Id(0)] public AuthError Error { get; init; }
+    [Id(1)] public IReadOnlyList<string> DeviceSessions { get; init; } = [];
 }

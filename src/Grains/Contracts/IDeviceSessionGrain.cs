@@ -16,7 +16,7 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     Task<SessionOpened> OpenMfaSessionAsync(string customerId, string? pendingMfaPasswordHash);
 
     [Alias("send-otp")]
-    Task<AuthError> SendOtpAsync(SessionFlow flow, string sessionId);
+    Task<Outcome> SendOtpAsync(SessionFlow flow, string sessionId);
 
     [Alias("validate-otp")]
     Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp);
@@ -31,4 +31,26 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     /// <summary>Revokes the MFA key family that <paramref name="familyId"/> names, if it is this device's current one.</summary>
     [Alias("expire-mfa")]
     Task<AuthError> ExpireMfaFamilyAsync(string familyId);
+
+    /// <summary>
+    /// Changes the customer's password (<paramref name="kind"/>) after checking the current one, and revokes the
+    /// customer's families (MFA ones only for the MFA password) on every other device.
+    /// </summary>
+    [Alias("change-password")]
+    Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash);
+
+    /// <summary>
+    /// Resets the password of the session's customer after checking the session's OTP (unless the brand skips it),
+    /// and revokes every family of the customer (MFA ones only for the MFA password), this device's included.
+    /// </summary>
+    [Alias("reset-password")]
+    Task<Outcome> ResetPasswordAsync(SessionFlow flow, string sessionId, string? otp, string newPasswordHash);
+
+    /// <summary>Revokes this device session's families of <paramref name="customerId"/> (a password changed elsewhere).</summary>
+    /// <remarks>
+    /// Interleaves: a device session that is itself fanning out a password change (or awaiting the customer) must
+    /// still take revocations, or two concurrent changes on two devices of one customer would wait on each other.
+    /// </remarks>
+    [Alias("revoke-families"), AlwaysInterleave]
+    Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string reason);
 }

@@ -1,6 +1,10 @@
 namespace Sessions.Grains.Contracts;
 
-/// <summary>One identifier of a brand (key from <see cref="Identity.GrainKeys.Identifier"/>): which customer owns it.</summary>
+/// <summary>
+/// One identifier of a brand (key from <see cref="Identity.GrainKeys.Identifier"/>): which customer owns it, and the
+/// limits that hold across all its devices and sessions (API.md §7): OTP sends per window, failures and the lock.
+/// Being one grain, its counters are exact however many requests arrive at once.
+/// </summary>
 [Alias("sessions.identifier")]
 public interface IIdentifierGrain : IGrainWithStringKey
 {
@@ -14,4 +18,24 @@ public interface IIdentifierGrain : IGrainWithStringKey
     /// <summary>Links the identifier to <paramref name="customerId"/>; false when another customer owns it.</summary>
     [Alias("link")]
     Task<bool> LinkAsync(string customerId);
+
+    /// <summary>Takes one OTP send from the window; refused while locked or when the window is used up.</summary>
+    [Alias("reserve-send")]
+    Task<Outcome> TryReserveOtpSendAsync();
+
+    /// <summary>Gives a reserved send back: the delivery failed, and a failed delivery does not count.</summary>
+    [Alias("release-send")]
+    Task ReleaseOtpSendAsync();
+
+    /// <summary>Refused (1550) while the identifier is locked.</summary>
+    [Alias("check-lock")]
+    Task<Outcome> CheckLockAsync();
+
+    /// <summary>Counts a wrong OTP or password; answers 1550 when this failure locks the identifier.</summary>
+    [Alias("record-failure")]
+    Task<Outcome> RecordFailureAsync();
+
+    /// <summary>A credential was right: the failure count starts again.</summary>
+    [Alias("record-success")]
+    Task RecordSuccessAsync();
 }

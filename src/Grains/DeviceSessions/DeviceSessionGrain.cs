@@ -96,20 +96,34 @@ internal sealed partial class DeviceSessionGrain(
         };
     }
 
-    public async Task<AuthError> SendOtpAsync(SessionFlow flow, string sessionId)
+    public async Task<Outcome> SendOtpAsync(SessionFlow flow, string sessionId)
     {
         if (OpenSession(flow, sessionId) is not { } session)
         {
-            return AuthError.InvalidSession;
+            return Outcome.Failed(AuthError.InvalidSession);
         }
         if (session.OtpFailures >= _brand.Otp.MaxAttempts)
         {
-            return AuthError.OtpAttemptsExhausted;
+            return Outcome.Failed(AuthError.OtpAttemptsExhausted);
         }
 
         var otpExpiresAt = Min(Now.AddMinutes(_brand.Otp.TtlMinutes), session.ExpiresAt);
-        if (FixedTestCode() is not { } code)
+        var code = FixedTestCode();
+        if (code is not null)
         {
+            // Test identifiers send nothing, so they take nothing from the send window; a lock still holds.
+            if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
+            {
+                return locked;
+            }
+        }
+        else
+        {
+            if (await IdentifierGrain.TryReserveOtpSendAsync() is { Succeeded: false } refused)
+            {
+                return refused;
+            }
+
             code = OtpHasher.NewCode(_brand.Otp.Length);
             try
             {
@@ -124,15 +138,16 @@ internal sealed partial class DeviceSessionGrain(
             }
             catch (OtpDeliveryException e)
             {
+                await IdentifierGrain.ReleaseOtpSendAsync();
                 LogOtpDeliveryFailed(e, _identifier.Brand, _identifier.Type, flow);
-                return AuthError.OtpDeliveryFailed;
+                return Outcome.Failed(AuthError.OtpDeliveryFailed);
             }
         }
 
         State.SetSession(flow, session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt });
         await SaveAsync();
         LogOtpSent(_identifier.Brand, _identifier.Type, flow);
-        return AuthError.None;
+        return Outcome.Ok;
     }
 
     public async Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp)
@@ -141,26 +156,9 @@ internal sealed partial class DeviceSessionGrain(
         {
             return Grant.Failed(AuthError.InvalidSession);
         }
-        if (session.OtpFailures >= _brand.Otp.MaxAttempts)
+        if (await VerifyOtpAsync(flow, session, otp) is { Succeeded: false } refused)
         {
-            return Grant.Failed(AuthError.OtpAttemptsExhausted);
-        }
-        if (session.OtpHash is null)
-        {
-            return Grant.Failed(AuthError.OtpNotGenerated);
-        }
-        if (Now >= session.OtpExpiresAt)
-        {
-            return Grant.Failed(AuthError.InvalidOtp);
-        }
-
-        if (!otpHasher.Matches(session.OtpHash, session.Id, otp))
-        {
-            var failures = session.OtpFailures + 1;
-            State.SetSession(flow, session with { OtpFailures = failures });
-            await SaveAsync();
-            LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "otp");
-            return Grant.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
+            return Grant.Failed(refused);
         }
 
         return await CompleteAsync(flow, session);
@@ -180,16 +178,22 @@ internal sealed partial class DeviceSessionGrain(
         {
             return Grant.Failed(AuthError.PasswordAttemptsExhausted);
         }
+        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
+        {
+            return Grant.Failed(locked);
+        }
 
         var customerId = flow == SessionFlow.Mfa ? session.CustomerId : await IdentifierGrain.GetCustomerIdAsync();
         var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
         if (customerId is null || !await Customer(customerId).VerifyPasswordAsync(kind, password))
         {
+            var failure = await IdentifierGrain.RecordFailureAsync();
             var failures = session.PasswordFailures + 1;
             State.SetSession(flow, session with { PasswordFailures = failures });
             await SaveAsync();
             LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "password");
-            return Grant.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
+            return !failure.Succeeded ? Grant.Failed(failure)
+                : Grant.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
         }
 
         return await CompleteAsync(flow, session with { PendingPasswordHash = null }, customerId);
@@ -263,20 +267,137 @@ internal sealed partial class DeviceSessionGrain(
         return AuthError.None;
     }
 
+    public async Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash)
+    {
+        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
+        {
+            return locked;
+        }
+
+        var changed = await Customer(customerId).ChangePasswordAsync(kind, currentPassword, newPasswordHash);
+        if (changed.Error != AuthError.None)
+        {
+            var failure = await IdentifierGrain.RecordFailureAsync();
+            LogCredentialRejected(_identifier.Brand, _identifier.Type, kind == PasswordKind.Mfa ? SessionFlow.Mfa : SessionFlow.Login, "password");
+            return failure.Succeeded ? Outcome.Failed(changed.Error) : failure;
+        }
+
+        await IdentifierGrain.RecordSuccessAsync();
+        await RevokeElsewhereAsync(changed.DeviceSessions, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: _deviceId, "password changed");
+        LogPasswordChanged(_identifier.Brand, _identifier.Type, _deviceId, kind, "change");
+        return Outcome.Ok;
+    }
+
+    public async Task<Outcome> ResetPasswordAsync(SessionFlow flow, string sessionId, string? otp, string newPasswordHash)
+    {
+        if (OpenSession(flow, sessionId) is not { } session)
+        {
+            return Outcome.Failed(AuthError.InvalidSession);
+        }
+        var customerId = flow == SessionFlow.Mfa ? session.CustomerId : await IdentifierGrain.GetCustomerIdAsync();
+        if (customerId is null)
+        {
+            return Outcome.Failed(AuthError.InvalidSession);
+        }
+
+        var verified = _brand.SkipOtpOnReset ? await IdentifierGrain.CheckLockAsync()
+            : otp is null ? Outcome.Failed(AuthError.OtpNotGenerated)
+            : await VerifyOtpAsync(flow, session, otp);
+        if (!verified.Succeeded)
+        {
+            return verified;
+        }
+
+        await IdentifierGrain.RecordSuccessAsync();
+        var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
+        var changed = await Customer(customerId).ResetPasswordAsync(kind, newPasswordHash);
+        await RevokeElsewhereAsync(changed.DeviceSessions, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: null, "password reset");
+
+        State.SetSession(flow, null);
+        RevokeOwnFamilies(customerId, mfaOnly: kind == PasswordKind.Mfa);
+        await SaveAsync();
+        LogPasswordChanged(_identifier.Brand, _identifier.Type, _deviceId, kind, "reset");
+        return Outcome.Ok;
+    }
+
+    public async Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string reason)
+    {
+        if (RevokeOwnFamilies(customerId, mfaOnly))
+        {
+            await SaveAsync();
+            LogFamilyRevoked(_identifier.Brand, _identifier.Type, mfaOnly ? SessionFlow.Mfa : SessionFlow.Login, "*", reason);
+        }
+    }
+
+    /// <summary>Checks an OTP against the session; a wrong one is counted on the session and on the identifier.</summary>
+    private async Task<Outcome> VerifyOtpAsync(SessionFlow flow, PendingSession session, string otp)
+    {
+        if (session.OtpFailures >= _brand.Otp.MaxAttempts)
+        {
+            return Outcome.Failed(AuthError.OtpAttemptsExhausted);
+        }
+        if (session.OtpHash is null)
+        {
+            return Outcome.Failed(AuthError.OtpNotGenerated);
+        }
+        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
+        {
+            return locked;
+        }
+        if (Now >= session.OtpExpiresAt)
+        {
+            return Outcome.Failed(AuthError.InvalidOtp);
+        }
+        if (otpHasher.Matches(session.OtpHash, session.Id, otp))
+        {
+            return Outcome.Ok;
+        }
+
+        var failure = await IdentifierGrain.RecordFailureAsync();
+        var failures = session.OtpFailures + 1;
+        State.SetSession(flow, session with { OtpFailures = failures });
+        await SaveAsync();
+        LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "otp");
+        return !failure.Succeeded ? failure
+            : Outcome.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
+    }
+
+    private async Task RevokeElsewhereAsync(IReadOnlyList<string> deviceSessions, string customerId, bool mfaOnly, string? keepDeviceId, string reason)
+    {
+        var self = this.GetPrimaryKeyString();
+        var others = deviceSessions.Where(key => key != self && (keepDeviceId is null || GrainKeys.ParseDeviceSession(key).DeviceId != keepDeviceId));
+        await Task.WhenAll(others.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, reason)));
+    }
+
+    private bool RevokeOwnFamilies(string customerId, bool mfaOnly)
+    {
+        var revoked = false;
+        foreach (var flow in mfaOnly ? [SessionFlow.Mfa] : new[] { SessionFlow.Login, SessionFlow.Mfa })
+        {
+            if (State.Family(flow) is { IsRevoked: false } family && family.CustomerId == customerId)
+            {
+                State.SetFamily(flow, family with { RevokedAt = Now });
+                revoked = true;
+            }
+        }
+        return revoked;
+    }
+
     private async Task<Grant> CompleteAsync(SessionFlow flow, PendingSession session, string? knownCustomerId = null)
     {
+        await IdentifierGrain.RecordSuccessAsync();
         string customerId;
         SessionRole role;
         if (flow == SessionFlow.Login)
         {
             customerId = knownCustomerId ?? await IdentifierGrain.EnsureCustomerIdAsync();
-            var profile = await Customer(customerId).CompleteFirstFactorAsync(session.PendingPasswordHash);
+            var profile = await Customer(customerId).CompleteFirstFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
             role = _brand.MfaEnabled && (_brand.ForcedMfa || profile.MfaCompleted) ? SessionRole.MFA_PENDING : SessionRole.USER;
         }
         else
         {
             customerId = session.CustomerId!;
-            await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash);
+            await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
             role = SessionRole.USER;
         }
 
@@ -370,6 +491,9 @@ internal sealed partial class DeviceSessionGrain(
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Key reuse detected, family revoked: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
     private partial void LogKeyReuseDetected(string brand, IdentifierType identifierType, string deviceId, SessionFlow flow, string familyId);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Password {Action}: {Brand} {IdentifierType} device {DeviceId}, {Kind} password")]
+    private partial void LogPasswordChanged(string brand, IdentifierType identifierType, string deviceId, PasswordKind kind, string action);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Key family revoked: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}, reason {Reason}")]
     private partial void LogFamilyRevoked(string brand, IdentifierType identifierType, SessionFlow flow, string familyId, string reason);

@@ -21,7 +21,7 @@ public static class GrainLogins
         var grain = grains.GetGrain<IDeviceSessionGrain>(key);
         var outbox = grains.GetGrain<IDevOutboxGrain>(GrainKeys.Identifier(identifier));
         var login = await grain.OpenLoginSessionAsync(pendingPasswordHash: null);
-        Assert.Equal(AuthError.None, await grain.SendOtpAsync(SessionFlow.Login, login.SessionId!));
+        Assert.Equal(AuthError.None, (await grain.SendOtpAsync(SessionFlow.Login, login.SessionId!)).Error);
         var first = await grain.ValidateOtpAsync(SessionFlow.Login, login.SessionId!, fixedCode ?? (await outbox.GetLatestAsync())!.Code);
         Assert.Equal(AuthError.None, first.Error);
         if (flow == SessionFlow.Login)
@@ -30,7 +30,7 @@ public static class GrainLogins
         }
 
         var mfa = await grain.OpenMfaSessionAsync(first.CustomerId, pendingMfaPasswordHash: null);
-        Assert.Equal(AuthError.None, await grain.SendOtpAsync(SessionFlow.Mfa, mfa.SessionId!));
+        Assert.Equal(AuthError.None, (await grain.SendOtpAsync(SessionFlow.Mfa, mfa.SessionId!)).Error);
         var second = await grain.ValidateOtpAsync(SessionFlow.Mfa, mfa.SessionId!, (await outbox.GetLatestAsync())!.Code);
         Assert.Equal(AuthError.None, second.Error);
         return second;

@@ -1,0 +1,68 @@
+using Sessions.Api.Envelope;
+using Sessions.Api.Requests;
+using Sessions.Api.Tokens;
+using Sessions.Grains;
+using Sessions.Grains.Contracts;
+
+namespace Sessions.Api.Endpoints;
+
+/// <summary>
+/// <c>password/change</c> and <c>password/forget</c>, and their MFA twins (API.md §4.1, §4.2): the same rules for the
+/// primary and the MFA password.
+/// </summary>
+public static class PasswordHandlers
+{
+    public static async Task<EnvelopeResult> ChangeAsync(AuthRequest request, AuthServices services, SessionFlow flow)
+    {
+        var mfa = flow == SessionFlow.Mfa;
+        if (!services.TryReadDevice(request, flow, out var device, out var error))
+        {
+            return error;
+        }
+        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.UserToken, device);
+        if (token is null)
+        {
+            return tokenError!;
+        }
+        if (!request.TryRequired("password", FieldReader.MaxSecretLength, out var current, out error)
+            || !request.TryRequired("newPassword", FieldReader.MaxSecretLength, out var replacement, out error))
+        {
+            return error;
+        }
+        if (!PasswordRules.IsEnabled(device.Brand, mfa))
+        {
+            return EnvelopeResult.Fail(AuthError.PasswordNotEnabled);
+        }
+        if (current == replacement)
+        {
+            return EnvelopeResult.Fail(AuthError.PasswordUnchanged);
+        }
+        if (PasswordRules.TryHashRequiredPassword(request, "newPassword", device.Brand, mfa, out var hash) is { } passwordError)
+        {
+            return passwordError;
+        }
+
+        var kind = mfa ? PasswordKind.Mfa : PasswordKind.Primary;
+        return AuthServices.Acted(await services.DeviceSession(device).ChangePasswordAsync(kind, token.CustomerId, current, hash!));
+    }
+
+    public static async Task<EnvelopeResult> ForgetAsync(AuthRequest request, AuthServices services, SessionFlow flow)
+    {
+        if (!services.TryReadDevice(request, flow, out var device, out var error)
+            || !request.TryRequired("sessionId", 64, out var sessionId, out error))
+        {
+            return error;
+        }
+        string? otp = null;
+        if (!device.Brand.SkipOtpOnReset && !request.TryOtp(device.Brand.Otp.Length, out otp, out error))
+        {
+            return error;
+        }
+        if (PasswordRules.TryHashRequiredPassword(request, "password", device.Brand, flow == SessionFlow.Mfa, out var hash) is { } passwordError)
+        {
+            return passwordError;
+        }
+
+        return AuthServices.Acted(await services.DeviceSession(device).ResetPasswordAsync(flow, sessionId, otp, hash!));
+    }
+}
