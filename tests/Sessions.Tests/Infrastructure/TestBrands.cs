@@ -17,6 +17,9 @@ public static class TestBrands
     /// <summary>MFA and passwords off; External ID login on.</summary>
     public const string Plain = "PLAIN";
 
+    /// <summary>Small identifier-wide limits (3 sends, lock after 4 failures) and password resets without an OTP.</summary>
+    public const string Guarded = "GUARDED";
+
     public const string TestMobile = "19998887776";
     public const string TestOtp = "042424";
 
@@ -27,7 +30,7 @@ public static class TestBrands
 
     public static readonly Dictionary<string, string> SigningSecrets = new()
     {
-        [Demo] = Secret(), [NoRotation] = Secret(), [Strict] = Secret(), [Plain] = Secret(),
+        [Demo] = Secret(), [NoRotation] = Secret(), [Strict] = Secret(), [Plain] = Secret(), [Guarded] = Secret(),
     };
 
     public static Dictionary<string, string?> Configuration()
@@ -47,6 +50,11 @@ public static class TestBrands
             [$"Sessions:Brands:{Plain}:MfaEnabled"] = "false",
             [$"Sessions:Brands:{Plain}:PasswordEnabled"] = "false",
             [$"Sessions:Brands:{Plain}:ExternalIdLoginEnabled"] = "true",
+            [$"Sessions:Brands:{Guarded}:Otp:MaxSends"] = "3",
+            [$"Sessions:Brands:{Guarded}:Otp:MaxAttempts"] = "100",
+            [$"Sessions:Brands:{Guarded}:Password:MaxAttempts"] = "100",
+            [$"Sessions:Brands:{Guarded}:Lockout:MaxFailures"] = "4",
+            [$"Sessions:Brands:{Guarded}:SkipOtpOnReset"] = "true",
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierType"] = "MOBILE",
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierValue"] = TestMobile,
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:Otp"] = TestOtp,
