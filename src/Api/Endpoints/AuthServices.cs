@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
 using Sessions.Api.Envelope;
 using Sessions.Api.Requests;
+using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
@@ -10,10 +11,11 @@ using Sessions.Grains.Contracts;
 namespace Sessions.Api.Endpoints;
 
 /// <summary>What every <c>/auth/v1</c> handler works with, and the steps they share.</summary>
-public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions> options, TokenIssuer issuer, TokenVerifier verifier)
+public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions> options, TokenIssuer issuer, TokenVerifier verifier, AuthAudit audit)
 {
     public SessionsOptions Options => options.Value;
     public TokenIssuer Issuer => issuer;
+    public AuthAudit Audit => audit;
 
     public IDeviceSessionGrain DeviceSession(DeviceRequest device) => grains.GetGrain<IDeviceSessionGrain>(device.GrainKey);
 

@@ -1,5 +1,6 @@
 using Sessions.Api.Envelope;
 using Sessions.Api.Requests;
+using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Grains.Contracts;
 
@@ -10,9 +11,9 @@ public static class FirstFactorEndpoints
 {
     public static RouteGroupBuilder MapFirstFactor(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/auth/v1").WithTags("First factor");
+        var group = routes.MapGroup("/auth/v1").WithTags("First factor").RequireRateLimiting(RateLimiting.AuthPolicy);
         group.MapPost("/token/generate", GenerateToken).WithName("GenerateToken");
-        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateOtp");
+        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateOtp").RequireRateLimiting(RateLimiting.OtpPolicy);
         group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateOtp");
         group.MapPost("/password/validate", ValidatePassword).WithName("ValidatePassword");
         group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateToken");
@@ -44,7 +45,9 @@ public static class FirstFactorEndpoints
             return error;
         }
 
-        return AuthServices.Acted(await services.DeviceSession(device).SendOtpAsync(SessionFlow.Login, sessionId));
+        var outcome = await services.DeviceSession(device).SendOtpAsync(SessionFlow.Login, sessionId);
+        services.Audit.OtpRequested(device, SessionFlow.Login, outcome);
+        return AuthServices.Acted(outcome);
     }
 
     public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
@@ -57,6 +60,7 @@ public static class FirstFactorEndpoints
         }
 
         var grant = await services.DeviceSession(device).ValidateOtpAsync(SessionFlow.Login, sessionId, otp);
+        services.Audit.Authenticated(device, SessionFlow.Login, "otp", grant.Error);
         return services.Granted(device, grant, SessionFlow.Login);
     }
 
@@ -70,6 +74,7 @@ public static class FirstFactorEndpoints
         }
 
         var grant = await services.DeviceSession(device).ValidatePasswordAsync(SessionFlow.Login, sessionId, password);
+        services.Audit.Authenticated(device, SessionFlow.Login, "password", grant.Error);
         return services.Granted(device, grant, SessionFlow.Login, withIdentifiers: true);
     }
 
@@ -86,6 +91,7 @@ public static class FirstFactorEndpoints
         }
 
         var grant = await services.DeviceSession(device).RegenerateAsync(SessionFlow.Login, key.FamilyId, key.TokenId);
+        services.Audit.Regenerated(device, SessionFlow.Login, grant);
         return services.Granted(device, grant, SessionFlow.Login);
     }
 }

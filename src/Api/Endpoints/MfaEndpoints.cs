@@ -1,5 +1,6 @@
 using Sessions.Api.Envelope;
 using Sessions.Api.Requests;
+using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Grains;
 using Sessions.Grains.Contracts;
@@ -11,9 +12,9 @@ public static class MfaEndpoints
 {
     public static RouteGroupBuilder MapMfa(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)");
+        var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)").RequireRateLimiting(RateLimiting.AuthPolicy);
         group.MapPost("/token/generate", GenerateToken).WithName("GenerateMfaToken");
-        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateMfaOtp");
+        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateMfaOtp").RequireRateLimiting(RateLimiting.OtpPolicy);
         group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateMfaOtp");
         group.MapPost("/password/validate", ValidatePassword).WithName("ValidateMfaPassword");
         group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateMfaToken");
@@ -51,7 +52,9 @@ public static class MfaEndpoints
             return error;
         }
 
-        return AuthServices.Acted(await services.DeviceSession(device).SendOtpAsync(SessionFlow.Mfa, sessionId));
+        var outcome = await services.DeviceSession(device).SendOtpAsync(SessionFlow.Mfa, sessionId);
+        services.Audit.OtpRequested(device, SessionFlow.Mfa, outcome);
+        return AuthServices.Acted(outcome);
     }
 
     public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
@@ -64,6 +67,7 @@ public static class MfaEndpoints
         }
 
         var grant = await services.DeviceSession(device).ValidateOtpAsync(SessionFlow.Mfa, sessionId, otp);
+        services.Audit.Authenticated(device, SessionFlow.Mfa, "otp", grant.Error);
         return services.Granted(device, grant, SessionFlow.Mfa);
     }
 
@@ -77,6 +81,7 @@ public static class MfaEndpoints
         }
 
         var grant = await services.DeviceSession(device).ValidatePasswordAsync(SessionFlow.Mfa, sessionId, password);
+        services.Audit.Authenticated(device, SessionFlow.Mfa, "password", grant.Error);
         return services.Granted(device, grant, SessionFlow.Mfa, withIdentifiers: true);
     }
 
@@ -93,6 +98,7 @@ public static class MfaEndpoints
         }
 
         var grant = await services.DeviceSession(device).RegenerateAsync(SessionFlow.Mfa, key.FamilyId, key.TokenId);
+        services.Audit.Regenerated(device, SessionFlow.Mfa, grant);
         return services.Granted(device, grant, SessionFlow.Mfa);
     }
 
@@ -109,6 +115,7 @@ public static class MfaEndpoints
         }
 
         var outcome = await services.DeviceSession(device).ExpireMfaFamilyAsync(token.FamilyId);
+        services.Audit.FamilyExpired(device, token.FamilyId, outcome);
         return AuthServices.Acted(outcome, "Token expired successfully");
     }
 }

@@ -43,7 +43,9 @@ public static class PasswordHandlers
         }
 
         var kind = mfa ? PasswordKind.Mfa : PasswordKind.Primary;
-        return AuthServices.Acted(await services.DeviceSession(device).ChangePasswordAsync(kind, token.CustomerId, current, hash!));
+        var outcome = await services.DeviceSession(device).ChangePasswordAsync(kind, token.CustomerId, current, hash!);
+        services.Audit.PasswordChanged(device, flow, "changed", outcome);
+        return AuthServices.Acted(outcome);
     }
 
     public static async Task<EnvelopeResult> ForgetAsync(AuthRequest request, AuthServices services, SessionFlow flow)
@@ -63,6 +65,8 @@ public static class PasswordHandlers
             return passwordError;
         }
 
-        return AuthServices.Acted(await services.DeviceSession(device).ResetPasswordAsync(flow, sessionId, otp, hash!));
+        var outcome = await services.DeviceSession(device).ResetPasswordAsync(flow, sessionId, otp, hash!);
+        services.Audit.PasswordChanged(device, flow, "reset", outcome);
+        return AuthServices.Acted(outcome);
     }
 }

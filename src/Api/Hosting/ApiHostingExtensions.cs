@@ -1,6 +1,7 @@
 using Orleans.Configuration;
 using Sessions.Api.Endpoints;
 using Sessions.Api.Envelope;
+using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Silo.Hosting;
 using Sessions.Silo.Storage;
@@ -31,12 +32,17 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<TokenVerifier>();
         builder.Services.AddSingleton<AuthServices>();
+        builder.Services.AddSingleton<AuthAudit>();
+        builder.Services.AddHttpContextAccessor();
+        builder.AddSessionsRateLimiting();
         return builder;
     }
 
     public static WebApplication MapSessionsApi(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseMiddleware<EnvelopeErrorMiddleware>();
+        app.UseRateLimiter();
         app.MapFirstFactor();
         app.MapMfa();
         app.MapDevOutbox();

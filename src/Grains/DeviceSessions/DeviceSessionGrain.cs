@@ -474,13 +474,13 @@ internal sealed partial class DeviceSessionGrain(
 
     private Task SaveAsync() => state.WriteOrDeactivateAsync(DeactivateOnIdle);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Login succeeded: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Login succeeded: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
     private partial void LogAuthenticated(string brand, IdentifierType identifierType, string deviceId, SessionFlow flow, string familyId);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Credential rejected: {Brand} {IdentifierType}, flow {Flow}, factor {Factor}")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Credential rejected: {Brand} {IdentifierType}, flow {Flow}, factor {Factor}")]
     private partial void LogCredentialRejected(string brand, IdentifierType identifierType, SessionFlow flow, string factor);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "OTP sent: {Brand} {IdentifierType}, flow {Flow}")]
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "OTP sent: {Brand} {IdentifierType}, flow {Flow}")]
     private partial void LogOtpSent(string brand, IdentifierType identifierType, SessionFlow flow);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OTP delivery failed: {Brand} {IdentifierType}, flow {Flow}")]

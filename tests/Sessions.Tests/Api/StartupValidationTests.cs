@@ -37,4 +37,22 @@ public sealed class StartupValidationTests
         Assert.NotNull(error);
         Assert.Contains("Sessions:Otp:Sender", error.ToString());
     }
+
+    [Fact]
+    public void ProductionNeedsSigningKeysForEveryBrand()
+    {
+        using var factory = new ApiFactory(environment: "Production", settings: new()
+        {
+            ["Sessions:Otp:Sender"] = "Webhook",
+            ["Sessions:Otp:Webhook:Url"] = "https://sms.example/otp",
+            ["Sessions:Otp:Webhook:Secret"] = new string('s', 40),
+            ["Sessions:Brands:NOKEYS:OrgId"] = "1",
+            ["Sessions:Brands:NOKEYS:OrgUser"] = "nokeys",
+        });
+
+        var error = Record.Exception(() => factory.CreateClient());
+
+        Assert.NotNull(error);
+        Assert.Contains("Sessions:Brands:NOKEYS:SigningKeys", error.ToString());
+    }
 }

@@ -14,7 +14,8 @@ namespace Sessions.Tests.Infrastructure;
 public sealed class ApiFactory(
     string? dataDirectory = null,
     Dictionary<string, string?>? settings = null,
-    string environment = "Development") : WebApplicationFactory<Program>
+    string environment = "Development",
+    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public string DataDirectory { get; } = dataDirectory ?? TempDirectory.Create("api");
 
@@ -35,7 +36,11 @@ public sealed class ApiFactory(
         {
             builder.UseSetting(key, value);
         }
-        builder.ConfigureTestServices(services => services.AddKeyedSingleton<TimeProvider>(ServiceKeys.Clock, Clock));
+        builder.ConfigureTestServices(testServices =>
+        {
+            testServices.AddKeyedSingleton<TimeProvider>(ServiceKeys.Clock, Clock);
+            services?.Invoke(testServices);
+        });
     }
 
     public SessionsClient CreateSessionsClient() => new(CreateClient());

@@ -1,0 +1,138 @@
+using Sessions.Api.Requests;
+using Sessions.Grains;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
+
+namespace Sessions.Api.Security;
+
+/// <summary>
+/// The audit trail: one structured event with a stable EventId per security-relevant outcome, with brand, masked
+/// identifier, device and client address. Never an OTP, password, token or key.
+/// </summary>
+public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAccessor http)
+{
+    public void Authenticated(DeviceRequest device, SessionFlow flow, string factor, AuthError error)
+    {
+        if (error == AuthError.None)
+        {
+            LoginSucceeded(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, factor);
+        }
+        else
+        {
+            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, factor, (int)error);
+            Locked(device, error);
+        }
+    }
+
+    public void OtpRequested(DeviceRequest device, SessionFlow flow, Outcome outcome)
+    {
+        if (outcome.Succeeded)
+        {
+            OtpSent(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow);
+        }
+        else
+        {
+            OtpRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, (int)outcome.Error);
+            Locked(device, outcome.Error);
+        }
+    }
+
+    public void Regenerated(DeviceRequest device, SessionFlow flow, Grant grant)
+    {
+        if (grant.Succeeded)
+        {
+            KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, grant.FamilyId, grant.Key is not null);
+        }
+        else if (grant.Error == AuthError.KeyReused)
+        {
+            KeyReuseDetected(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow);
+        }
+        else
+        {
+            KeyRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, (int)grant.Error);
+        }
+    }
+
+    public void FamilyExpired(DeviceRequest device, string familyId, AuthError error)
+    {
+        if (error == AuthError.None)
+        {
+            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, familyId, "logout");
+        }
+    }
+
+    public void PasswordChanged(DeviceRequest device, SessionFlow flow, string action, Outcome outcome)
+    {
+        if (outcome.Succeeded)
+        {
+            PasswordUpdated(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, action);
+        }
+        else
+        {
+            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, $"password {action}", (int)outcome.Error);
+            Locked(device, outcome.Error);
+        }
+    }
+
+    /// <summary>Enough of an identifier to correlate events, not enough to contact the customer.</summary>
+    public static string Mask(Identifier identifier)
+    {
+        var value = identifier.Value;
+        if (identifier.Type == IdentifierType.EMAIL && value.IndexOf('@') is var at and > 0)
+        {
+            return $"{value[0]}***{value[at..]}";
+        }
+        var visible = Math.Min(3, value.Length / 3);
+        return new string('*', value.Length - visible) + value[^visible..];
+    }
+
+    private string ClientAddress => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private void Locked(DeviceRequest device, AuthError error)
+    {
+        if (error == AuthError.IdentifierLocked)
+        {
+            IdentifierLocked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress);
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, EventName = "LoginSucceeded", Level = LogLevel.Information,
+        Message = "Login succeeded: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow} by {Factor}")]
+    private partial void LoginSucceeded(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string factor);
+
+    [LoggerMessage(EventId = 3002, EventName = "LoginFailed", Level = LogLevel.Warning,
+        Message = "Login failed: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow} by {Factor}: {Code}")]
+    private partial void LoginFailed(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string factor, int code);
+
+    [LoggerMessage(EventId = 3003, EventName = "OtpSent", Level = LogLevel.Information,
+        Message = "OTP sent: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
+    private partial void OtpSent(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow);
+
+    [LoggerMessage(EventId = 3004, EventName = "OtpRefused", Level = LogLevel.Warning,
+        Message = "OTP not sent: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}: {Code}")]
+    private partial void OtpRefused(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, int code);
+
+    [LoggerMessage(EventId = 3005, EventName = "IdentifierLocked", Level = LogLevel.Warning,
+        Message = "Identifier locked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}")]
+    private partial void IdentifierLocked(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress);
+
+    [LoggerMessage(EventId = 3006, EventName = "KeyExchanged", Level = LogLevel.Information,
+        Message = "Token regenerated: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow} family {FamilyId}, rotated {Rotated}")]
+    private partial void KeyExchanged(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string familyId, bool rotated);
+
+    [LoggerMessage(EventId = 3007, EventName = "KeyReuseDetected", Level = LogLevel.Warning,
+        Message = "Key reuse detected, family revoked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
+    private partial void KeyReuseDetected(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow);
+
+    [LoggerMessage(EventId = 3008, EventName = "KeyRefused", Level = LogLevel.Information,
+        Message = "Key refused: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}: {Code}")]
+    private partial void KeyRefused(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, int code);
+
+    [LoggerMessage(EventId = 3009, EventName = "FamilyRevoked", Level = LogLevel.Information,
+        Message = "Key family revoked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, family {FamilyId}: {Reason}")]
+    private partial void FamilyRevoked(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, string familyId, string reason);
+
+    [LoggerMessage(EventId = 3010, EventName = "PasswordChanged", Level = LogLevel.Information,
+        Message = "Password {Action}: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
+    private partial void PasswordUpdated(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string action);
+}
