@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Sessions.Silo.Hosting;
 using Sessions.Silo.Storage;
 
@@ -17,6 +18,11 @@ internal static class SiloProgram
         var builder = Host.CreateApplicationBuilder(args.Where(a => a != "store").ToArray());
         // Longer than the silo's own shutdown (deactivations, membership update); compose waits longer still.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        if (!builder.Environment.IsDevelopment())
+        {
+            builder.Logging.AddJsonConsole(o => (o.IncludeScopes, o.UseUtcTimestamp) = (true, true));
+        }
         if (args.Contains("store"))
         {
             builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);

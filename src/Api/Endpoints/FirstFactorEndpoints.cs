@@ -1,4 +1,5 @@
 using Sessions.Api.Envelope;
+using Sessions.Api.OpenApi;
 using Sessions.Api.Requests;
 using Sessions.Api.Security;
 using Sessions.Api.Tokens;
@@ -12,13 +13,20 @@ public static class FirstFactorEndpoints
     public static RouteGroupBuilder MapFirstFactor(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/auth/v1").WithTags("First factor").RequireRateLimiting(RateLimiting.AuthPolicy);
-        group.MapPost("/token/generate", GenerateToken).WithName("GenerateToken");
-        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateOtp").RequireRateLimiting(RateLimiting.OtpPolicy);
-        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateOtp");
-        group.MapPost("/password/validate", ValidatePassword).WithName("ValidatePassword");
-        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateToken");
-        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Login)).WithName("ChangePassword");
-        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Login)).WithName("ForgetPassword");
+        group.MapPost("/token/generate", GenerateToken).WithName("GenerateToken")
+            .Documented<TokenGenerateRequest>("Open a login session (VIEW token + sessionId)", Errors.SetPassword);
+        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateOtp").RequireRateLimiting(RateLimiting.OtpPolicy)
+            .Documented<SessionRequest>("Send an OTP for the login session", Errors.SendOtp);
+        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateOtp")
+            .Documented<OtpValidateRequest>("Validate the OTP: USER or MFA_PENDING token and primary key", Errors.CheckOtp);
+        group.MapPost("/password/validate", ValidatePassword).WithName("ValidatePassword")
+            .Documented<PasswordValidateRequest>("Validate the password: USER or MFA_PENDING token and primary key", Errors.CheckPassword);
+        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateToken")
+            .Documented<KeyRequest>("Exchange a primary key for a new token (and the rotated key)", Errors.Regenerate);
+        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Login))
+            .WithName("ChangePassword").Documented<PasswordChangeRequest>("Change the password; revokes keys on other devices", Errors.ChangePassword);
+        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Login))
+            .WithName("ForgetPassword").Documented<PasswordForgetRequest>("Reset the password with the session's OTP; revokes every key", Errors.ResetPassword);
         return group;
     }
 

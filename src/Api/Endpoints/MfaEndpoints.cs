@@ -1,4 +1,5 @@
 using Sessions.Api.Envelope;
+using Sessions.Api.OpenApi;
 using Sessions.Api.Requests;
 using Sessions.Api.Security;
 using Sessions.Api.Tokens;
@@ -13,14 +14,22 @@ public static class MfaEndpoints
     public static RouteGroupBuilder MapMfa(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)").RequireRateLimiting(RateLimiting.AuthPolicy);
-        group.MapPost("/token/generate", GenerateToken).WithName("GenerateMfaToken");
-        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateMfaOtp").RequireRateLimiting(RateLimiting.OtpPolicy);
-        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateMfaOtp");
-        group.MapPost("/password/validate", ValidatePassword).WithName("ValidateMfaPassword");
-        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateMfaToken");
-        group.MapMethods("/token/expire", [HttpMethods.Delete, HttpMethods.Post], ExpireToken).WithName("ExpireMfaToken");
-        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Mfa)).WithName("ChangeMfaPassword");
-        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Mfa)).WithName("ForgetMfaPassword");
+        group.MapPost("/token/generate", GenerateToken).WithName("GenerateMfaToken")
+            .Documented<MfaTokenGenerateRequest>("Open an MFA session for the second-factor identifier", [.. Errors.Mfa, .. Errors.AuthorizedToken, .. Errors.SetPassword]);
+        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateMfaOtp").RequireRateLimiting(RateLimiting.OtpPolicy)
+            .Documented<SessionRequest>("Send an OTP for the MFA session", [.. Errors.Mfa, .. Errors.SendOtp]);
+        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateMfaOtp")
+            .Documented<OtpValidateRequest>("Validate the MFA OTP: USER token and a new MFA key family", [.. Errors.Mfa, .. Errors.CheckOtp]);
+        group.MapPost("/password/validate", ValidatePassword).WithName("ValidateMfaPassword")
+            .Documented<PasswordValidateRequest>("Validate the MFA password: USER token and a new MFA key family", [.. Errors.Mfa, .. Errors.CheckPassword]);
+        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateMfaToken")
+            .Documented<KeyRequest>("Exchange an MFA key for a new USER token (and the rotated key)", [.. Errors.Mfa, .. Errors.Regenerate]);
+        group.MapMethods("/token/expire", [HttpMethods.Delete, HttpMethods.Post], ExpireToken).WithName("ExpireMfaToken")
+            .Documented<TokenRequest>("Log out: revoke this device session's MFA key family", [.. Errors.Mfa, .. Errors.UserToken, AuthError.UnableToExpireToken]);
+        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Mfa))
+            .WithName("ChangeMfaPassword").Documented<PasswordChangeRequest>("Change the MFA password; revokes MFA keys on other devices", [.. Errors.Mfa, .. Errors.ChangePassword]);
+        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Mfa))
+            .WithName("ForgetMfaPassword").Documented<PasswordForgetRequest>("Reset the MFA password with the MFA session's OTP; revokes every MFA key", [.. Errors.Mfa, .. Errors.ResetPassword]);
         return group;
     }
 

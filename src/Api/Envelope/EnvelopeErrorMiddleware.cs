@@ -25,12 +25,20 @@ internal sealed partial class EnvelopeErrorMiddleware(RequestDelegate next, ILog
             return;
         }
 
-        if (!context.Response.HasStarted && context.Response.StatusCode is StatusCodes.Status404NotFound or StatusCodes.Status405MethodNotAllowed)
+        if (!context.Response.HasStarted && TransportMessage(context.Response.StatusCode) is { } message)
         {
-            var message = context.Response.StatusCode == StatusCodes.Status404NotFound ? "Not found." : "Method not allowed.";
             await EnvelopeWriter.WriteAsync(context, EnvelopeResult.Transport(context.Response.StatusCode, message));
         }
     }
+
+    /// <summary>Statuses that routing sets without a body: no endpoint, wrong method, endpoint takes no such content type.</summary>
+    private static string? TransportMessage(int status) => status switch
+    {
+        StatusCodes.Status404NotFound => "Not found.",
+        StatusCodes.Status405MethodNotAllowed => "Method not allowed.",
+        StatusCodes.Status415UnsupportedMediaType => "Content-Type must be application/json.",
+        _ => null,
+    };
 
     private EnvelopeResult Map(HttpContext context, Exception exception)
     {

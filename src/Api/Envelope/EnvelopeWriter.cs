@@ -6,8 +6,12 @@ namespace Sessions.Api.Envelope;
 /// <summary>Writes every envelope, success or failure, handler or middleware: status, headers, body.</summary>
 public static class EnvelopeWriter
 {
+    /// <summary>Where the written envelope's code is left for the request metrics.</summary>
+    public const string CodeItem = "sessions.envelope-code";
+
     public static async Task WriteAsync(HttpContext context, EnvelopeResult result)
     {
+        context.Items[CodeItem] = result.Value.Status.Code;
         var response = context.Response;
         response.StatusCode = result.StatusCode;
         response.ContentType = "application/json; charset=utf-8";

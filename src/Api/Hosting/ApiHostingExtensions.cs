@@ -1,6 +1,9 @@
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Sessions.Api.Endpoints;
 using Sessions.Api.Envelope;
+using Sessions.Api.OpenApi;
+using Sessions.Api.Operations;
 using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Silo.Hosting;
@@ -35,14 +38,22 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<AuthAudit>();
         builder.Services.AddHttpContextAccessor();
         builder.AddSessionsRateLimiting();
+        builder.AddSessionsTelemetry();
+        builder.AddSessionsHealth();
+        builder.AddSessionsApiDocumentation();
+        builder.AddSessionsDashboardOptions();
         return builder;
     }
 
     public static WebApplication MapSessionsApi(this WebApplication app)
     {
         app.UseForwardedHeaders();
+        app.MapSessionsTelemetry();
         app.UseMiddleware<EnvelopeErrorMiddleware>();
         app.UseRateLimiter();
+        app.MapSessionsHealth();
+        app.MapSessionsApiDocumentation();
+        app.MapSessionsDashboard();
         app.MapFirstFactor();
         app.MapMfa();
         app.MapDevOutbox();
@@ -52,6 +63,7 @@ public static class ApiHostingExtensions
     private static void AddSessionsClusterClient(this WebApplicationBuilder builder, SessionsClusterOptions cluster)
     {
         var connection = builder.Configuration.GetConnectionString("Redis") ?? "";
+        builder.Services.AddSingleton<RedisConnection>();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
@@ -60,6 +72,11 @@ public static class ApiHostingExtensions
                 o.ConfigurationOptions = ConfigurationOptions.Parse(connection);
                 o.ConfigurationOptions.AbortOnConnectFail = false;
             });
+            client.AddActivityPropagation();
+            if (Dashboard.IsEnabled(builder.Configuration))
+            {
+                client.AddDashboard();
+            }
             // Silos may start after the API; keep trying rather than failing the start.
             client.UseConnectionRetryFilter(async (_, cancellationToken) =>
             {

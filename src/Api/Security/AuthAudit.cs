@@ -1,3 +1,4 @@
+using Sessions.Api.Operations;
 using Sessions.Api.Requests;
 using Sessions.Grains;
 using Sessions.Grains.Contracts;
@@ -9,10 +10,11 @@ namespace Sessions.Api.Security;
 /// The audit trail: one structured event with a stable EventId per security-relevant outcome, with brand, masked
 /// identifier, device and client address. Never an OTP, password, token or key.
 /// </summary>
-public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAccessor http)
+public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAccessor http, SessionsMetrics metrics)
 {
     public void Authenticated(DeviceRequest device, SessionFlow flow, string factor, AuthError error)
     {
+        metrics.Login(device.Identifier.Brand, flow, factor, error);
         if (error == AuthError.None)
         {
             LoginSucceeded(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, factor);
@@ -28,10 +30,12 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     {
         if (outcome.Succeeded)
         {
+            metrics.OtpSent(device.Identifier.Brand, flow);
             OtpSent(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow);
         }
         else
         {
+            metrics.OtpFailed(device.Identifier.Brand, flow, outcome.Error);
             OtpRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, (int)outcome.Error);
             Locked(device, outcome.Error);
         }
@@ -39,6 +43,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
 
     public void Regenerated(DeviceRequest device, SessionFlow flow, Grant grant)
     {
+        metrics.Regenerated(device.Identifier.Brand, flow, grant.Error, grant.Key is not null);
         if (grant.Succeeded)
         {
             KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, grant.FamilyId, grant.Key is not null);
@@ -92,6 +97,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     {
         if (error == AuthError.IdentifierLocked)
         {
+            metrics.Locked(device.Identifier.Brand);
             IdentifierLocked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress);
         }
     }
@@ -116,7 +122,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         Message = "Identifier locked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}")]
     private partial void IdentifierLocked(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress);
 
-    [LoggerMessage(EventId = 3006, EventName = "KeyExchanged", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3006, EventName = "KeyExchanged", Level = LogLevel.Debug,
         Message = "Token regenerated: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow} family {FamilyId}, rotated {Rotated}")]
     private partial void KeyExchanged(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string familyId, bool rotated);
 

@@ -23,6 +23,8 @@ public sealed class SigningKeyRing
             StringComparer.Ordinal);
     }
 
+    public int BrandCount => _brands.Count;
+
     public SigningCredentials SigningCredentials(string brand) => _brands[brand].Signing;
 
     public BrandKeys? Find(string brand) => _brands.GetValueOrDefault(brand);

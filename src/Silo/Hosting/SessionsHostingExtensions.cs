@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Sessions.Grains;
@@ -76,6 +77,12 @@ public static class SessionsHostingExtensions
                     });
             }
             silo.AddSessionsGrains();
+            silo.AddActivityPropagation();
+            if (builder.Configuration.GetValue<bool>("Sessions:Dashboard:Enabled"))
+            {
+                // The grains' calls are profiled for the dashboard only while someone looks at it.
+                silo.AddDashboard(o => o.HideTrace = true);
+            }
         });
         return builder;
     }

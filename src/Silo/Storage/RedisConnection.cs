@@ -15,9 +15,10 @@ public sealed class RedisConnection : IAsyncDisposable
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
     private readonly EmbeddedGarnet? _embedded;
 
-    public RedisConnection(IOptions<StorageOptions> storage, IConfiguration configuration, IServiceProvider services)
+    public RedisConnection(IOptions<StorageOptions> storage, IOptions<SessionsClusterOptions> cluster, IConfiguration configuration, IServiceProvider services)
     {
-        if (storage.Value.Mode == StorageMode.Embedded)
+        // An API in Client mode hosts no store; its connection is the cluster's Redis (for health checks).
+        if (storage.Value.Mode == StorageMode.Embedded && cluster.Value.Mode != ClusterMode.Client)
         {
             _embedded = services.GetRequiredService<EmbeddedGarnet>();
             Options = ConfigurationOptions.Parse(_embedded.ConnectionString);

@@ -10,7 +10,9 @@ public sealed class AuditTests
     public async Task TheAuditTrailRecordsEachOutcomeAndNeverASecret()
     {
         var logs = new CapturedLogs();
-        await using var factory = new ApiFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
+        await using var factory = new ApiFactory(
+            settings: new() { ["Logging:LogLevel:Sessions"] = "Debug" },
+            services: s => s.AddSingleton<ILoggerProvider>(logs));
         var client = factory.CreateSessionsClient();
         var phone = TestDevice.NewMobile();
         var secrets = new List<string> { "first secret 1", "second secret 2" };

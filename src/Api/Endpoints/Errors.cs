@@ -1,0 +1,36 @@
+using Sessions.Grains;
+
+namespace Sessions.Api.Endpoints;
+
+/// <summary>Which envelope codes each kind of endpoint answers (API.md §4, §6), for the OpenAPI document.</summary>
+internal static class Errors
+{
+    public static readonly AuthError[] Mfa = [AuthError.MfaNotEnabled];
+
+    public static readonly AuthError[] SetPassword =
+        [AuthError.PasswordRequired, AuthError.PasswordNotEnabled, AuthError.PasswordConfirmationMismatch, AuthError.PasswordPolicyViolation];
+
+    public static readonly AuthError[] SendOtp =
+        [AuthError.InvalidSession, AuthError.OtpAttemptsExhausted, AuthError.OtpSendLimitReached, AuthError.IdentifierLocked, AuthError.OtpDeliveryFailed];
+
+    public static readonly AuthError[] CheckOtp =
+        [AuthError.InvalidSession, AuthError.InvalidOtp, AuthError.OtpNotGenerated, AuthError.OtpAttemptsExhausted, AuthError.IdentifierLocked];
+
+    public static readonly AuthError[] CheckPassword =
+        [AuthError.InvalidSession, AuthError.PasswordNotEnabled, AuthError.InvalidPassword, AuthError.PasswordAttemptsExhausted, AuthError.IdentifierLocked];
+
+    public static readonly AuthError[] Identity = [AuthError.BrandMismatch, AuthError.DeviceMismatch, AuthError.IdentifierMismatch];
+
+    public static readonly AuthError[] Regenerate = [AuthError.InvalidKey, AuthError.KeyReused, .. Identity];
+
+    public static readonly AuthError[] AuthorizedToken = [AuthError.InvalidToken, AuthError.TokenExpired, AuthError.BrandMismatch, AuthError.DeviceMismatch];
+
+    public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity];
+
+    public static readonly AuthError[] ChangePassword =
+        [.. UserToken, AuthError.PasswordNotEnabled, AuthError.PasswordUnchanged, AuthError.PasswordConfirmationMismatch,
+         AuthError.PasswordPolicyViolation, AuthError.InvalidPassword, AuthError.IdentifierLocked];
+
+    public static readonly AuthError[] ResetPassword =
+        [.. CheckOtp, AuthError.PasswordNotEnabled, AuthError.PasswordConfirmationMismatch, AuthError.PasswordPolicyViolation];
+}
