@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using Sessions.Bench;
 
 // One command prints every scenario side by side with the machine's own ceiling (the baseline):
-//   dotnet run -c Release --project bench/Sessions.Bench [-- --duration 10 --users 32]
+//   dotnet run -c Release --project bench/Sessions.Bench [-- --duration 10 --users 32 --fast-commit --workstation-gc]
 if (args is ["baseline-server", var portArgument])
 {
     BaselineServer.Run(int.Parse(portArgument, CultureInfo.InvariantCulture));
@@ -65,6 +65,8 @@ try
     });
     await server.DisposeAsync();
     server = await ServerProcess.StartAsync(apiDll, [], environment, Path.Combine(work, "api-restarted.log"), apiPort, "/health/live");
+    // Warm the new process on the 32 static device sessions only: the cold ones stay inactive until measured.
+    await Loader.MeasureAsync("jit warm-up", http, server, staticUsers, TimeSpan.Zero, options.Warmup * 3);
     var coldUsers = Enumerable.Range(0, options.Users).Select(_ => (IVirtualUser)new Scenarios.Cold($"{api}/auth/v1/mfa/token/regenerate", "BENCHSTATIC", cold)).ToList();
     results.Add(await Report(await Loader.MeasureAsync("cold", http, server, coldUsers, TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true)));
 }
@@ -147,6 +149,10 @@ Dictionary<string, string> ApiEnvironment(int port, string data)
     {
         env["Sessions__Storage__EmbeddedCommitEveryWrite"] = "false";
     }
+    if (options.WorkstationGc)
+    {
+        env["DOTNET_gcServer"] = "0";
+    }
     return env;
 }
 
@@ -168,13 +174,13 @@ static string FindRoot()
     return directory?.FullName ?? throw new InvalidOperationException("Run the bench from the repository (Sessions.sln not found).");
 }
 
-internal sealed record BenchOptions(int Users, TimeSpan Warmup, TimeSpan Duration, int ColdSessions, int Activations, bool FastCommit)
+internal sealed record BenchOptions(int Users, TimeSpan Warmup, TimeSpan Duration, int ColdSessions, int Activations, bool FastCommit, bool WorkstationGc)
 {
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return new(Number("--users", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
-            Number("--cold-sessions", 3000), Number("--activations", 100_000), args.Contains("--fast-commit"));
+            Number("--cold-sessions", 3000), Number("--activations", 100_000), args.Contains("--fast-commit"), args.Contains("--workstation-gc"));
     }
 }
