@@ -30,8 +30,7 @@ public sealed class AbuseLimitTests(ApiFixture fixture)
     {
         var device = TestDevice.NewMobile(TestBrands.Guarded);
         var sessionId = await Client.StartLoginAsync(device);
-        var right = await Client.LatestOtpAsync(device);
-        var wrong = right == "000000" ? "111111" : "000000";
+        var wrong = SessionsClient.WrongOtp(await Client.LatestOtpAsync(device));
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
             Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)))));
@@ -48,11 +47,7 @@ public sealed class AbuseLimitTests(ApiFixture fixture)
         var device = TestDevice.NewMobile(TestBrands.Guarded);
         var sessionId = await Client.StartLoginAsync(device);
         var right = await Client.LatestOtpAsync(device);
-        var wrong = right == "000000" ? "111111" : "000000";
-        for (var i = 0; i < 4; i++)
-        {
-            await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
-        }
+        await Client.GuessWrongAsync(device, sessionId, right, 4);
 
         var withRightCode = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", right)));
         var opened = await Client.PostAsync("token/generate", device.OnDevice("other").Body());
@@ -69,21 +64,11 @@ public sealed class AbuseLimitTests(ApiFixture fixture)
         var device = TestDevice.NewMobile(TestBrands.Guarded);
         var sessionId = await Client.StartLoginAsync(device);
         var right = await Client.LatestOtpAsync(device);
-        var wrong = right == "000000" ? "111111" : "000000";
-        for (var i = 0; i < 3; i++)
-        {
-            await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
-        }
+        await Client.GuessWrongAsync(device, sessionId, right, 3);
         await SessionsClient.Ok(Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", right))));
 
         var next = await Client.StartLoginAsync(device);
-        var nextRight = await Client.LatestOtpAsync(device);
-        var nextWrong = nextRight == "000000" ? "111111" : "000000";
-        var answers = new List<ApiResponse>();
-        for (var i = 0; i < 3; i++)
-        {
-            answers.Add(await Client.PostAsync("otp/validate", device.Body(("sessionId", next), ("otp", nextWrong))));
-        }
+        var answers = await Client.GuessWrongAsync(device, next, await Client.LatestOtpAsync(device), 3);
 
         Assert.All(answers, a => Assert.Equal(1506, a.Code));
     }
@@ -95,12 +80,7 @@ public sealed class AbuseLimitTests(ApiFixture fixture)
         var client = factory.CreateSessionsClient();
         var device = TestDevice.NewMobile(TestBrands.Guarded);
         var sessionId = await client.StartLoginAsync(device);
-        var right = await client.LatestOtpAsync(device);
-        var wrong = right == "000000" ? "111111" : "000000";
-        for (var i = 0; i < 4; i++)
-        {
-            await client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
-        }
+        await client.GuessWrongAsync(device, sessionId, await client.LatestOtpAsync(device), 4);
 
         factory.Clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(1));
         var next = await client.StartLoginAsync(device);

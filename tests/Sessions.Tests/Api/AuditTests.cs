@@ -19,7 +19,7 @@ public sealed class AuditTests
 
         var sessionId = await client.StartLoginAsync(phone, ("password", "first secret 1"), ("confirmPassword", "first secret 1"));
         var otp = await client.LatestOtpAsync(phone);
-        await client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", otp == "000000" ? "111111" : "000000")));
+        await client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", SessionsClient.WrongOtp(otp))));
         var login = await SessionsClient.Ok(client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", otp))));
         var mfa = await client.MfaLoginAsync(phone, phone);
         var rotated = await SessionsClient.Ok(client.PostAsync("mfa/token/regenerate", phone.Body(("key", mfa.Key))));

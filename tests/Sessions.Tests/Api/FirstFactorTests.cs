@@ -156,16 +156,13 @@ public sealed class FirstFactorTests(ApiFixture fixture)
         var device = TestDevice.NewMobile(TestBrands.Strict);
         var sessionId = await Client.StartLoginAsync(device, ("password", "Secret123"), ("confirmPassword", "Secret123"));
         var right = await Client.LatestOtpAsync(device);
-        var wrong = right == "000000" ? "111111" : "000000";
 
-        var first = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
-        await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
-        var third = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
+        var guesses = await Client.GuessWrongAsync(device, sessionId, right, 3);
         var resend = await Client.PostAsync("otp/generate", device.Body(("sessionId", sessionId)));
         var withRightCode = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", right)));
 
-        Assert.Equal((HttpStatusCode.Unauthorized, 1506), (first.Status, first.Code));
-        Assert.Equal(1518, third.Code);
+        Assert.Equal((HttpStatusCode.Unauthorized, 1506), (guesses[0].Status, guesses[0].Code));
+        Assert.Equal(1518, guesses[2].Code);
         Assert.Equal(1518, withRightCode.Code);
         Assert.Equal(1518, resend.Code);
     }
@@ -176,13 +173,11 @@ public sealed class FirstFactorTests(ApiFixture fixture)
         var device = TestDevice.NewMobile(TestBrands.Strict);
         var sessionId = await Client.StartLoginAsync(device, ("password", "Secret123"), ("confirmPassword", "Secret123"));
         var old = await Client.LatestOtpAsync(device);
-        var wrong = old == "000000" ? "111111" : "000000";
-        await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
-        await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
+        await Client.GuessWrongAsync(device, sessionId, old, 2);
 
         await SessionsClient.Ok(Client.PostAsync("otp/generate", device.Body(("sessionId", sessionId))));
         var fresh = await Client.LatestOtpAsync(device);
-        var third = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", fresh == old ? wrong : old)));
+        var third = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", fresh == old ? SessionsClient.WrongOtp(old) : old)));
 
         Assert.Equal(1518, third.Code);
     }
@@ -301,9 +296,7 @@ public sealed class FirstFactorTests(ApiFixture fixture)
     public async Task ForcedMfaMakesTheFirstFactorMfaPendingAndRegenerateKeepsTheRole()
     {
         var device = TestDevice.NewMobile(TestBrands.Strict);
-        var opened = await SessionsClient.Ok(Client.PostAsync("token/generate", device.Body(("password", "Secret123"), ("confirmPassword", "Secret123"))));
-        await SessionsClient.Ok(Client.PostAsync("otp/generate", device.Body(("sessionId", opened.SessionId))));
-        var login = await SessionsClient.Ok(Client.PostAsync("otp/validate", device.Body(("sessionId", opened.SessionId), ("otp", await Client.LatestOtpAsync(device)))));
+        var login = await Client.LoginAsync(device, ("password", "Secret123"), ("confirmPassword", "Secret123"));
 
         var regenerated = await SessionsClient.Ok(Client.PostAsync("token/regenerate", device.Body(("key", login.Key))));
 

@@ -101,9 +101,7 @@ public sealed class KeyRotationTests(ApiFixture fixture)
         await using var factory = new ApiFactory();
         var client = factory.CreateSessionsClient();
         var strict = TestDevice.NewMobile(TestBrands.Strict);
-        var opened = await SessionsClient.Ok(client.PostAsync("token/generate", strict.Body(("password", "Secret123"), ("confirmPassword", "Secret123"))));
-        await SessionsClient.Ok(client.PostAsync("otp/generate", strict.Body(("sessionId", opened.SessionId))));
-        var strictLogin = await SessionsClient.Ok(client.PostAsync("otp/validate", strict.Body(("sessionId", opened.SessionId), ("otp", await client.LatestOtpAsync(strict)))));
+        var strictLogin = await client.LoginAsync(strict, ("password", "Secret123"), ("confirmPassword", "Secret123"));
         var idle = TestDevice.NewMobile(TestBrands.NoRotation);
         var idleLogin = await client.LoginAsync(idle);
 

@@ -141,9 +141,7 @@ public sealed class MfaTests(ApiFixture fixture)
     public async Task AnMfaPasswordMustMatchTheBrandPolicy()
     {
         var device = TestDevice.NewMobile(TestBrands.Strict);
-        var opened = await SessionsClient.Ok(Client.PostAsync("token/generate", device.Body(("password", "Secret123"), ("confirmPassword", "Secret123"))));
-        await SessionsClient.Ok(Client.PostAsync("otp/generate", device.Body(("sessionId", opened.SessionId))));
-        var login = await SessionsClient.Ok(Client.PostAsync("otp/validate", device.Body(("sessionId", opened.SessionId), ("otp", await Client.LatestOtpAsync(device)))));
+        var login = await Client.LoginAsync(device, ("password", "Secret123"), ("confirmPassword", "Secret123"));
 
         var weak = await Client.PostAsync("mfa/token/generate", device.Body(("authorizedToken", login.Token), ("password", "alllowercase"), ("confirmPassword", "alllowercase")));
         var strong = await Client.PostAsync("mfa/token/generate", device.Body(("authorizedToken", login.Token), ("password", "Upper4nd1"), ("confirmPassword", "Upper4nd1")));

@@ -68,7 +68,7 @@ public sealed class PasswordLifecycleTests(ApiFixture fixture)
         var otp = await Client.LatestOtpAsync(phone);
 
         var withoutOtp = await Client.PostAsync("password/forget", phone.Body(("sessionId", sessionId), ("password", "new secret 3"), ("confirmPassword", "new secret 3")));
-        var wrongOtp = await Client.PostAsync("password/forget", phone.Body(("sessionId", sessionId), ("otp", otp == "000000" ? "111111" : "000000"), ("password", "new secret 3"), ("confirmPassword", "new secret 3")));
+        var wrongOtp = await Client.PostAsync("password/forget", phone.Body(("sessionId", sessionId), ("otp", SessionsClient.WrongOtp(otp)), ("password", "new secret 3"), ("confirmPassword", "new secret 3")));
         var reset = await Client.PostAsync("password/forget", phone.Body(("sessionId", sessionId), ("otp", otp), ("password", "new secret 3"), ("confirmPassword", "new secret 3")));
         var again = await Client.PostAsync("password/forget", phone.Body(("sessionId", sessionId), ("otp", otp), ("password", "new secret 4"), ("confirmPassword", "new secret 4")));
 
@@ -119,9 +119,5 @@ public sealed class PasswordLifecycleTests(ApiFixture fixture)
         Assert.True(herePrimary.Success, "an MFA password reset leaves first-factor keys alone");
     }
 
-    private async Task<ApiResponse> LoginWithPasswordAsync(TestDevice device)
-    {
-        var sessionId = await Client.StartLoginAsync(device, ("password", Password), ("confirmPassword", Password));
-        return await SessionsClient.Ok(Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await Client.LatestOtpAsync(device)))));
-    }
+    private Task<ApiResponse> LoginWithPasswordAsync(TestDevice device) => Client.LoginAsync(device, ("password", Password), ("confirmPassword", Password));
 }

@@ -86,10 +86,24 @@ public sealed class SessionsClient(HttpClient http)
     }
 
     /// <summary>The first factor with an OTP: the USER (or MFA_PENDING) answer with token and primary key.</summary>
-    public async Task<ApiResponse> LoginAsync(TestDevice device)
+    public async Task<ApiResponse> LoginAsync(TestDevice device, params (string Name, object? Value)[] openFields)
     {
-        var sessionId = await StartLoginAsync(device);
+        var sessionId = await StartLoginAsync(device, openFields);
         return await Ok(PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(device)))));
+    }
+
+    /// <summary>A code that is not <paramref name="otp"/>.</summary>
+    public static string WrongOtp(string otp) => otp == "000000" ? "111111" : "000000";
+
+    /// <summary>Sends <paramref name="times"/> wrong codes for the session, one after the other.</summary>
+    public async Task<List<ApiResponse>> GuessWrongAsync(TestDevice device, string sessionId, string rightOtp, int times)
+    {
+        var answers = new List<ApiResponse>();
+        for (var i = 0; i < times; i++)
+        {
+            answers.Add(await PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", WrongOtp(rightOtp)))));
+        }
+        return answers;
     }
 
     /// <summary>First factor on <paramref name="first"/>, then MFA OTP on <paramref name="second"/> (same device).</summary>
