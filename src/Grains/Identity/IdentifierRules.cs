@@ -51,7 +51,8 @@ public static class IdentifierRules
         deviceId.Length is >= 1 and <= MaxDeviceIdLength && IsPrintable(deviceId);
 
     /// <summary>True when <paramref name="text"/> has no control characters (C0, DEL, C1).</summary>
-    public static bool IsPrintable(string text) => !text.Any(char.IsControl);
+    public static bool IsPrintable(string text) =>
+        text.AsSpan().IndexOfAnyInRange('\u0000', '\u001f') < 0 && text.AsSpan().IndexOfAnyInRange('\u007f', '\u009f') < 0;
 
     private static string? NormalizeMobile(string value, out string reason)
     {
@@ -94,7 +95,7 @@ public static class IdentifierRules
         var email = value.Trim().ToLowerInvariant();
         var at = email.IndexOf('@');
         if (email.Length > 254 || at <= 0 || at != email.LastIndexOf('@') || at == email.Length - 1
-            || !IsPrintable(email) || email.Any(char.IsWhiteSpace))
+            || !IsPrintable(email) || email.AsSpan().ContainsAny(WhiteSpace))
         {
             reason = "must be an e-mail address of at most 254 characters";
             return null;
@@ -103,6 +104,8 @@ public static class IdentifierRules
         reason = "";
         return email;
     }
+
+    private static readonly System.Buffers.SearchValues<char> WhiteSpace = System.Buffers.SearchValues.Create(" \t\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000");
 
     private static bool IsUsernameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '@' or '+' or '-';
 }
