@@ -72,6 +72,8 @@ public static class ApiHostingExtensions
                 o.ConfigurationOptions = ConfigurationOptions.Parse(connection);
                 o.ConfigurationOptions.AbortOnConnectFail = false;
             });
+            // Find silos that joined (or came back) within seconds, not the default minute.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             client.AddActivityPropagation();
             if (Dashboard.IsEnabled(builder.Configuration))
             {
