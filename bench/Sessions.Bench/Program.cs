@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using Sessions.Bench;
 
 // One command prints every scenario side by side with the machine's own ceiling (the baseline):
-//   dotnet run -c Release --project bench/Sessions.Bench [-- --duration 10 --users 32 --fast-commit --workstation-gc]
+//   dotnet run -c Release --project bench/Sessions.Bench [-- --duration 10 --users 32 --durability Acknowledged|Immediate|Periodic --workstation-gc]
 if (args is ["baseline-server", var portArgument])
 {
     BaselineServer.Run(int.Parse(portArgument, CultureInfo.InvariantCulture));
@@ -145,9 +145,9 @@ Dictionary<string, string> ApiEnvironment(int port, string data)
         }
     }
     env["Sessions__Brands__BENCHSTATIC__RotateKeyOnRegenerate"] = "false";
-    if (options.FastCommit)
+    if (options.Durability is { } durability)
     {
-        env["Sessions__Storage__EmbeddedCommitEveryWrite"] = "false";
+        env["Sessions__Storage__EmbeddedDurability"] = durability;
     }
     if (options.WorkstationGc)
     {
@@ -174,13 +174,13 @@ static string FindRoot()
     return directory?.FullName ?? throw new InvalidOperationException("Run the bench from the repository (Sessions.sln not found).");
 }
 
-internal sealed record BenchOptions(int Users, TimeSpan Warmup, TimeSpan Duration, int ColdSessions, int Activations, bool FastCommit, bool WorkstationGc)
+internal sealed record BenchOptions(int Users, TimeSpan Warmup, TimeSpan Duration, int ColdSessions, int Activations, string? Durability, bool WorkstationGc)
 {
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return new(Number("--users", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
-            Number("--cold-sessions", 3000), Number("--activations", 100_000), args.Contains("--fast-commit"), args.Contains("--workstation-gc"));
+            Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"));
     }
 }

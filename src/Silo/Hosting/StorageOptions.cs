@@ -22,9 +22,19 @@ public sealed class StorageOptions
     /// <summary>Loopback port of the embedded store; 0 picks a free one at start.</summary>
     public int EmbeddedPort { get; set; }
 
-    /// <summary>
-    /// Embedded store: commit the append-only log on every write (true) or every 100 ms (false, faster; a crash
-    /// can lose the last 100 ms of writes).
-    /// </summary>
-    public bool EmbeddedCommitEveryWrite { get; set; } = true;
+    /// <summary>How the embedded store commits its append-only log; what a crash of the process can lose.</summary>
+    public EmbeddedDurability EmbeddedDurability { get; set; } = EmbeddedDurability.Immediate;
+}
+
+public enum EmbeddedDurability
+{
+    /// <summary>Each write is committed before the store acknowledges it: nothing acknowledged is lost. Slowest.</summary>
+    Acknowledged,
+
+    /// <summary>Each write starts its commit at once but is acknowledged before the commit completes: a crash can
+    /// lose the writes whose commit was in flight (well under a millisecond's worth).</summary>
+    Immediate,
+
+    /// <summary>The log is committed every 100 ms: a crash can lose up to the last 100 ms of writes. Fastest.</summary>
+    Periodic,
 }

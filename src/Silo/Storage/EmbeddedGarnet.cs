@@ -50,13 +50,20 @@ public sealed partial class EmbeddedGarnet : IDisposable
                 "--bind", "127.0.0.1",
                 "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--lua", "--lua-transaction-mode",
-                "--aof", "--aof-commit-freq", _options.EmbeddedCommitEveryWrite ? "0" : "100",
+                "--aof",
                 "--storage-tier", "--device-type", "RandomAccess",
                 "--logdir", Path.Combine(store, "log"),
                 "--checkpointdir", Path.Combine(store, "checkpoints"),
                 "--recover",
                 "--index", "64m", "--memory", "512m",
             ];
+            string[] commit = _options.EmbeddedDurability switch
+            {
+                EmbeddedDurability.Acknowledged => ["--aof-commit-freq", "0", "--aof-commit-wait"],
+                EmbeddedDurability.Immediate => ["--aof-commit-freq", "0"],
+                _ => ["--aof-commit-freq", "100"],
+            };
+            args = [.. args, .. commit];
             _server = new GarnetServer(args, loggerFactory: null, cleanupDir: false);
             _server.Start();
             LogStarted(Port, DataDirectory);
