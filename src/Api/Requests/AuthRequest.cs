@@ -47,28 +47,32 @@ public sealed class AuthRequest
             return Failed(EnvelopeResult.InvalidField("body", "is required"));
         }
 
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth });
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return Failed(EnvelopeResult.InvalidField("body", "must be a JSON object"));
-            }
-
-            var fields = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (!fields.TryAdd(property.Name, property.Value.Clone()))
-                {
-                    return Failed(EnvelopeResult.InvalidField(property.Name, "is given more than once"));
-                }
-            }
-            return new AuthRequest(fields, null);
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = MaxJsonDepth });
         }
         catch (JsonException)
         {
             return Failed(EnvelopeResult.InvalidField("body", "is not valid JSON"));
         }
+
+        // The fields point into the document, which lives (pooled) until the response is done.
+        context.Response.RegisterForDispose(document);
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            return Failed(EnvelopeResult.InvalidField("body", "must be a JSON object"));
+        }
+
+        var fields = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (!fields.TryAdd(property.Name, property.Value))
+            {
+                return Failed(EnvelopeResult.InvalidField(property.Name, "is given more than once"));
+            }
+        }
+        return new AuthRequest(fields, null);
     }
 
     /// <summary>The field's value, or null when it is absent or JSON null.</summary>
