@@ -52,7 +52,7 @@ public static class ApiDocumentation
         endpoint.WithSummary(summary)
             .Accepts<TRequest>("application/json")
             .Produces<ApiEnvelope>(StatusCodes.Status200OK)
-            .WithMetadata(new ErrorCodesMetadata(codes));
+            .WithMetadata(new ErrorCodesMetadata(codes), new RequestExampleMetadata(typeof(TRequest)));
         foreach (var status in codes.Select(ErrorCatalog.HttpStatus).Distinct())
         {
             endpoint.Produces<ApiEnvelope>(status);
@@ -67,3 +67,6 @@ public static class ApiDocumentation
 
 /// <summary>The envelope codes an endpoint answers; read by the OpenAPI transformer.</summary>
 public sealed record ErrorCodesMetadata(IReadOnlyList<AuthError> Codes);
+
+/// <summary>The documented request type, from which the transformer builds a request example.</summary>
+public sealed record RequestExampleMetadata(Type RequestType);

@@ -16,6 +16,11 @@ internal static class ErrorCodesTransformer
         {
             return Task.CompletedTask;
         }
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestExampleMetadata>().LastOrDefault() is { } request
+            && operation.RequestBody?.Content?.TryGetValue("application/json", out var requestMedia) == true)
+        {
+            requestMedia.Example = Examples.Request(request.RequestType);
+        }
 
         foreach (var (status, response) in operation.Responses)
         {
@@ -32,6 +37,10 @@ internal static class ErrorCodesTransformer
                 StatusCodes.Status429TooManyRequests => Describe(metadata, code, "Too many requests from this address (status.code 429, Retry-After). "),
                 _ => Describe(metadata, code, ""),
             };
+            if (code == StatusCodes.Status200OK && concrete.Content?.TryGetValue("application/json", out var success) == true)
+            {
+                success.Example = Examples.Success();
+            }
             if (code != StatusCodes.Status200OK && concrete.Content?.TryGetValue("application/json", out var media) == true)
             {
                 var example = metadata.Codes.FirstOrDefault(c => ErrorCatalog.HttpStatus(c) == code);

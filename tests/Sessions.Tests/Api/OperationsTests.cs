@@ -30,7 +30,8 @@ public sealed class OperationsTests(ApiFixture fixture)
             foreach (var method in endpoint.Metadata.OfType<HttpMethodMetadata>().Single().HttpMethods)
             {
                 var operation = path.GetProperty(method.ToLowerInvariant());
-                Assert.True(operation.GetProperty("requestBody").GetProperty("content").TryGetProperty("application/json", out _));
+                var requestBody = operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json");
+                Assert.Equal("Bukl", requestBody.GetProperty("example").GetProperty("brand").GetString());
                 var responses = operation.GetProperty("responses");
                 Assert.True(responses.TryGetProperty("200", out _));
                 Assert.Contains("1519", responses.GetProperty("400").GetProperty("description").GetString());
