@@ -9,14 +9,7 @@ public sealed class ClusterModeTests
     [Fact]
     public async Task AnApiClientAndTwoSilosShareOneClusterThroughRedis()
     {
-        var cluster = new Dictionary<string, string?>
-        {
-            ["Sessions:Cluster:ClusterId"] = $"c-{Guid.NewGuid():N}",
-            ["Sessions:Cluster:ServiceId"] = $"s-{Guid.NewGuid():N}",
-            ["Sessions:Cluster:AdvertisedAddress"] = "127.0.0.1",
-            ["Sessions:Storage:Mode"] = "Redis",
-            ["ConnectionStrings:Redis"] = TestStore.ConnectionString,
-        };
+        var cluster = TestCluster.OnTestStore("modes");
         await using var silo1 = new ApiFactory(settings: With(cluster, "Silo"));
         await using var silo2 = new ApiFactory(settings: With(cluster, "Silo"));
         await using var client = new ApiFactory(settings: With(cluster, "Client"));

@@ -12,14 +12,7 @@ public sealed class SiloCrashTests
     [Fact]
     public async Task KeysSurviveASigkilledSiloAndAWholeClusterRestart()
     {
-        var cluster = new Dictionary<string, string?>
-        {
-            ["Sessions:Cluster:ClusterId"] = $"crash-{Guid.NewGuid():N}",
-            ["Sessions:Cluster:ServiceId"] = $"crash-{Guid.NewGuid():N}",
-            ["Sessions:Cluster:AdvertisedAddress"] = "127.0.0.1",
-            ["Sessions:Storage:Mode"] = "Redis",
-            ["ConnectionStrings:Redis"] = TestStore.ConnectionString,
-        };
+        var cluster = TestCluster.OnTestStore("crash");
         var silo1 = SiloProcess.Start(cluster);
         var silo2 = SiloProcess.Start(cluster);
         await using var api = new ApiFactory(settings: new(cluster) { ["Sessions:Cluster:Mode"] = "Client" });

@@ -46,6 +46,19 @@ public static class TestStore
     }
 }
 
+/// <summary>Settings of a fresh cluster on the test store: its own ClusterId and ServiceId, silos on loopback.</summary>
+public static class TestCluster
+{
+    public static Dictionary<string, string?> OnTestStore(string name) => new()
+    {
+        ["Sessions:Cluster:ClusterId"] = $"{name}-{Guid.NewGuid():N}",
+        ["Sessions:Cluster:ServiceId"] = $"{name}-{Guid.NewGuid():N}",
+        ["Sessions:Cluster:AdvertisedAddress"] = "127.0.0.1",
+        ["Sessions:Storage:Mode"] = "Redis",
+        ["ConnectionStrings:Redis"] = TestStore.ConnectionString,
+    };
+}
+
 public static class TempDirectory
 {
     public static string Create(string purpose)
