@@ -46,7 +46,11 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         metrics.Regenerated(device.Identifier.Brand, flow, grant.Error, grant.Key is not null);
         if (grant.Succeeded)
         {
-            KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, grant.FamilyId, grant.Key is not null);
+            // The hot path: do not mask and format for an event that is off (Debug) in a normal deployment.
+            if (logger.IsEnabled(LogLevel.Debug))
+            {
+                KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, grant.FamilyId, grant.Key is not null);
+            }
         }
         else if (grant.Error == AuthError.KeyReused)
         {
@@ -119,7 +123,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     private partial void OtpRefused(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, int code);
 
     [LoggerMessage(EventId = 3005, EventName = "IdentifierLocked", Level = LogLevel.Warning,
-        Message = "Identifier locked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}")]
+        Message = "Refused, identifier locked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}")]
     private partial void IdentifierLocked(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress);
 
     [LoggerMessage(EventId = 3006, EventName = "KeyExchanged", Level = LogLevel.Debug,

@@ -146,7 +146,6 @@ internal sealed partial class DeviceSessionGrain(
 
         State.SetSession(flow, session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt });
         await SaveAsync();
-        LogOtpSent(_identifier.Brand, _identifier.Type, flow);
         return Outcome.Ok;
     }
 
@@ -191,7 +190,6 @@ internal sealed partial class DeviceSessionGrain(
             var failures = session.PasswordFailures + 1;
             State.SetSession(flow, session with { PasswordFailures = failures });
             await SaveAsync();
-            LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "password");
             return !failure.Succeeded ? Grant.Failed(failure)
                 : Grant.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
         }
@@ -230,7 +228,6 @@ internal sealed partial class DeviceSessionGrain(
                 };
                 State.SetFamily(flow, family);
                 await SaveAsync();
-                LogKeyRotated(_identifier.Brand, _identifier.Type, flow, family.Id);
                 return GrantFor(family, successor);
             }
 
@@ -250,7 +247,6 @@ internal sealed partial class DeviceSessionGrain(
 
         State.SetFamily(flow, family with { RevokedAt = now, RevokedForReuse = true });
         await SaveAsync();
-        LogKeyReuseDetected(_identifier.Brand, _identifier.Type, _deviceId, flow, family.Id);
         return Grant.Failed(AuthError.KeyReused);
     }
 
@@ -263,7 +259,6 @@ internal sealed partial class DeviceSessionGrain(
 
         State.MfaFamily = family with { RevokedAt = Now };
         await SaveAsync();
-        LogFamilyRevoked(_identifier.Brand, _identifier.Type, SessionFlow.Mfa, family.Id, "logout");
         return AuthError.None;
     }
 
@@ -278,13 +273,11 @@ internal sealed partial class DeviceSessionGrain(
         if (changed.Error != AuthError.None)
         {
             var failure = await IdentifierGrain.RecordFailureAsync();
-            LogCredentialRejected(_identifier.Brand, _identifier.Type, kind == PasswordKind.Mfa ? SessionFlow.Mfa : SessionFlow.Login, "password");
             return failure.Succeeded ? Outcome.Failed(changed.Error) : failure;
         }
 
         await IdentifierGrain.RecordSuccessAsync();
         await RevokeElsewhereAsync(changed.DeviceSessions, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: _deviceId, "password changed");
-        LogPasswordChanged(_identifier.Brand, _identifier.Type, _deviceId, kind, "change");
         return Outcome.Ok;
     }
 
@@ -316,7 +309,6 @@ internal sealed partial class DeviceSessionGrain(
         State.SetSession(flow, null);
         RevokeOwnFamilies(customerId, mfaOnly: kind == PasswordKind.Mfa);
         await SaveAsync();
-        LogPasswordChanged(_identifier.Brand, _identifier.Type, _deviceId, kind, "reset");
         return Outcome.Ok;
     }
 
@@ -357,7 +349,6 @@ internal sealed partial class DeviceSessionGrain(
         var failures = session.OtpFailures + 1;
         State.SetSession(flow, session with { OtpFailures = failures });
         await SaveAsync();
-        LogCredentialRejected(_identifier.Brand, _identifier.Type, flow, "otp");
         return !failure.Succeeded ? failure
             : Outcome.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
     }
@@ -416,7 +407,6 @@ internal sealed partial class DeviceSessionGrain(
         State.SetFamily(flow, family);
         await SaveAsync();
 
-        LogAuthenticated(_identifier.Brand, _identifier.Type, _deviceId, flow, family.Id);
         if (previous is { IsRevoked: false })
         {
             LogFamilyRevoked(_identifier.Brand, _identifier.Type, flow, previous.Id, "replaced by a new login");
@@ -474,26 +464,10 @@ internal sealed partial class DeviceSessionGrain(
 
     private Task SaveAsync() => state.WriteOrDeactivateAsync(DeactivateOnIdle);
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Login succeeded: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
-    private partial void LogAuthenticated(string brand, IdentifierType identifierType, string deviceId, SessionFlow flow, string familyId);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Debug, Message = "Credential rejected: {Brand} {IdentifierType}, flow {Flow}, factor {Factor}")]
-    private partial void LogCredentialRejected(string brand, IdentifierType identifierType, SessionFlow flow, string factor);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "OTP sent: {Brand} {IdentifierType}, flow {Flow}")]
-    private partial void LogOtpSent(string brand, IdentifierType identifierType, SessionFlow flow);
-
+    // Logins, rejections, rotations and reuse are in the API's audit trail (with the client address); the grain
+    // logs only what the API cannot see: failed deliveries and revocations of families on this device.
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OTP delivery failed: {Brand} {IdentifierType}, flow {Flow}")]
     private partial void LogOtpDeliveryFailed(Exception exception, string brand, IdentifierType identifierType, SessionFlow flow);
-
-    [LoggerMessage(EventId = 1005, Level = LogLevel.Debug, Message = "Key rotated: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}")]
-    private partial void LogKeyRotated(string brand, IdentifierType identifierType, SessionFlow flow, string familyId);
-
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "Key reuse detected, family revoked: {Brand} {IdentifierType} device {DeviceId}, flow {Flow}, family {FamilyId}")]
-    private partial void LogKeyReuseDetected(string brand, IdentifierType identifierType, string deviceId, SessionFlow flow, string familyId);
-
-    [LoggerMessage(EventId = 1008, Level = LogLevel.Information, Message = "Password {Action}: {Brand} {IdentifierType} device {DeviceId}, {Kind} password")]
-    private partial void LogPasswordChanged(string brand, IdentifierType identifierType, string deviceId, PasswordKind kind, string action);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Key family revoked: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}, reason {Reason}")]
     private partial void LogFamilyRevoked(string brand, IdentifierType identifierType, SessionFlow flow, string familyId, string reason);
