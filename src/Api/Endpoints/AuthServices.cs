@@ -77,9 +77,6 @@ public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions>
             new EnvelopeUser(opened.AppRegistered, opened.SessionId, TokenClaims.ViewRole, opened.UserRegisteredForPassword));
     }
 
-    public static EnvelopeResult Acted(AuthError error, string message = "SUCCESS") =>
-        error == AuthError.None ? EnvelopeResult.Done(message) : EnvelopeResult.Fail(error);
-
     public static EnvelopeResult Acted(Outcome outcome, string message = "SUCCESS") =>
         outcome.Succeeded ? EnvelopeResult.Done(message) : EnvelopeResult.Fail(outcome.Error, retryAfter: outcome.RetryAfter);
 }

@@ -32,7 +32,7 @@ public static class FirstFactorEndpoints
 
     public static async Task<EnvelopeResult> GenerateToken(AuthRequest request, AuthServices services)
     {
-        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error))
+        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error))
         {
             return error;
         }
@@ -47,7 +47,7 @@ public static class FirstFactorEndpoints
 
     public static async Task<EnvelopeResult> GenerateOtp(AuthRequest request, AuthServices services)
     {
-        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error)
+        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error))
         {
             return error;
@@ -60,7 +60,7 @@ public static class FirstFactorEndpoints
 
     public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
     {
-        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error)
+        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error)
             || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error))
         {
@@ -74,7 +74,7 @@ public static class FirstFactorEndpoints
 
     public static async Task<EnvelopeResult> ValidatePassword(AuthRequest request, AuthServices services)
     {
-        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error)
+        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error)
             || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error))
         {
@@ -88,7 +88,7 @@ public static class FirstFactorEndpoints
 
     public static async Task<EnvelopeResult> RegenerateToken(AuthRequest request, AuthServices services)
     {
-        if (!DeviceRequest.TryRead(request, services.Options, out var device, out var error))
+        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error))
         {
             return error;
         }

@@ -62,9 +62,9 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         }
     }
 
-    public void FamilyExpired(DeviceRequest device, string familyId, AuthError error)
+    public void FamilyExpired(DeviceRequest device, string familyId, Outcome outcome)
     {
-        if (error == AuthError.None)
+        if (outcome.Succeeded)
         {
             FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, familyId, "logout");
         }

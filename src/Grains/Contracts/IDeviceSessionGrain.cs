@@ -30,7 +30,7 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
 
     /// <summary>Revokes the MFA key family that <paramref name="familyId"/> names, if it is this device's current one.</summary>
     [Alias("expire-mfa")]
-    Task<AuthError> ExpireMfaFamilyAsync(string familyId);
+    Task<Outcome> ExpireMfaFamilyAsync(string familyId);
 
     /// <summary>
     /// Changes the customer's password (<paramref name="kind"/>) after checking the current one, and revokes the

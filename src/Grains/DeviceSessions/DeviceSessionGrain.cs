@@ -250,16 +250,16 @@ internal sealed partial class DeviceSessionGrain(
         return Grant.Failed(AuthError.KeyReused);
     }
 
-    public async Task<AuthError> ExpireMfaFamilyAsync(string familyId)
+    public async Task<Outcome> ExpireMfaFamilyAsync(string familyId)
     {
         if (State.MfaFamily is not { IsRevoked: false } family || family.Id != familyId)
         {
-            return AuthError.UnableToExpireToken;
+            return Outcome.Failed(AuthError.UnableToExpireToken);
         }
 
         State.MfaFamily = family with { RevokedAt = Now };
         await SaveAsync();
-        return AuthError.None;
+        return Outcome.Ok;
     }
 
     public async Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash)
