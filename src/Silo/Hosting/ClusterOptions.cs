@@ -22,4 +22,7 @@ public sealed class SessionsClusterOptions
     public string ServiceId { get; set; } = "sessions";
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The IP other silos and clients reach this silo on (Silo mode); the host's first IPv4 when empty.</summary>
+    public string? AdvertisedAddress { get; set; }
 }

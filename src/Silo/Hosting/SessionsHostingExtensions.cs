@@ -67,7 +67,7 @@ public static class SessionsHostingExtensions
             }
             else
             {
-                silo.ConfigureEndpoints(AdvertisedAddress(builder), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
                 silo.UseRedisClustering(_ => { });
                 silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
                     .Configure<RedisConnection>((o, redis) =>
@@ -115,8 +115,8 @@ public static class SessionsHostingExtensions
         return silo;
     }
 
-    private static IPAddress AdvertisedAddress(IHostApplicationBuilder builder) =>
-        builder.Configuration["Sessions:Cluster:AdvertisedAddress"] is { Length: > 0 } address
+    private static IPAddress AdvertisedAddress(SessionsClusterOptions cluster) =>
+        cluster.AdvertisedAddress is { Length: > 0 } address
             ? IPAddress.Parse(address)
             : Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
               ?? IPAddress.Loopback;

@@ -38,6 +38,10 @@ internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOpt
         if (string.IsNullOrWhiteSpace(options.ClusterId)) errors.Add("Sessions:Cluster:ClusterId must not be empty.");
         if (string.IsNullOrWhiteSpace(options.ServiceId)) errors.Add("Sessions:Cluster:ServiceId must not be empty.");
         if (options.SiloPort is < 1 or > 65535) errors.Add("Sessions:Cluster:SiloPort must be a TCP port.");
+        if (!string.IsNullOrEmpty(options.AdvertisedAddress) && !System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))
+        {
+            errors.Add("Sessions:Cluster:AdvertisedAddress must be an IP address (silos advertise addresses, not host names).");
+        }
         if (options.GatewayPort is < 0 or > 65535) errors.Add("Sessions:Cluster:GatewayPort must be a TCP port (0: no gateway).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
