@@ -36,20 +36,18 @@ public sealed class TokenVerifier
     private static readonly TimeSpan Leeway = TimeSpan.FromSeconds(30);
 
     private readonly JsonWebTokenHandler _handler = new();
-    private readonly SigningKeyRing _keys;
     private readonly TimeProvider _clock;
-    private readonly FrozenDictionary<string, TokenValidationParameters> _parameters;
+    private readonly FrozenDictionary<string, BrandValidation> _brands;
 
     public TokenVerifier(SigningKeyRing keys, IOptions<SessionsOptions> options, [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
     {
-        _keys = keys;
         _clock = clock;
-        _parameters = options.Value.Brands.Keys.ToFrozenDictionary(
-            b => b.ToUpperInvariant(),
-            b => new TokenValidationParameters
+        _brands = options.Value.Brands.Keys.Select(b => b.ToUpperInvariant()).ToFrozenDictionary(
+            b => b,
+            b => new BrandValidation(keys.Find(b)!, new TokenValidationParameters
             {
                 ValidAlgorithms = [SigningKeyRing.Algorithm],
-                IssuerSigningKeys = keys.Find(b.ToUpperInvariant())!.Keys,
+                IssuerSigningKeys = keys.Find(b)!.Keys,
                 TryAllIssuerSigningKeys = false,
                 ValidIssuer = options.Value.Issuer,
                 ValidateAudience = false,
@@ -57,7 +55,7 @@ public sealed class TokenVerifier
                 ValidateLifetime = false,
                 RequireExpirationTime = false,
                 RequireSignedTokens = true,
-            },
+            }),
             StringComparer.Ordinal);
     }
 
@@ -79,14 +77,13 @@ public sealed class TokenVerifier
         // Header checks first and without any lookup beyond the configured keys: an unknown org, alg or kid fails closed.
         if (jwt.Alg != SigningKeyRing.Algorithm
             || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
-            || !_parameters.TryGetValue(org, out var parameters)
-            || _keys.Find(org) is not { } brandKeys
-            || !brandKeys.ById.ContainsKey(jwt.Kid ?? ""))
+            || !_brands.TryGetValue(org, out var brand)
+            || !brand.Keys.ById.ContainsKey(jwt.Kid ?? ""))
         {
             return (null, invalid);
         }
 
-        var result = await _handler.ValidateTokenAsync(jwt, parameters);
+        var result = await _handler.ValidateTokenAsync(jwt, brand.Parameters);
         if (!result.IsValid)
         {
             return (null, invalid);
@@ -142,4 +139,7 @@ public sealed class TokenVerifier
 
     private static bool CarriesIdentifier(JsonWebToken jwt, string idv) =>
         jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) && identifiers is [var only] && only == idv;
+
+    /// <summary>A brand's keys and the validation parameters built from them, found with one lookup.</summary>
+    private sealed record BrandValidation(SigningKeyRing.BrandKeys Keys, TokenValidationParameters Parameters);
 }
