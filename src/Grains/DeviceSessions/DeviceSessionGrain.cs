@@ -173,28 +173,13 @@ internal sealed partial class DeviceSessionGrain(
         {
             return Grant.Failed(AuthError.PasswordNotEnabled);
         }
-        if (session.PasswordFailures >= _brand.Password.MaxAttempts)
-        {
-            return Grant.Failed(AuthError.PasswordAttemptsExhausted);
-        }
-        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
-        {
-            return Grant.Failed(locked);
-        }
-
         var customerId = flow == SessionFlow.Mfa ? session.CustomerId : await IdentifierGrain.GetCustomerIdAsync();
-        var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
-        if (customerId is null || !await Customer(customerId).VerifyPasswordAsync(kind, password))
+        if (await VerifyPasswordAsync(flow, session, customerId, password) is { Succeeded: false } refused)
         {
-            var failure = await IdentifierGrain.RecordFailureAsync();
-            var failures = session.PasswordFailures + 1;
-            State.SetSession(flow, session with { PasswordFailures = failures });
-            await SaveAsync();
-            return !failure.Succeeded ? Grant.Failed(failure)
-                : Grant.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
+            return Grant.Failed(refused);
         }
 
-        return await CompleteAsync(flow, session with { PendingPasswordHash = null }, customerId);
+        return await CompleteAsync(flow, session with { PendingPasswordHash = null }, customerId!);
     }
 
     public async Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId)
@@ -351,6 +336,34 @@ internal sealed partial class DeviceSessionGrain(
         await SaveAsync();
         return !failure.Succeeded ? failure
             : Outcome.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
+    }
+
+    /// <summary>
+    /// Checks the customer's password for the session; a wrong one (or no customer, or no password) is counted on
+    /// the session and on the identifier, like a wrong OTP.
+    /// </summary>
+    private async Task<Outcome> VerifyPasswordAsync(SessionFlow flow, PendingSession session, string? customerId, string password)
+    {
+        if (session.PasswordFailures >= _brand.Password.MaxAttempts)
+        {
+            return Outcome.Failed(AuthError.PasswordAttemptsExhausted);
+        }
+        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
+        {
+            return locked;
+        }
+        var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
+        if (customerId is not null && await Customer(customerId).VerifyPasswordAsync(kind, password))
+        {
+            return Outcome.Ok;
+        }
+
+        var failure = await IdentifierGrain.RecordFailureAsync();
+        var failures = session.PasswordFailures + 1;
+        State.SetSession(flow, session with { PasswordFailures = failures });
+        await SaveAsync();
+        return !failure.Succeeded ? failure
+            : Outcome.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
     }
 
     private async Task RevokeElsewhereAsync(IReadOnlyList<string> deviceSessions, string customerId, bool mfaOnly, string? keepDeviceId, string reason)
