@@ -15,7 +15,11 @@ internal static class SiloProgram
 {
     public static void Main(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args.Where(a => a != "store").ToArray());
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = args.Where(a => a != "store").ToArray(),
+            EnvironmentName = EnvironmentName(),
+        });
         // Longer than the silo's own shutdown (deactivations, membership update); compose waits longer still.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
@@ -35,4 +39,13 @@ internal static class SiloProgram
         }
         builder.Build().Run();
     }
+
+    /// <summary>
+    /// The silo reads its environment like the API: <c>DOTNET_ENVIRONMENT</c>, else <c>ASPNETCORE_ENVIRONMENT</c>, so
+    /// one environment block serves both processes (null leaves the host's default, Production, or --environment).
+    /// </summary>
+    private static string? EnvironmentName() =>
+        Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is { Length: > 0 } ? null
+        : Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is { Length: > 0 } aspNetCore ? aspNetCore
+        : null;
 }

@@ -98,7 +98,8 @@ public static class FirstFactorEndpoints
             return keyError!;
         }
 
-        var grant = await services.DeviceSession(device).RegenerateAsync(SessionFlow.Login, key.FamilyId, key.TokenId);
+        var session = services.DeviceSession(device);
+        var grant = await IdempotentRetry.CallAsync(() => session.RegenerateAsync(SessionFlow.Login, key.FamilyId, key.TokenId));
         services.Audit.Regenerated(device, SessionFlow.Login, grant);
         return services.Granted(device, grant, SessionFlow.Login);
     }

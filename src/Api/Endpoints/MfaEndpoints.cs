@@ -106,7 +106,8 @@ public static class MfaEndpoints
             return keyError!;
         }
 
-        var grant = await services.DeviceSession(device).RegenerateAsync(SessionFlow.Mfa, key.FamilyId, key.TokenId);
+        var session = services.DeviceSession(device);
+        var grant = await IdempotentRetry.CallAsync(() => session.RegenerateAsync(SessionFlow.Mfa, key.FamilyId, key.TokenId));
         services.Audit.Regenerated(device, SessionFlow.Mfa, grant);
         return services.Granted(device, grant, SessionFlow.Mfa);
     }

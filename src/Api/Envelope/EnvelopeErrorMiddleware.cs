@@ -1,6 +1,4 @@
-using Orleans.Runtime;
 using Sessions.Grains;
-using StackExchange.Redis;
 
 namespace Sessions.Api.Envelope;
 
@@ -47,7 +45,7 @@ internal sealed partial class EnvelopeErrorMiddleware(RequestDelegate next, ILog
             return EnvelopeResult.Transport(badRequest.StatusCode, badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? "Request body too large." : "Bad request.");
         }
-        if (exception is OrleansException or TimeoutException or RedisException)
+        if (TransientFailures.IsTransient(exception))
         {
             LogUnavailable(exception, context.Request.Path, context.TraceIdentifier);
             return EnvelopeResult.Fail(AuthError.ServiceUnavailable, retryAfter: RetryAfterUnavailable);

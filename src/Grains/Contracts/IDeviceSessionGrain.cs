@@ -25,7 +25,11 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password);
 
     /// <summary>Exchanges the key <paramref name="keyId"/> of family <paramref name="familyId"/> (API.md §5).</summary>
-    [Alias("regenerate")]
+    /// <remarks>
+    /// Idempotent within the reuse grace, so the API retries it; a short timeout lets that retry happen when the
+    /// call was lost with a crashed silo, instead of after the default 30 s.
+    /// </remarks>
+    [Alias("regenerate"), ResponseTimeout("00:00:03")]
     Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId);
 
     /// <summary>Revokes the MFA key family that <paramref name="familyId"/> names, if it is this device's current one.</summary>

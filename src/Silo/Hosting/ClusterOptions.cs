@@ -25,4 +25,33 @@ public sealed class SessionsClusterOptions
 
     /// <summary>The IP other silos and clients reach this silo on (Silo mode); the host's first IPv4 when empty.</summary>
     public string? AdvertisedAddress { get; set; }
+
+    /// <summary>How fast the cluster notices a silo that died without leaving (Silo mode).</summary>
+    public MembershipTimings Membership { get; set; } = new();
+}
+
+/// <summary>
+/// The <c>Sessions:Cluster:Membership</c> section: the Orleans membership timings that bound how long the grains
+/// of a crashed silo stay unreachable. Orleans' own defaults (I-am-alive every 30 s, stale after 90 s, table read
+/// every minute) leave a cluster whose every silo was SIGKILLed waiting on the dead entries for over a minute.
+/// </summary>
+public sealed class MembershipTimings
+{
+    /// <summary>How often a silo writes its I-am-alive time to the membership table (one small Redis write).</summary>
+    public TimeSpan IAmAlivePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Missed I-am-alive writes after which an entry is stale: a joining silo no longer waits to reach it, every
+    /// silo probes it, and a single vote can declare it dead.
+    /// </summary>
+    public int MissedIAmAliveLimit { get; set; } = 3;
+
+    /// <summary>How long a silo waits for a probe's answer; probes go out at this period.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Missed probes in a row after which a silo votes its peer dead.</summary>
+    public int MissedProbesLimit { get; set; } = 3;
+
+    /// <summary>How often a silo re-reads the whole membership table, besides the gossip that carries each change.</summary>
+    public TimeSpan TableRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -68,6 +68,7 @@ public static class SessionsHostingExtensions
             else
             {
                 silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                silo.Configure<ClusterMembershipOptions>(o => ApplyMembershipTimings(o, cluster.Membership));
                 silo.UseRedisClustering(_ => { });
                 silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
                     .Configure<RedisConnection>((o, redis) =>
@@ -113,6 +114,16 @@ public static class SessionsHostingExtensions
             _ => sp.GetRequiredService<WebhookOtpSender>(),
         });
         return silo;
+    }
+
+    private static void ApplyMembershipTimings(ClusterMembershipOptions membership, MembershipTimings timings)
+    {
+        membership.IAmAliveTablePublishTimeout = timings.IAmAlivePeriod;
+        membership.NumMissedTableIAmAliveLimit = timings.MissedIAmAliveLimit;
+        membership.ProbeTimeout = timings.ProbeTimeout;
+        membership.MinProbeTimeout = timings.ProbeTimeout < membership.MinProbeTimeout ? timings.ProbeTimeout : membership.MinProbeTimeout;
+        membership.NumMissedProbesLimit = timings.MissedProbesLimit;
+        membership.TableRefreshTimeout = timings.TableRefreshPeriod;
     }
 
     private static IPAddress AdvertisedAddress(SessionsClusterOptions cluster) =>

@@ -43,6 +43,22 @@ internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOpt
             errors.Add("Sessions:Cluster:AdvertisedAddress must be an IP address (silos advertise addresses, not host names).");
         }
         if (options.GatewayPort is < 0 or > 65535) errors.Add("Sessions:Cluster:GatewayPort must be a TCP port (0: no gateway).");
+        ValidateMembership(options.Membership, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateMembership(MembershipTimings timings, List<string> errors)
+    {
+        const string section = "Sessions:Cluster:Membership";
+        Between(timings.IAmAlivePeriod, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), $"{section}:IAmAlivePeriod");
+        Between(timings.ProbeTimeout, TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(1), $"{section}:ProbeTimeout");
+        Between(timings.TableRefreshPeriod, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5), $"{section}:TableRefreshPeriod");
+        if (timings.MissedIAmAliveLimit is < 2 or > 100) errors.Add($"{section}:MissedIAmAliveLimit must be between 2 and 100.");
+        if (timings.MissedProbesLimit is < 2 or > 100) errors.Add($"{section}:MissedProbesLimit must be between 2 and 100.");
+
+        void Between(TimeSpan value, TimeSpan min, TimeSpan max, string setting)
+        {
+            if (value < min || value > max) errors.Add($"{setting} must be between {min:c} and {max:c}.");
+        }
     }
 }

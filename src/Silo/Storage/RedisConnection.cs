@@ -29,6 +29,8 @@ public sealed class RedisConnection : IAsyncDisposable
         }
 
         Options.AbortOnConnectFail = false;
+        // With the store down, a command fails at once (the client hears 1599) instead of queueing for the timeout.
+        Options.BacklogPolicy = BacklogPolicy.FailFast;
         _multiplexer = new(ConnectAsync);
     }
 

@@ -8,28 +8,34 @@ using StackExchange.Redis;
 
 namespace Sessions.Tests.Api;
 
-public sealed class StorageFailureTests
+public sealed class StorageFailureTests : IAsyncLifetime
 {
     [Fact]
-    public async Task AWriteConflictIsServiceUnavailableWithRetryAfterAndTheRetrySucceeds()
+    public async Task AWriteConflictOnRegenerateIsRetriedOnAFreshActivationAndTheClientSeesSuccess()
     {
-        var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
-        var client = factory.CreateSessionsClient();
-        var device = TestDevice.NewMobile();
-        var login = await client.MfaLoginAsync(device, device);
-        var grainKey = GrainKeys.DeviceSession(new Identifier(device.Brand, IdentifierType.MOBILE, device.IdentifierValue), device.DeviceId);
+        var (client, device, login, port) = await LoggedInWithStorePortAsync();
 
-        await using (var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}"))
-        {
-            await redis.GetDatabase().HashSetAsync($"sessions/state/device-session/{grainKey}/device-session", "etag", "another-writer");
-        }
-        var conflict = await client.PostAsync("mfa/token/regenerate", device.Body(("key", login.Key)));
-        var retry = await client.PostAsync("mfa/token/regenerate", device.Body(("key", login.Key)));
+        await OverwriteEtagAsync(port, device);
+        var regenerated = await client.PostAsync("mfa/token/regenerate", device.Body(("key", login.Key)));
+        var next = await client.PostAsync("mfa/token/regenerate", device.Body(("key", regenerated.Key)));
+
+        Assert.True(regenerated.Success, regenerated.Body.ToString());
+        Assert.NotEqual(login.Key, regenerated.Key);
+        Assert.True(next.Success, next.Body.ToString());
+    }
+
+    [Fact]
+    public async Task AWriteConflictOnLogoutIsServiceUnavailableWithRetryAfterAndTheRetrySucceeds()
+    {
+        var (client, device, login, port) = await LoggedInWithStorePortAsync();
+
+        await OverwriteEtagAsync(port, device);
+        var conflict = await client.PostAsync("mfa/token/expire", device.Body(("token", login.Token)));
+        var retry = await client.PostAsync("mfa/token/expire", device.Body(("token", login.Token)));
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, 1599), (conflict.Status, conflict.Code));
         Assert.True(conflict.Raw.Headers.RetryAfter is not null);
-        Assert.True(retry.Success);
+        Assert.True(retry.Success, retry.Body.ToString());
     }
 
     [Fact]
@@ -44,5 +50,35 @@ public sealed class StorageFailureTests
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, 1599), (response.Status, response.Code));
         Assert.True(response.Raw.Headers.RetryAfter is not null);
+    }
+
+    private ApiFactory? _factory;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_factory is not null)
+        {
+            await _factory.DisposeAsync();
+        }
+    }
+
+    /// <summary>An API of this test's own, its embedded store on a known port, and one device logged in with MFA.</summary>
+    private async Task<(SessionsClient Client, TestDevice Device, ApiResponse Login, int Port)> LoggedInWithStorePortAsync()
+    {
+        var port = FreePort.Next();
+        _factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        var client = _factory.CreateSessionsClient();
+        var device = TestDevice.NewMobile();
+        return (client, device, await client.MfaLoginAsync(device, device), port);
+    }
+
+    /// <summary>Another writer's version on the device session's stored state: the grain's next write conflicts.</summary>
+    private static async Task OverwriteEtagAsync(int port, TestDevice device)
+    {
+        var grainKey = GrainKeys.DeviceSession(new Identifier(device.Brand, IdentifierType.MOBILE, device.IdentifierValue), device.DeviceId);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
+        await redis.GetDatabase().HashSetAsync($"sessions/state/device-session/{grainKey}/device-session", "etag", "another-writer");
     }
 }

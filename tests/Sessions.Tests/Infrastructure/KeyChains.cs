@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// Device sessions logged in over HTTP, each holding the last key it was given, as a fleet of apps holds them. A
+/// regenerate that succeeds moves the chain on; the chain is intact while the last key keeps working.
+/// </summary>
+public sealed class KeyChains
+{
+    private KeyChains(TestDevice[] devices, string[] keys) => (Devices, Keys) = (devices, keys);
+
+    public TestDevice[] Devices { get; }
+
+    public string[] Keys { get; }
+
+    public int Count => Devices.Length;
+
+    public static async Task<KeyChains> LogInAsync(SessionsClient client, int count)
+    {
+        var devices = Enumerable.Range(0, count).Select(_ => TestDevice.NewMobile()).ToArray();
+        var keys = await Task.WhenAll(devices.Select(async d => (await client.MfaLoginAsync(d, d)).Key!));
+        return new KeyChains(devices, keys);
+    }
+
+    /// <summary>One regenerate of chain <paramref name="i"/> with its last key; a success moves the chain on.</summary>
+    public async Task<ApiResponse> RegenerateAsync(SessionsClient client, int i)
+    {
+        var response = await client.PostAsync("mfa/token/regenerate", Devices[i].Body(("key", Keys[i])));
+        if (response.Status == HttpStatusCode.OK && response.Success)
+        {
+            Keys[i] = response.Key!;
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// Regenerates every chain once, all at the same time, retrying a 503 as an app would (with the same key) until
+    /// <paramref name="deadline"/>; fails on any other answer. Returns when the last chain succeeded.
+    /// </summary>
+    public async Task RegenerateAllAsync(SessionsClient client, Stopwatch clock, TimeSpan deadline)
+    {
+        await Task.WhenAll(Enumerable.Range(0, Count).Select(async i =>
+        {
+            while (true)
+            {
+                var response = await RegenerateAsync(client, i);
+                if (response.Status == HttpStatusCode.OK && response.Success)
+                {
+                    return;
+                }
+                Assert.True(response.Status == HttpStatusCode.ServiceUnavailable && response.Code == 1599,
+                    $"chain {i}: {(int)response.Status} {response.Body}");
+                Assert.True(clock.Elapsed < deadline, $"chain {i} still answered 1599 after {clock.Elapsed.TotalSeconds:F1} s");
+                await Task.Delay(250);
+            }
+        }));
+    }
+}
