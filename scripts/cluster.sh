@@ -6,6 +6,10 @@
 #   scripts/cluster.sh status           what runs
 #   scripts/cluster.sh kill-silo N      SIGKILL silo N (1-3): the cluster declares it dead, its grains move
 #   scripts/cluster.sh start-silo N     start silo N again
+#   scripts/cluster.sh kill-all         SIGKILL every silo at once (a node-pool upgrade, an OOM wave, a power cut)
+#   scripts/cluster.sh restart-all      start every silo that is not running
+#   scripts/cluster.sh kill-store       SIGKILL the store: calls answer 1599 and /health/ready fails until it is back
+#   scripts/cluster.sh start-store      start the store again from its append-only log
 #
 # APIs: http://127.0.0.1:5081 and http://127.0.0.1:5082 (brand DEMO, OTPs at /dev/otp). Logs and state: .data/cluster/
 set -euo pipefail
@@ -55,11 +59,11 @@ start_store() {
   alive store && return 0
   if command -v redis-server >/dev/null 2>&1; then
     mkdir -p "$run/redis"
-    redis-server --port "$store_port" --bind 127.0.0.1 --appendonly yes --appendfsync everysec --save "" \
+    redis-server --port "$store_port" --bind 127.0.0.1 --appendonly yes --appendfsync always --save "" \
       --maxmemory-policy noeviction --dir "$run/redis" > "$run/store.log" 2>&1 &
   else
     Sessions__Storage__EmbeddedPort="$store_port" Sessions__Storage__DataDirectory="$run/garnet" \
-      dotnet "$silo_dll" store > "$run/store.log" 2>&1 &
+      Sessions__Storage__EmbeddedDurability=Acknowledged dotnet "$silo_dll" store > "$run/store.log" 2>&1 &
   fi
   echo $! > "$run/store.pid"
   wait_for store store_ping
@@ -81,6 +85,12 @@ start_api() {
     cd "$root/src/Api" && exec dotnet "$api_dll" ) > "$run/api$n.log" 2>&1 &
   echo $! > "$run/api$n.pid"
   wait_for "api$n" curl -s -o /dev/null "http://127.0.0.1:$((5080 + n))/auth/v1/token/generate"
+}
+
+kill_hard() { # SIGKILL, as a crash: no shutdown, no membership update, no final flush
+  local name=$1
+  alive "$name" && kill -KILL "$(cat "$run/$name.pid")"
+  rm -f "$run/$name.pid"
 }
 
 stop_one() {
@@ -109,10 +119,21 @@ case "${1:-}" in
       if alive "$name"; then echo "$name running (pid $(cat "$run/$name.pid"))"; else echo "$name stopped"; fi
     done ;;
   kill-silo)
-    kill -KILL "$(cat "$run/silo${2:?silo number}.pid")" && rm -f "$run/silo$2.pid" && echo "silo$2 killed" ;;
+    kill_hard "silo${2:?silo number}" && echo "silo$2 killed" ;;
   start-silo)
     make_secrets
     start_silo "${2:?silo number}" && echo "silo$2 started" ;;
+  kill-all)
+    for n in 1 2 3; do kill_hard "silo$n"; done
+    echo "every silo killed" ;;
+  restart-all)
+    make_secrets
+    for n in 1 2 3; do start_silo "$n"; done
+    echo "silos started" ;;
+  kill-store)
+    kill_hard store && echo "store killed" ;;
+  start-store)
+    start_store && echo "store started" ;;
   *)
-    sed -n '2,11p' "$0"; exit 2 ;;
+    sed -n '2,15p' "$0"; exit 2 ;;
 esac

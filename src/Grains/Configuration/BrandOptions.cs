@@ -29,6 +29,12 @@ public sealed class BrandOptions
     public int? MfaKeyExpiryMinutes { get; set; }
     public int KeyIdleDays { get; set; } = 90;
 
+    /// <summary>
+    /// Device sessions one customer may hold at once; a login beyond it revokes the least recently logged-in one.
+    /// Bounds the customer's stored state and what a password change fans out to.
+    /// </summary>
+    public int MaxDeviceSessions { get; set; } = 50;
+
     public OtpPolicyOptions Otp { get; set; } = new();
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();

@@ -14,13 +14,16 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("verify-password")]
     Task<bool> VerifyPasswordAsync(PasswordKind kind, string password);
 
-    /// <summary>Records a passed first factor on a device session; sets the primary password if there is none yet.</summary>
+    /// <summary>
+    /// Records a passed first factor on a device session; sets the primary password if there is none yet. Answers
+    /// the device sessions beyond the brand's MaxDeviceSessions, which the caller must revoke.
+    /// </summary>
     [Alias("first-factor")]
-    Task<CustomerProfile> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey);
+    Task<FactorCompleted> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey);
 
     /// <summary>Records a passed second factor on a device session; sets the MFA password if there is none yet.</summary>
     [Alias("second-factor")]
-    Task CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey);
+    Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey);
 
     /// <summary>Replaces a password after checking the current one; answers the device sessions to revoke.</summary>
     [Alias("change-password")]
@@ -29,6 +32,13 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>Sets a password without the current one (the caller checked an OTP); answers the device sessions to revoke.</summary>
     [Alias("reset-password")]
     Task<PasswordChanged> ResetPasswordAsync(PasswordKind kind, string newPasswordHash);
+
+    /// <summary>
+    /// Drops device sessions that hold no live family of this customer any more, unless a login after
+    /// <paramref name="asOf"/> (a <see cref="PasswordChanged.AsOf"/>, or <see cref="long.MaxValue"/>) renewed them.
+    /// </summary>
+    [Alias("forget-device-sessions")]
+    Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf);
 }
 
 [GenerateSerializer, Alias("sessions.password-kind")]
@@ -46,9 +56,22 @@ public sealed record CustomerProfile
     [Id(2)] public bool MfaCompleted { get; init; }
 }
 
+[GenerateSerializer, Immutable, Alias("sessions.factor-completed")]
+public sealed record FactorCompleted
+{
+    [Id(0)] public CustomerProfile Profile { get; init; } = new();
+    [Id(1)] public IReadOnlyList<string> EvictedDeviceSessions { get; init; } = [];
+
+    /// <summary>This login's sequence number: forgetting the evicted as of it keeps any that logged in since.</summary>
+    [Id(2)] public long AsOf { get; init; }
+}
+
 [GenerateSerializer, Immutable, Alias("sessions.password-changed")]
 public sealed record PasswordChanged
 {
     [Id(0)] public AuthError Error { get; init; }
     [Id(1)] public IReadOnlyList<string> DeviceSessions { get; init; } = [];
+
+    /// <summary>The customer's login sequence when the list was taken: what a later forget may drop.</summary>
+    [Id(2)] public long AsOf { get; init; }
 }

@@ -1,5 +1,9 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
 using Sessions.Grains.Passwords;
 
 namespace Sessions.Grains.Customers;
@@ -7,9 +11,26 @@ namespace Sessions.Grains.Customers;
 /// <summary>A customer's credentials (only as salted hashes), MFA history and the device sessions holding its keys.</summary>
 [GrainType("customer")]
 internal sealed class CustomerGrain(
-    [PersistentState("customer", ServiceKeys.Storage)] IPersistentState<CustomerState> state) : Grain, ICustomerGrain
+    [PersistentState("customer", ServiceKeys.Storage)] IPersistentState<CustomerState> state,
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
+    IOptions<SessionsOptions> options) : Grain, ICustomerGrain
 {
+    private int _maxDeviceSessions;
+
     private CustomerState State => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _maxDeviceSessions = options.Value.GetBrand(GrainKeys.BrandOfCustomer(this.GetPrimaryKeyString())).MaxDeviceSessions;
+        if (State.LegacyDeviceSessions is { } legacy)
+        {
+            // Written before the list was ordered: no login time is known, so they count as the least recent.
+            State.DeviceSessions.InsertRange(0, legacy.Where(key => State.DeviceSessions.All(d => d.Key != key))
+                .Select(key => new CustomerDeviceSession { Key = key }));
+            State.LegacyDeviceSessions = null;
+        }
+        return Task.CompletedTask;
+    }
 
     public Task<CustomerProfile> GetProfileAsync() => Task.FromResult(Profile);
 
@@ -33,34 +54,27 @@ internal sealed class CustomerGrain(
         }
     }
 
-    public async Task<CustomerProfile> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey)
+    public async Task<FactorCompleted> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey)
     {
-        var changed = State.DeviceSessions.Add(deviceSessionKey);
+        var evicted = RecordLogin(deviceSessionKey);
         if (pendingPasswordHash is not null && State.PasswordHash is null)
         {
             State.PasswordHash = pendingPasswordHash;
-            changed = true;
         }
-        if (changed)
-        {
-            await SaveAsync();
-        }
-        return Profile;
+        await SaveAsync();
+        return new FactorCompleted { Profile = Profile, EvictedDeviceSessions = evicted, AsOf = State.LoginSequence };
     }
 
-    public async Task CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey)
+    public async Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey)
     {
-        var changed = State.DeviceSessions.Add(deviceSessionKey) | !State.MfaCompleted;
+        var evicted = RecordLogin(deviceSessionKey);
         State.MfaCompleted = true;
         if (pendingMfaPasswordHash is not null && State.MfaPasswordHash is null)
         {
             State.MfaPasswordHash = pendingMfaPasswordHash;
-            changed = true;
         }
-        if (changed)
-        {
-            await SaveAsync();
-        }
+        await SaveAsync();
+        return new FactorCompleted { Profile = Profile, EvictedDeviceSessions = evicted, AsOf = State.LoginSequence };
     }
 
     public async Task<PasswordChanged> ChangePasswordAsync(PasswordKind kind, string currentPassword, string newPasswordHash)
@@ -76,7 +90,28 @@ internal sealed class CustomerGrain(
     {
         SetHash(kind, newPasswordHash);
         await SaveAsync();
-        return new PasswordChanged { DeviceSessions = [.. State.DeviceSessions] };
+        return new PasswordChanged { DeviceSessions = [.. State.DeviceSessions.Select(d => d.Key)], AsOf = State.LoginSequence };
+    }
+
+    public async Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf)
+    {
+        if (State.DeviceSessions.RemoveAll(d => d.Sequence <= asOf && deviceSessionKeys.Contains(d.Key)) > 0)
+        {
+            await SaveAsync();
+        }
+    }
+
+    /// <summary>
+    /// Moves the device session to the most recent end of the list; answers the least recent ones beyond the limit.
+    /// They stay listed until the caller has revoked them and asks to forget them, so a revocation that failed is
+    /// tried again by the next login (this grain never calls a device session: they call it).
+    /// </summary>
+    private IReadOnlyList<string> RecordLogin(string deviceSessionKey)
+    {
+        State.DeviceSessions.RemoveAll(d => d.Key == deviceSessionKey);
+        State.DeviceSessions.Add(new CustomerDeviceSession { Key = deviceSessionKey, LastLoginAt = clock.GetUtcNow(), Sequence = ++State.LoginSequence });
+        var excess = State.DeviceSessions.Count - _maxDeviceSessions;
+        return excess <= 0 ? [] : State.DeviceSessions.Take(excess).Select(d => d.Key).ToArray();
     }
 
     private CustomerProfile Profile => new()
@@ -94,15 +129,4 @@ internal sealed class CustomerGrain(
     }
 
     private Task SaveAsync() => state.WriteOrDeactivateAsync(DeactivateOnIdle);
-}
-
-[GenerateSerializer, Alias("sessions.customer-state")]
-public sealed class CustomerState
-{
-    [Id(0)] public string? PasswordHash { get; set; }
-    [Id(1)] public string? MfaPasswordHash { get; set; }
-    [Id(2)] public bool MfaCompleted { get; set; }
-
-    /// <summary>Grain keys of the device sessions where this customer has logged in: where to revoke on a password change.</summary>
-    [Id(3)] public HashSet<string> DeviceSessions { get; set; } = [];
 }

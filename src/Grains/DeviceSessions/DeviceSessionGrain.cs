@@ -232,6 +232,7 @@ internal sealed partial class DeviceSessionGrain(
 
         State.SetFamily(flow, family with { RevokedAt = now, RevokedForReuse = true });
         await SaveAsync();
+        await ForgetIfNoLiveFamilyAsync(family.CustomerId);
         return Grant.Failed(AuthError.KeyReused);
     }
 
@@ -244,6 +245,7 @@ internal sealed partial class DeviceSessionGrain(
 
         State.MfaFamily = family with { RevokedAt = Now };
         await SaveAsync();
+        await ForgetIfNoLiveFamilyAsync(family.CustomerId);
         return Outcome.Ok;
     }
 
@@ -262,7 +264,7 @@ internal sealed partial class DeviceSessionGrain(
         }
 
         await IdentifierGrain.RecordSuccessAsync();
-        await RevokeElsewhereAsync(changed.DeviceSessions, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: _deviceId, "password changed");
+        await RevokeElsewhereAsync(changed, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: _deviceId, "password changed");
         return Outcome.Ok;
     }
 
@@ -289,11 +291,12 @@ internal sealed partial class DeviceSessionGrain(
         await IdentifierGrain.RecordSuccessAsync();
         var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
         var changed = await Customer(customerId).ResetPasswordAsync(kind, newPasswordHash);
-        await RevokeElsewhereAsync(changed.DeviceSessions, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: null, "password reset");
+        await RevokeElsewhereAsync(changed, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: null, "password reset");
 
         State.SetSession(flow, null);
         RevokeOwnFamilies(customerId, mfaOnly: kind == PasswordKind.Mfa);
         await SaveAsync();
+        await ForgetIfNoLiveFamilyAsync(customerId);
         return Outcome.Ok;
     }
 
@@ -366,11 +369,50 @@ internal sealed partial class DeviceSessionGrain(
             : Outcome.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
     }
 
-    private async Task RevokeElsewhereAsync(IReadOnlyList<string> deviceSessions, string customerId, bool mfaOnly, string? keepDeviceId, string reason)
+    /// <summary>
+    /// Revokes the customer's families on the other device sessions a password change names. Where every family went
+    /// (not only the MFA ones), those device sessions hold nothing of the customer's and leave its list.
+    /// </summary>
+    private async Task RevokeElsewhereAsync(PasswordChanged changed, string customerId, bool mfaOnly, string? keepDeviceId, string reason)
     {
         var self = this.GetPrimaryKeyString();
-        var others = deviceSessions.Where(key => key != self && (keepDeviceId is null || GrainKeys.ParseDeviceSession(key).DeviceId != keepDeviceId));
-        await Task.WhenAll(others.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, reason)));
+        var others = changed.DeviceSessions
+            .Where(key => key != self && (keepDeviceId is null || GrainKeys.ParseDeviceSession(key).DeviceId != keepDeviceId))
+            .ToArray();
+        await RevokeAsync(others, customerId, mfaOnly, reason);
+        if (!mfaOnly)
+        {
+            await ForgetAsync(customerId, others, changed.AsOf);
+        }
+    }
+
+    private Task RevokeAsync(IEnumerable<string> deviceSessions, string customerId, bool mfaOnly, string reason) =>
+        Task.WhenAll(deviceSessions.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, reason)));
+
+    /// <summary>Takes this device session off the customer's list once it holds none of the customer's live families.</summary>
+    private Task ForgetIfNoLiveFamilyAsync(string customerId) =>
+        new[] { State.LoginFamily, State.MfaFamily }.Any(f => f is { IsRevoked: false } && f.CustomerId == customerId)
+            ? Task.CompletedTask
+            : ForgetAsync(customerId, [this.GetPrimaryKeyString()], long.MaxValue);
+
+    /// <summary>
+    /// Best effort: the revocation this follows has committed, so a failure here must not fail the call. An entry
+    /// left behind only costs a place in the customer's bounded list and a no-op revocation later.
+    /// </summary>
+    private async Task ForgetAsync(string customerId, IReadOnlyList<string> deviceSessions, long asOf)
+    {
+        if (deviceSessions.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await Customer(customerId).ForgetDeviceSessionsAsync(deviceSessions, asOf);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogForgetFailed(e, _identifier.Brand, deviceSessions.Count);
+        }
     }
 
     private bool RevokeOwnFamilies(string customerId, bool mfaOnly)
@@ -392,17 +434,23 @@ internal sealed partial class DeviceSessionGrain(
         await IdentifierGrain.RecordSuccessAsync();
         string customerId;
         SessionRole role;
+        FactorCompleted completed;
         if (flow == SessionFlow.Login)
         {
             customerId = knownCustomerId ?? await IdentifierGrain.EnsureCustomerIdAsync();
-            var profile = await Customer(customerId).CompleteFirstFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
-            role = _brand.MfaEnabled && (_brand.ForcedMfa || profile.MfaCompleted) ? SessionRole.MFA_PENDING : SessionRole.USER;
+            completed = await Customer(customerId).CompleteFirstFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
+            role = _brand.MfaEnabled && (_brand.ForcedMfa || completed.Profile.MfaCompleted) ? SessionRole.MFA_PENDING : SessionRole.USER;
         }
         else
         {
             customerId = session.CustomerId!;
-            await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
+            completed = await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
             role = SessionRole.USER;
+        }
+        if (completed.EvictedDeviceSessions.Count > 0)
+        {
+            await RevokeAsync(completed.EvictedDeviceSessions, customerId, mfaOnly: false, "device-session limit");
+            await ForgetAsync(customerId, completed.EvictedDeviceSessions, completed.AsOf);
         }
 
         var now = Now;
@@ -423,6 +471,10 @@ internal sealed partial class DeviceSessionGrain(
         if (previous is { IsRevoked: false })
         {
             LogFamilyRevoked(_identifier.Brand, _identifier.Type, flow, previous.Id, "replaced by a new login");
+        }
+        if (previous is not null && previous.CustomerId != customerId)
+        {
+            await ForgetIfNoLiveFamilyAsync(previous.CustomerId);
         }
         var issuesKey = flow == SessionFlow.Login ? _brand.IssuePrimaryKey : _brand.IssueMfaKey;
         return GrantFor(family, issuesKey ? family.CurrentKey : null);
@@ -481,6 +533,9 @@ internal sealed partial class DeviceSessionGrain(
     // logs only what the API cannot see: failed deliveries and revocations of families on this device.
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OTP delivery failed: {Brand} {IdentifierType}, flow {Flow}")]
     private partial void LogOtpDeliveryFailed(Exception exception, string brand, IdentifierType identifierType, SessionFlow flow);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Could not take {Count} revoked device session(s) off a {Brand} customer's list; the next login or revocation retries")]
+    private partial void LogForgetFailed(Exception exception, string brand, int count);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Key family revoked: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}, reason {Reason}")]
     private partial void LogFamilyRevoked(string brand, IdentifierType identifierType, SessionFlow flow, string familyId, string reason);

@@ -96,6 +96,10 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         Positive(errors, $"{path}:KeyIdleDays", b.KeyIdleDays);
         if (b.KeyExpiryMinutes is { } keyExpiry) Positive(errors, $"{path}:KeyExpiryMinutes", keyExpiry);
         if (b.MfaKeyExpiryMinutes is { } mfaKeyExpiry) Positive(errors, $"{path}:MfaKeyExpiryMinutes", mfaKeyExpiry);
+        if (b.MaxDeviceSessions is < 1 or > 1000)
+        {
+            errors.Add($"{path}:MaxDeviceSessions must be between 1 and 1000.");
+        }
         if (b.KeyReuseGraceSeconds is < 0 or > 300)
         {
             errors.Add($"{path}:KeyReuseGraceSeconds must be between 0 and 300.");

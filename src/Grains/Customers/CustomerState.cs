@@ -1,0 +1,30 @@
+namespace Sessions.Grains.Customers;
+
+[GenerateSerializer, Alias("sessions.customer-state")]
+public sealed class CustomerState
+{
+    [Id(0)] public string? PasswordHash { get; set; }
+    [Id(1)] public string? MfaPasswordHash { get; set; }
+    [Id(2)] public bool MfaCompleted { get; set; }
+
+    /// <summary>The unbounded, unordered set that states written before the limit held; moved into <see cref="DeviceSessions"/> on activation.</summary>
+    [Id(3)] public HashSet<string>? LegacyDeviceSessions { get; set; }
+
+    /// <summary>
+    /// The device sessions that may hold this customer's key families, least recently logged in first: where to
+    /// revoke on a password change, and what the brand's MaxDeviceSessions bounds.
+    /// </summary>
+    [Id(4)] public List<CustomerDeviceSession> DeviceSessions { get; set; } = [];
+
+    /// <summary>Counts logins, so that a revocation forgets only entries that no later login renewed.</summary>
+    [Id(5)] public long LoginSequence { get; set; }
+}
+
+/// <summary>One device session of a customer: its grain key, its last login, and that login's sequence number.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.customer-device-session")]
+public sealed record CustomerDeviceSession
+{
+    [Id(0)] public string Key { get; init; } = "";
+    [Id(1)] public DateTimeOffset LastLoginAt { get; init; }
+    [Id(2)] public long Sequence { get; init; }
+}
