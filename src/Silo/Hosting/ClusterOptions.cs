@@ -44,7 +44,7 @@ public sealed class MembershipTimings
     /// Missed I-am-alive writes after which an entry is stale: a joining silo no longer waits to reach it, every
     /// silo probes it, and a single vote can declare it dead.
     /// </summary>
-    public int MissedIAmAliveLimit { get; set; } = 3;
+    public int MissedIAmAliveLimit { get; set; } = 2;
 
     /// <summary>How long a silo waits for a probe's answer; probes go out at this period.</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
