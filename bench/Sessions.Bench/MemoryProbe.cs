@@ -80,7 +80,7 @@ internal static class MemoryProbe
         for (var start = 0; start < count; start += batch)
         {
             await Task.WhenAll(Enumerable.Range(start, Math.Min(batch, count - start)).Select(i =>
-                grains.GetGrain<IDeviceSessionGrain>(GrainKeys.DeviceSession(identifier, $"{prefix}-{i}")).OpenLoginSessionAsync(null)));
+                grains.GetGrain<IDeviceSessionGrain>(GrainKeys.DeviceSession(identifier, $"{prefix}-{i}")).OpenLoginSessionAsync(Channel.Mobile, null)));
         }
     }
 

@@ -19,12 +19,21 @@ public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions>
 
     public IDeviceSessionGrain DeviceSession(DeviceRequest device) => grains.GetGrain<IDeviceSessionGrain>(device.GrainKey);
 
-    /// <summary>Reads the device session a request names; MFA endpoints also need the brand to enable MFA (1551).</summary>
-    public bool TryReadDevice(AuthRequest request, SessionFlow flow,
+    /// <summary>
+    /// Reads the device session a request names; MFA endpoints also need the brand to enable MFA (1551), web ones
+    /// web login (1519). <c>deviceId</c> is optional on both: absent, it is the identifier's web device session.
+    /// </summary>
+    public bool TryReadDevice(AuthRequest request, SessionFlow flow, Channel channel,
         [NotNullWhen(true)] out DeviceRequest? device, [NotNullWhen(false)] out EnvelopeResult? error)
     {
-        if (!DeviceRequest.TryRead(request, Options, out device, out error))
+        var deviceOptional = channel == Channel.Web || flow == SessionFlow.Mfa;
+        if (!DeviceRequest.TryRead(request, Options, deviceOptional, out device, out error))
         {
+            return false;
+        }
+        if (channel == Channel.Web && !device.Brand.Web.Enabled)
+        {
+            error = EnvelopeResult.Fail(AuthError.InvalidDetails, "web login is not enabled for the brand");
             return false;
         }
         if (flow == SessionFlow.Mfa && !device.Brand.MfaEnabled)
@@ -55,7 +64,7 @@ public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions>
         }
 
         var token = issuer.IssueUser(device, grant, flow);
-        var key = grant.Key is { } issued ? issuer.IssueKey(device, grant, issued, flow) : null;
+        var key = grant is { Channel: Channel.Mobile, Key: { } issued } ? issuer.IssueKey(device, grant, issued, flow) : null;
         return EnvelopeResult.Success(
             new EnvelopeAuth(token, key),
             new EnvelopeUser(AppRegistered: true, SessionId: null, grant.Role.ToString(), UserRegisteredForPassword: null),

@@ -23,6 +23,8 @@ internal static class Errors
 
     public static readonly AuthError[] Regenerate = [AuthError.InvalidKey, AuthError.KeyReused, .. Identity];
 
+    public static readonly AuthError[] WebRegenerate = [AuthError.InvalidToken, AuthError.InvalidKey, AuthError.KeyReused, .. Identity];
+
     public static readonly AuthError[] AuthorizedToken = [AuthError.InvalidToken, AuthError.TokenExpired, AuthError.BrandMismatch, AuthError.DeviceMismatch];
 
     public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity];

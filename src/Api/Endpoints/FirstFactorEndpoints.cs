@@ -1,106 +1,58 @@
-using Sessions.Api.Envelope;
 using Sessions.Api.OpenApi;
 using Sessions.Api.Requests;
 using Sessions.Api.Security;
-using Sessions.Api.Tokens;
+using Sessions.Grains;
 using Sessions.Grains.Contracts;
 
 namespace Sessions.Api.Endpoints;
 
-/// <summary>The first factor (API.md §4.1): login session, OTP or password, and primary-key regeneration.</summary>
+/// <summary>
+/// The first factor (API.md §4.1) for the app under <c>/auth/v1</c>, and the same for browsers under
+/// <c>/auth/v1/web</c> (§4.4): one set of handlers, told which channel they serve.
+/// </summary>
 public static class FirstFactorEndpoints
 {
-    public static RouteGroupBuilder MapFirstFactor(this IEndpointRouteBuilder routes)
+    public static IEndpointRouteBuilder MapFirstFactor(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/auth/v1").WithTags("First factor").RequireRateLimiting(RateLimiting.AuthPolicy);
-        group.MapPost("/token/generate", GenerateToken).WithName("GenerateToken")
-            .Documented<TokenGenerateRequest>("Open a login session (VIEW token + sessionId)", Errors.SetPassword);
-        group.MapPost("/otp/generate", GenerateOtp).WithName("GenerateOtp").RequireRateLimiting(RateLimiting.OtpPolicy)
-            .Documented<SessionRequest>("Send an OTP for the login session", Errors.SendOtp);
-        group.MapPost("/otp/validate", ValidateOtp).WithName("ValidateOtp")
-            .Documented<OtpValidateRequest>("Validate the OTP: USER or MFA_PENDING token and primary key", Errors.CheckOtp);
-        group.MapPost("/password/validate", ValidatePassword).WithName("ValidatePassword")
-            .Documented<PasswordValidateRequest>("Validate the password: USER or MFA_PENDING token and primary key", Errors.CheckPassword);
-        group.MapPost("/token/regenerate", RegenerateToken).WithName("RegenerateToken")
-            .Documented<KeyRequest>("Exchange a primary key for a new token (and the rotated key)", Errors.Regenerate);
-        group.MapPost("/password/change", (AuthRequest request, AuthServices services) => PasswordHandlers.ChangeAsync(request, services, SessionFlow.Login))
-            .WithName("ChangePassword").Documented<PasswordChangeRequest>("Change the password; revokes keys on other devices", Errors.ChangePassword);
-        group.MapPost("/password/forget", (AuthRequest request, AuthServices services) => PasswordHandlers.ForgetAsync(request, services, SessionFlow.Login))
-            .WithName("ForgetPassword").Documented<PasswordForgetRequest>("Reset the password with the session's OTP; revokes every key", Errors.ResetPassword);
-        return group;
+        MapChannel(routes, Channel.Mobile);
+        MapChannel(routes, Channel.Web);
+        return routes;
     }
 
-    public static async Task<EnvelopeResult> GenerateToken(AuthRequest request, AuthServices services)
+    private static void MapChannel(IEndpointRouteBuilder routes, Channel channel)
     {
-        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error))
+        var web = channel == Channel.Web;
+        var flow = SessionFlow.Login;
+        var group = routes.MapGroup(web ? "/auth/v1/web" : "/auth/v1")
+            .WithTags(web ? "Web (browser)" : "First factor").RequireRateLimiting(RateLimiting.AuthPolicy);
+        string Name(string name) => web ? "Web" + name : name;
+        AuthError[] WebToo(AuthError[] errors) => web ? [.. errors, AuthError.InvalidDetails] : errors;
+        var credential = web ? "USER or MFA_PENDING token of a new web family (auth.key null)" : "USER or MFA_PENDING token and primary key";
+
+        group.MapPost("/token/generate", (AuthRequest r, AuthServices s) => AuthHandlers.OpenLoginAsync(r, s, channel))
+            .WithName(Name("GenerateToken")).Documented<TokenGenerateRequest>("Open a login session (VIEW token + sessionId)", WebToo(Errors.SetPassword));
+        group.MapPost("/otp/generate", (AuthRequest r, AuthServices s) => AuthHandlers.SendOtpAsync(r, s, flow, channel))
+            .WithName(Name("GenerateOtp")).RequireRateLimiting(RateLimiting.OtpPolicy)
+            .Documented<SessionRequest>("Send an OTP for the login session", WebToo(Errors.SendOtp));
+        group.MapPost("/otp/validate", (AuthRequest r, AuthServices s) => AuthHandlers.ValidateOtpAsync(r, s, flow, channel))
+            .WithName(Name("ValidateOtp")).Documented<OtpValidateRequest>($"Validate the OTP: {credential}", WebToo(Errors.CheckOtp));
+        group.MapPost("/password/validate", (AuthRequest r, AuthServices s) => AuthHandlers.ValidatePasswordAsync(r, s, flow, channel))
+            .WithName(Name("ValidatePassword")).Documented<PasswordValidateRequest>($"Validate the password: {credential}", WebToo(Errors.CheckPassword));
+        var regenerate = group.MapPost("/token/regenerate", (AuthRequest r, AuthServices s) => AuthHandlers.RegenerateAsync(r, s, flow, channel))
+            .WithName(Name("RegenerateToken"));
+        if (web)
         {
-            return error;
+            regenerate.Documented<WebRegenerateRequest>("Exchange the last web token, expired or not, for the next one (the family rotates)", WebToo(Errors.WebRegenerate));
         }
-        if (PasswordRules.TryHashOptionalPassword(request, device.Brand, mfa: false, out var passwordHash) is { } passwordError)
+        else
         {
-            return passwordError;
+            regenerate.Documented<KeyRequest>("Exchange a primary key for a new token (and the rotated key)", Errors.Regenerate);
         }
-
-        var opened = await services.DeviceSession(device).OpenLoginSessionAsync(passwordHash);
-        return services.Opened(device, opened);
-    }
-
-    public static async Task<EnvelopeResult> GenerateOtp(AuthRequest request, AuthServices services)
-    {
-        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error)
-            || !request.TryRequired("sessionId", 64, out var sessionId, out error))
-        {
-            return error;
-        }
-
-        var outcome = await services.DeviceSession(device).SendOtpAsync(SessionFlow.Login, sessionId);
-        services.Audit.OtpRequested(device, SessionFlow.Login, outcome);
-        return AuthServices.Acted(outcome);
-    }
-
-    public static async Task<EnvelopeResult> ValidateOtp(AuthRequest request, AuthServices services)
-    {
-        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error)
-            || !request.TryRequired("sessionId", 64, out var sessionId, out error)
-            || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error))
-        {
-            return error;
-        }
-
-        var grant = await services.DeviceSession(device).ValidateOtpAsync(SessionFlow.Login, sessionId, otp);
-        services.Audit.Authenticated(device, SessionFlow.Login, "otp", grant.Error);
-        return services.Granted(device, grant, SessionFlow.Login);
-    }
-
-    public static async Task<EnvelopeResult> ValidatePassword(AuthRequest request, AuthServices services)
-    {
-        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error)
-            || !request.TryRequired("sessionId", 64, out var sessionId, out error)
-            || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error))
-        {
-            return error;
-        }
-
-        var grant = await services.DeviceSession(device).ValidatePasswordAsync(SessionFlow.Login, sessionId, password);
-        services.Audit.Authenticated(device, SessionFlow.Login, "password", grant.Error);
-        return services.Granted(device, grant, SessionFlow.Login, withIdentifiers: true);
-    }
-
-    public static async Task<EnvelopeResult> RegenerateToken(AuthRequest request, AuthServices services)
-    {
-        if (!services.TryReadDevice(request, SessionFlow.Login, out var device, out var error))
-        {
-            return error;
-        }
-        var (key, keyError) = await services.VerifyAsync(request, "key", TokenUse.PrimaryKey, device);
-        if (key is null)
-        {
-            return keyError!;
-        }
-
-        var session = services.DeviceSession(device);
-        var grant = await IdempotentRetry.CallAsync(() => session.RegenerateAsync(SessionFlow.Login, key.FamilyId, key.TokenId));
-        services.Audit.Regenerated(device, SessionFlow.Login, grant);
-        return services.Granted(device, grant, SessionFlow.Login);
+        group.MapPost("/password/change", (AuthRequest r, AuthServices s) => PasswordHandlers.ChangeAsync(r, s, flow, channel))
+            .WithName(Name("ChangePassword")).Documented<PasswordChangeRequest>(
+                web ? "Change the password; revokes every other family of the customer, mobile and web" : "Change the password; revokes keys on other devices",
+                WebToo(Errors.ChangePassword));
+        group.MapPost("/password/forget", (AuthRequest r, AuthServices s) => PasswordHandlers.ForgetAsync(r, s, flow, channel))
+            .WithName(Name("ForgetPassword")).Documented<PasswordForgetRequest>("Reset the password with the session's OTP; revokes every key and web family", WebToo(Errors.ResetPassword));
     }
 }

@@ -7,19 +7,20 @@ using Sessions.Grains.Contracts;
 namespace Sessions.Api.Endpoints;
 
 /// <summary>
-/// <c>password/change</c> and <c>password/forget</c>, and their MFA twins (API.md §4.1, §4.2): the same rules for the
-/// primary and the MFA password.
+/// <c>password/change</c> and <c>password/forget</c>, their MFA twins and their web twins (API.md §4.1, §4.2, §4.4):
+/// the same rules for the primary and the MFA password, from the app or a browser.
 /// </summary>
 public static class PasswordHandlers
 {
-    public static async Task<EnvelopeResult> ChangeAsync(AuthRequest request, AuthServices services, SessionFlow flow)
+    public static async Task<EnvelopeResult> ChangeAsync(AuthRequest request, AuthServices services, SessionFlow flow, Channel channel)
     {
         var mfa = flow == SessionFlow.Mfa;
-        if (!services.TryReadDevice(request, flow, out var device, out var error))
+        if (!services.TryReadDevice(request, flow, channel, out var device, out var error))
         {
             return error;
         }
-        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.UserToken, device);
+        var web = channel == Channel.Web;
+        var (token, tokenError) = await services.VerifyAsync(request, "token", web ? TokenUse.WebUserToken : TokenUse.UserToken, device);
         if (token is null)
         {
             return tokenError!;
@@ -43,14 +44,14 @@ public static class PasswordHandlers
         }
 
         var kind = mfa ? PasswordKind.Mfa : PasswordKind.Primary;
-        var outcome = await services.DeviceSession(device).ChangePasswordAsync(kind, token.CustomerId, current, hash!);
+        var outcome = await services.DeviceSession(device).ChangePasswordAsync(kind, token.CustomerId, current, hash!, keepFamilyId: web ? token.FamilyId : null);
         services.Audit.PasswordChanged(device, flow, "changed", outcome);
         return AuthServices.Acted(outcome);
     }
 
-    public static async Task<EnvelopeResult> ForgetAsync(AuthRequest request, AuthServices services, SessionFlow flow)
+    public static async Task<EnvelopeResult> ForgetAsync(AuthRequest request, AuthServices services, SessionFlow flow, Channel channel)
     {
-        if (!services.TryReadDevice(request, flow, out var device, out var error)
+        if (!services.TryReadDevice(request, flow, channel, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error))
         {
             return error;

@@ -22,6 +22,8 @@ internal static class Examples
         ["key"] = Jwt,
         ["token"] = Jwt,
         ["authorizedToken"] = Jwt,
+        ["expiredToken"] = Jwt,
+        ["newIdentifierValue"] = "18767431755",
     };
 
     public static JsonNode Request(Type requestType)

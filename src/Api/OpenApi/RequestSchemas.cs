@@ -21,7 +21,7 @@ public abstract record DeviceFields
     [Required, Description("Normalised: MOBILE drops spaces, '-', '(', ')' and one leading '+' (6-15 digits); EMAIL is trimmed and lower-cased.")]
     public string IdentifierValue { get; init; } = "18767431754";
 
-    [Required, MaxLength(128), Description("1-128 printable characters; a JSON number is accepted too.")]
+    [MaxLength(128), Description("1-128 printable characters; a JSON number is accepted too. Required on the app's endpoints; optional on /web and mfa/* (absent: the identifier's web device session, \"dev\": null in tokens).")]
     public string DeviceId { get; init; } = "1234";
 }
 
@@ -61,6 +61,12 @@ public sealed record KeyRequest : DeviceFields
 {
     [Required, Description("The key (rol AUTH) from a validate or the previous regenerate.")]
     public string Key { get; init; } = "";
+}
+
+public sealed record WebRegenerateRequest : DeviceFields
+{
+    [Required, Description("The last web USER token of the family, expired or not (API.md §4.4).")]
+    public string ExpiredToken { get; init; } = "";
 }
 
 public sealed record MfaTokenGenerateRequest : DeviceFields

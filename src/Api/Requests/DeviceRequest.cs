@@ -6,12 +6,21 @@ using Sessions.Grains.Identity;
 
 namespace Sessions.Api.Requests;
 
-/// <summary>The device session a request names (API.md §2), normalised, with its brand's settings.</summary>
+/// <summary>
+/// The device session a request names (API.md §2), normalised, with its brand's settings. Where the device is
+/// optional (the web, API.md §4.4) and absent, it is the identifier's web device session: <see cref="NoDevice"/>,
+/// which no real device id can equal, and <c>"dev": null</c> in tokens.
+/// </summary>
 public sealed record DeviceRequest(Identifier Identifier, string DeviceId, BrandOptions Brand)
 {
+    public const string NoDevice = "";
+
     public string GrainKey => GrainKeys.DeviceSession(Identifier, DeviceId);
 
-    public static bool TryRead(AuthRequest request, SessionsOptions options,
+    /// <summary>The <c>dev</c> header of this device's tokens: null for the web device session.</summary>
+    public string? TokenDevice => DeviceId == NoDevice ? null : DeviceId;
+
+    public static bool TryRead(AuthRequest request, SessionsOptions options, bool deviceOptional,
         [NotNullWhen(true)] out DeviceRequest? device, [NotNullWhen(false)] out EnvelopeResult? error)
     {
         device = null;
@@ -20,10 +29,12 @@ public sealed record DeviceRequest(Identifier Identifier, string DeviceId, Brand
             error = problem;
             return false;
         }
+        var deviceId = NoDevice;
         if (!request.TryRequired("brand", 64, out var brandName, out error)
             || !request.TryRequired("identifierType", 32, out var typeText, out error)
             || !request.TryRequired("identifierValue", 512, out var value, out error)
-            || !request.TryRequiredText("deviceId", IdentifierRules.MaxDeviceIdLength, out var deviceId, out error))
+            || (!deviceOptional || request.Field("deviceId") is not null)
+               && !request.TryRequiredText("deviceId", IdentifierRules.MaxDeviceIdLength, out deviceId, out error))
         {
             return false;
         }
@@ -48,7 +59,7 @@ public sealed record DeviceRequest(Identifier Identifier, string DeviceId, Brand
             error = EnvelopeResult.InvalidField("identifierValue", reason);
             return false;
         }
-        if (!IdentifierRules.IsValidDeviceId(deviceId))
+        if (deviceId != NoDevice && !IdentifierRules.IsValidDeviceId(deviceId))
         {
             error = EnvelopeResult.InvalidField("deviceId", "must be 1-128 printable characters");
             return false;

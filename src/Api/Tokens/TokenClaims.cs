@@ -18,6 +18,10 @@ public static class TokenClaims
     public const string FamilyId = "sid";
     public const string Mfa = "mfa";
 
+    /// <summary>On tokens of a web family (API.md §4.4): the token is its family's refresh credential.</summary>
+    public const string Channel = "chn";
+    public const string WebChannel = "WEB";
+
     public const string ViewRole = "VIEW";
     public const string KeyRole = "AUTH";
 }

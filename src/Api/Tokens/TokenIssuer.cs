@@ -31,22 +31,32 @@ public sealed class TokenIssuer(
         });
     }
 
+    /// <summary>
+    /// The USER (or MFA_PENDING) token of a grant. A web grant's token is its family's credential: it is signed from
+    /// the stored claims only, so the retry grace hands out the byte-identical successor, as for keys.
+    /// </summary>
     public string IssueUser(DeviceRequest device, Grant grant, SessionFlow flow)
     {
         var now = clock.GetUtcNow();
         var minutes = flow == SessionFlow.Mfa ? device.Brand.MfaTokenMinutes : device.Brand.UserTokenMinutes;
-        return Sign(device, new Dictionary<string, object>
+        var web = grant.Channel == Channel.Web ? grant.Key : null;
+        var claims = new Dictionary<string, object>
         {
             [TokenClaims.CustomerId] = grant.CustomerId,
             [TokenClaims.Issuer] = _issuer,
             [TokenClaims.IsServiceClient] = "false",
             [TokenClaims.OrgCodes] = OrgCodes(device.Brand),
-            [TokenClaims.ExpiresAt] = now.AddMinutes(minutes).ToUnixTimeSeconds(),
-            [TokenClaims.IssuedAt] = now.ToUnixTimeSeconds(),
+            [TokenClaims.ExpiresAt] = (web?.ExpiresAt ?? now.AddMinutes(minutes)).ToUnixTimeSeconds(),
+            [TokenClaims.IssuedAt] = (web?.IssuedAt ?? now).ToUnixTimeSeconds(),
             [TokenClaims.Role] = grant.Role.ToString(),
-            [TokenClaims.TokenId] = RandomIds.NewTokenId(),
+            [TokenClaims.TokenId] = web?.KeyId ?? RandomIds.NewTokenId(),
             [TokenClaims.FamilyId] = grant.FamilyId,
-        });
+        };
+        if (web is not null)
+        {
+            claims[TokenClaims.Channel] = TokenClaims.WebChannel;
+        }
+        return Sign(device, claims);
     }
 
     /// <summary>Signs a key from its stored claims only, so the same <see cref="IssuedKey"/> always gives the same key.</summary>
@@ -76,7 +86,7 @@ public sealed class TokenIssuer(
             AdditionalHeaderClaims = new Dictionary<string, object>
             {
                 [TokenClaims.Identifiers] = new[] { device.Identifier.ToIdv() },
-                [TokenClaims.Device] = device.DeviceId,
+                [TokenClaims.Device] = device.TokenDevice!,
                 [TokenClaims.Organization] = device.Identifier.Brand,
             },
             SigningCredentials = keys.SigningCredentials(device.Identifier.Brand),

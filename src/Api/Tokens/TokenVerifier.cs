@@ -5,6 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 using Sessions.Api.Requests;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
+using Sessions.Grains.Contracts;
 
 namespace Sessions.Api.Tokens;
 
@@ -14,8 +15,14 @@ public enum TokenUse
     /// <summary><c>authorizedToken</c> of <c>mfa/token/generate</c>: a USER or MFA_PENDING token; only org and dev must match.</summary>
     AuthorizedToken,
 
-    /// <summary><c>token</c> of <c>mfa/token/expire</c>: a USER token of this device session.</summary>
+    /// <summary><c>token</c> of <c>mfa/token/expire</c> and the app's <c>password/change</c>: a mobile USER token of this device session.</summary>
     UserToken,
+
+    /// <summary><c>token</c> of <c>web/password/change</c>: a web USER token of this device session.</summary>
+    WebUserToken,
+
+    /// <summary><c>expiredToken</c> of <c>web/token/regenerate</c>: a web USER or MFA_PENDING token, expired or not.</summary>
+    WebToken,
 
     /// <summary><c>key</c> of <c>token/regenerate</c>: a first-factor key.</summary>
     PrimaryKey,
@@ -25,7 +32,7 @@ public enum TokenUse
 }
 
 /// <summary>The claims of a verified token that the endpoints act on.</summary>
-public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role);
+public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel);
 
 /// <summary>
 /// Strict verification (API.md §3): HS256 only, a known <c>kid</c> of the token's brand, valid signature and issuer,
@@ -90,10 +97,13 @@ public sealed class TokenVerifier
         }
 
         var role = Claim(jwt, TokenClaims.Role);
+        var channel = Claim(jwt, TokenClaims.Channel) == TokenClaims.WebChannel ? Channel.Web : Channel.Mobile;
         var roleAccepted = use switch
         {
             TokenUse.AuthorizedToken => role is "USER" or "MFA_PENDING",
-            TokenUse.UserToken => role == "USER",
+            TokenUse.UserToken => role == "USER" && channel == Channel.Mobile,
+            TokenUse.WebUserToken => role == "USER" && channel == Channel.Web,
+            TokenUse.WebToken => role is "USER" or "MFA_PENDING" && channel == Channel.Web,
             _ => role == TokenClaims.KeyRole && jwt.TryGetPayloadValue<bool>(TokenClaims.Mfa, out var mfa) && mfa == (use == TokenUse.MfaKey),
         };
         if (!roleAccepted)
@@ -106,7 +116,9 @@ public sealed class TokenVerifier
         {
             return (null, invalid);
         }
-        if (hasExpiry && _clock.GetUtcNow() > DateTimeOffset.FromUnixTimeSeconds(exp) + Leeway)
+        // A web token is its family's refresh credential: it regenerates after it expired, and the family's own
+        // idle and age limits (in the grain) decide how long after.
+        if (hasExpiry && use != TokenUse.WebToken && _clock.GetUtcNow() > DateTimeOffset.FromUnixTimeSeconds(exp) + Leeway)
         {
             return (null, isKey ? AuthError.InvalidKey : AuthError.TokenExpired);
         }
@@ -115,7 +127,7 @@ public sealed class TokenVerifier
         {
             return (null, AuthError.BrandMismatch);
         }
-        if (!jwt.TryGetHeaderValue<string>(TokenClaims.Device, out var dev) || dev != device.DeviceId)
+        if (TokenDevice(jwt) != device.DeviceId)
         {
             return (null, AuthError.DeviceMismatch);
         }
@@ -131,8 +143,15 @@ public sealed class TokenVerifier
         {
             return (null, invalid);
         }
-        return (new VerifiedToken(customerId, familyId, tokenId, role!), AuthError.None);
+        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel), AuthError.None);
     }
+
+    /// <summary>The token's device; <c>"dev": null</c> (the web device session) reads as <see cref="DeviceRequest.NoDevice"/>.</summary>
+    private static string? TokenDevice(JsonWebToken jwt) =>
+        !jwt.TryGetHeaderValue<string>(TokenClaims.Device, out var dev) ? null
+        : dev is null ? DeviceRequest.NoDevice
+        : dev.Length > 0 ? dev
+        : null;
 
     private static string? Claim(JsonWebToken jwt, string name) =>
         jwt.TryGetPayloadValue<string>(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;

@@ -38,7 +38,26 @@ public sealed class BrandOptions
     public OtpPolicyOptions Otp { get; set; } = new();
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();
+    public WebLoginOptions Web { get; set; } = new();
     public List<TestIdentifierOptions> TestIdentifiers { get; set; } = [];
+}
+
+/// <summary>The browser flow (API.md §4.4): no key; the last USER token is the refresh credential.</summary>
+public sealed class WebLoginOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Lifetime of a web USER token.</summary>
+    public int TokenMinutes { get; set; } = 15;
+
+    /// <summary>A web family dies this long after its newest token expired.</summary>
+    public int IdleMinutes { get; set; } = 60;
+
+    /// <summary>A web family dies this long after its login, however often it regenerates.</summary>
+    public int MaxHours { get; set; } = 24;
+
+    /// <summary>Web families one device session keeps; a login beyond it evicts the least recently used.</summary>
+    public int MaxFamilies { get; set; } = 10;
 }
 
 public sealed class SigningKeyOptions

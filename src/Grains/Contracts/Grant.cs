@@ -14,6 +14,9 @@ public sealed record Grant
     [Id(4)] public IssuedKey? Key { get; init; }
     [Id(5)] public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>Web: <see cref="Key"/> holds the claims of the USER token itself, and no key is handed out.</summary>
+    [Id(6)] public Channel Channel { get; init; }
+
     public bool Succeeded => Error == AuthError.None;
 
     public static Grant Failed(AuthError error, TimeSpan? retryAfter = null) => new() { Error = error, RetryAfter = retryAfter };

@@ -7,13 +7,16 @@ namespace Sessions.Grains.Contracts;
 [Alias("sessions.device-session")]
 public interface IDeviceSessionGrain : IGrainWithStringKey
 {
-    /// <summary>Opens a login session, replacing an open one. <paramref name="pendingPasswordHash"/> applies on success.</summary>
+    /// <summary>
+    /// Opens a login session: a mobile one replaces the open one; web ones live side by side (one per browser).
+    /// <paramref name="pendingPasswordHash"/> applies on success.
+    /// </summary>
     [Alias("open-login")]
-    Task<SessionOpened> OpenLoginSessionAsync(string? pendingPasswordHash);
+    Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPasswordHash);
 
     /// <summary>Opens an MFA session for the customer that passed the first factor, linking this identifier to it.</summary>
     [Alias("open-mfa")]
-    Task<SessionOpened> OpenMfaSessionAsync(string customerId, string? pendingMfaPasswordHash);
+    Task<SessionOpened> OpenMfaSessionAsync(Channel channel, string customerId, string? pendingMfaPasswordHash);
 
     [Alias("send-otp")]
     Task<Outcome> SendOtpAsync(SessionFlow flow, string sessionId);
@@ -32,16 +35,22 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     [Alias("regenerate"), ResponseTimeout("00:00:03")]
     Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId);
 
+    /// <summary>Exchanges the web USER token <paramref name="tokenId"/> (its jti) of web family <paramref name="familyId"/> (API.md §4.4).</summary>
+    /// <remarks>As idempotent within the grace as <see cref="RegenerateAsync"/>, and retried the same way.</remarks>
+    [Alias("regenerate-web"), ResponseTimeout("00:00:03")]
+    Task<Grant> RegenerateWebAsync(string familyId, string tokenId);
+
     /// <summary>Revokes the MFA key family that <paramref name="familyId"/> names, if it is this device's current one.</summary>
     [Alias("expire-mfa")]
     Task<Outcome> ExpireMfaFamilyAsync(string familyId);
 
     /// <summary>
     /// Changes the customer's password (<paramref name="kind"/>) after checking the current one, and revokes the
-    /// customer's families (MFA ones only for the MFA password) on every other device.
+    /// customer's families (MFA ones only for the MFA password): on every other device for the app, or every family
+    /// but <paramref name="keepFamilyId"/> (the browser's own) for the web.
     /// </summary>
     [Alias("change-password")]
-    Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash);
+    Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash, string? keepFamilyId);
 
     /// <summary>
     /// Resets the password of the session's customer after checking the session's OTP (unless the brand skips it),
@@ -50,11 +59,11 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     [Alias("reset-password")]
     Task<Outcome> ResetPasswordAsync(SessionFlow flow, string sessionId, string? otp, string newPasswordHash);
 
-    /// <summary>Revokes this device session's families of <paramref name="customerId"/> (a password changed elsewhere).</summary>
+    /// <summary>Revokes this device session's families of <paramref name="customerId"/>, mobile and web, but <paramref name="exceptFamilyId"/> (a password changed elsewhere).</summary>
     /// <remarks>
     /// Interleaves: a device session that is itself fanning out a password change (or awaiting the customer) must
     /// still take revocations, or two concurrent changes on two devices of one customer would wait on each other.
     /// </remarks>
     [Alias("revoke-families"), AlwaysInterleave]
-    Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string reason);
+    Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason);
 }

@@ -11,11 +11,58 @@ public sealed class DeviceSessionState
     [Id(2)] public KeyFamily? LoginFamily { get; set; }
     [Id(3)] public KeyFamily? MfaFamily { get; set; }
 
-    public PendingSession? Session(SessionFlow flow) => flow == SessionFlow.Login ? Login : Mfa;
+    /// <summary>Open web sessions, login and MFA, several at once (one per browser), oldest first.</summary>
+    [Id(4)] public List<PendingSession> WebSessions { get; set; } = [];
 
-    public void SetSession(SessionFlow flow, PendingSession? session)
+    /// <summary>Web families (one per browser login), least recently used first.</summary>
+    [Id(5)] public List<KeyFamily> WebFamilies { get; set; } = [];
+
+    public PendingSession? FindSession(SessionFlow flow, string sessionId) =>
+        (flow == SessionFlow.Login ? Login : Mfa) is { } mobile && mobile.Id == sessionId ? mobile
+        : WebSessions.Find(s => s.Flow == flow && s.Id == sessionId);
+
+    /// <summary>Stores a new or changed session: a mobile one in its flow's slot, a web one in the list.</summary>
+    public void PutSession(PendingSession session, int maxWebSessions)
     {
-        if (flow == SessionFlow.Login) Login = session; else Mfa = session;
+        if (session.Channel == Channel.Mobile)
+        {
+            if (session.Flow == SessionFlow.Login) Login = session; else Mfa = session;
+            return;
+        }
+        var index = WebSessions.FindIndex(s => s.Id == session.Id);
+        if (index >= 0)
+        {
+            WebSessions[index] = session;
+            return;
+        }
+        WebSessions.Add(session);
+        if (WebSessions.Count > maxWebSessions)
+        {
+            WebSessions.RemoveRange(0, WebSessions.Count - maxWebSessions);
+        }
+    }
+
+    public void EndSession(PendingSession session)
+    {
+        if (session.Channel == Channel.Web) WebSessions.RemoveAll(s => s.Id == session.Id);
+        else if (session.Flow == SessionFlow.Login) Login = null;
+        else Mfa = null;
+    }
+
+    /// <summary>Every family of the device session, mobile and web.</summary>
+    public IEnumerable<KeyFamily> AllFamilies()
+    {
+        if (LoginFamily is { } login) yield return login;
+        if (MfaFamily is { } mfa) yield return mfa;
+        foreach (var web in WebFamilies) yield return web;
+    }
+
+    /// <summary>Replaces a family by id, wherever it lives.</summary>
+    public void ReplaceFamily(KeyFamily family)
+    {
+        if (LoginFamily?.Id == family.Id) LoginFamily = family;
+        else if (MfaFamily?.Id == family.Id) MfaFamily = family;
+        else if (WebFamilies.FindIndex(f => f.Id == family.Id) is var index and >= 0) WebFamilies[index] = family;
     }
 
     public KeyFamily? Family(SessionFlow flow) => flow == SessionFlow.Login ? LoginFamily : MfaFamily;
@@ -43,6 +90,8 @@ public sealed record PendingSession
     [Id(5)] public DateTimeOffset OtpExpiresAt { get; init; }
     [Id(6)] public int OtpFailures { get; init; }
     [Id(7)] public int PasswordFailures { get; init; }
+    [Id(8)] public Channel Channel { get; init; }
+    [Id(9)] public SessionFlow Flow { get; init; }
 }
 
 /// <summary>
@@ -62,6 +111,8 @@ public sealed record KeyFamily
     [Id(7)] public DateTimeOffset? RotatedAt { get; init; }
     [Id(8)] public DateTimeOffset? RevokedAt { get; init; }
     [Id(9)] public bool RevokedForReuse { get; init; }
+    [Id(10)] public Channel Channel { get; init; }
+    [Id(11)] public SessionFlow Flow { get; init; }
 
     public bool IsRevoked => RevokedAt is not null;
 }

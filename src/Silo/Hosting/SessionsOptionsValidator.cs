@@ -96,6 +96,13 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         Positive(errors, $"{path}:KeyIdleDays", b.KeyIdleDays);
         if (b.KeyExpiryMinutes is { } keyExpiry) Positive(errors, $"{path}:KeyExpiryMinutes", keyExpiry);
         if (b.MfaKeyExpiryMinutes is { } mfaKeyExpiry) Positive(errors, $"{path}:MfaKeyExpiryMinutes", mfaKeyExpiry);
+        Positive(errors, $"{path}:Web:TokenMinutes", b.Web.TokenMinutes);
+        Positive(errors, $"{path}:Web:IdleMinutes", b.Web.IdleMinutes);
+        Positive(errors, $"{path}:Web:MaxHours", b.Web.MaxHours);
+        if (b.Web.MaxFamilies is < 1 or > 100)
+        {
+            errors.Add($"{path}:Web:MaxFamilies must be between 1 and 100.");
+        }
         if (b.MaxDeviceSessions is < 1 or > 1000)
         {
             errors.Add($"{path}:MaxDeviceSessions must be between 1 and 1000.");

@@ -23,7 +23,7 @@ public sealed class OperationsTests(ApiFixture fixture)
         var endpoints = fixture.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText!.StartsWith("/auth/v1", StringComparison.Ordinal)).ToList();
 
-        Assert.Equal(15, endpoints.Count);
+        Assert.Equal(22, endpoints.Count);
         foreach (var endpoint in endpoints)
         {
             var path = paths.GetProperty(endpoint.RoutePattern.RawText!);
@@ -41,6 +41,9 @@ public sealed class OperationsTests(ApiFixture fixture)
         var regenerate = paths.GetProperty("/auth/v1/mfa/token/regenerate").GetProperty("post").GetProperty("responses");
         Assert.Contains("1525", regenerate.GetProperty("401").GetProperty("description").GetString());
         Assert.Contains("1597", regenerate.GetProperty("401").GetProperty("description").GetString());
+        var web = paths.GetProperty("/auth/v1/web/token/regenerate").GetProperty("post");
+        Assert.Contains("1525", web.GetProperty("responses").GetProperty("401").GetProperty("description").GetString());
+        Assert.Contains("expiredToken", web.GetProperty("requestBody").GetRawText());
         var schemas = document.GetProperty("components").GetProperty("schemas");
         var keyRequest = schemas.GetProperty("KeyRequest");
         Assert.Contains("key", keyRequest.GetProperty("required").EnumerateArray().Select(e => e.GetString()));

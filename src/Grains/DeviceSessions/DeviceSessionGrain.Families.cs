@@ -1,0 +1,241 @@
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
+
+namespace Sessions.Grains.DeviceSessions;
+
+/// <summary>The device session's key families: mobile (one per flow) and web (one per browser), and their revocation.</summary>
+internal sealed partial class DeviceSessionGrain
+{
+    public async Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId)
+    {
+        var family = State.Family(flow);
+        if (family is null || family.Id != familyId)
+        {
+            return Grant.Failed(AuthError.InvalidKey);
+        }
+        if (Refusal(family, IsMobileExpired(flow, family)) is { } refused)
+        {
+            return refused;
+        }
+
+        var exchange = KeyRotation.Exchange(family, keyId, Now, Grace, _brand.RotateKeyOnRegenerate ? () => NewMobileKey(flow, family.CreatedAt) : null);
+        return await ApplyAsync(exchange);
+    }
+
+    public async Task<Grant> RegenerateWebAsync(string familyId, string tokenId)
+    {
+        if (State.WebFamilies.Find(f => f.Id == familyId) is not { } family)
+        {
+            return Grant.Failed(AuthError.InvalidKey);
+        }
+        if (Refusal(family, IsWebExpired(family)) is { } refused)
+        {
+            return refused;
+        }
+
+        // A browser's token always rotates: its jti is the family's current credential.
+        return await ApplyAsync(KeyRotation.Exchange(family, tokenId, Now, Grace, NewWebKey));
+    }
+
+    public async Task<Outcome> ExpireMfaFamilyAsync(string familyId)
+    {
+        if (State.MfaFamily is not { IsRevoked: false } family || family.Id != familyId)
+        {
+            return Outcome.Failed(AuthError.UnableToExpireToken);
+        }
+
+        State.MfaFamily = family with { RevokedAt = Now };
+        await SaveAsync();
+        await ForgetIfNoLiveFamilyAsync(family.CustomerId);
+        return Outcome.Ok;
+    }
+
+    public async Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason)
+    {
+        if (RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId))
+        {
+            await SaveAsync();
+            LogFamilyRevoked(_identifier.Brand, _identifier.Type, mfaOnly ? SessionFlow.Mfa : SessionFlow.Login, "*", reason);
+        }
+    }
+
+    private Task<Grant> StartMobileFamilyAsync(SessionFlow flow, string customerId, SessionRole role) =>
+        StartFamilyAsync(Channel.Mobile, flow, customerId, role, NewMobileKey(flow, Now));
+
+    private Task<Grant> StartWebFamilyAsync(SessionFlow flow, string customerId, SessionRole role) =>
+        StartFamilyAsync(Channel.Web, flow, customerId, role, NewWebKey());
+
+    /// <summary>
+    /// A new family for a passed factor. A mobile family replaces its flow's previous one on this device; a web family
+    /// joins the others, the least recently used leaving beyond the brand's Web.MaxFamilies.
+    /// </summary>
+    private async Task<Grant> StartFamilyAsync(Channel channel, SessionFlow flow, string customerId, SessionRole role, IssuedKey key)
+    {
+        var now = Now;
+        var family = new KeyFamily
+        {
+            Id = RandomIds.NewTokenId(),
+            CustomerId = customerId,
+            Role = role,
+            CreatedAt = now,
+            LastUsedAt = now,
+            CurrentKey = key,
+            Channel = channel,
+            Flow = flow,
+        };
+        var replaced = new List<KeyFamily>();
+        if (channel == Channel.Mobile)
+        {
+            if (State.Family(flow) is { } previous)
+            {
+                replaced.Add(previous);
+            }
+            State.SetFamily(flow, family);
+        }
+        else
+        {
+            State.WebFamilies.Add(family);
+            var excess = State.WebFamilies.Count - _brand.Web.MaxFamilies;
+            if (excess > 0)
+            {
+                var evicted = State.WebFamilies.OrderBy(f => f.LastUsedAt).Take(excess).ToList();
+                State.WebFamilies.RemoveAll(evicted.Contains);
+                replaced.AddRange(evicted);
+            }
+        }
+        await SaveAsync();
+
+        foreach (var previous in replaced)
+        {
+            if (!previous.IsRevoked)
+            {
+                LogFamilyRevoked(_identifier.Brand, _identifier.Type, previous.Flow, previous.Id, "replaced by a new login");
+            }
+            if (previous.CustomerId != customerId)
+            {
+                await ForgetIfNoLiveFamilyAsync(previous.CustomerId);
+            }
+        }
+        var issuesKey = channel == Channel.Web || (flow == SessionFlow.Login ? _brand.IssuePrimaryKey : _brand.IssueMfaKey);
+        return GrantFor(family, issuesKey ? family.CurrentKey : null);
+    }
+
+    private async Task<Grant> ApplyAsync(Exchange exchange)
+    {
+        if (exchange.Changed)
+        {
+            State.ReplaceFamily(exchange.Family);
+            await SaveAsync();
+        }
+        if (exchange.Error != AuthError.None)
+        {
+            await ForgetIfNoLiveFamilyAsync(exchange.Family.CustomerId);
+            return Grant.Failed(exchange.Error);
+        }
+        return GrantFor(exchange.Family, exchange.HandOut);
+    }
+
+    private static Grant? Refusal(KeyFamily family, bool expired) =>
+        family.RevokedForReuse ? Grant.Failed(AuthError.KeyReused)
+        : family.IsRevoked || expired ? Grant.Failed(AuthError.InvalidKey)
+        : null;
+
+    /// <summary>
+    /// Revokes the customer's families on the other device sessions a password change names. Where every family went
+    /// (not only the MFA ones), those device sessions hold nothing of the customer's and leave its list.
+    /// </summary>
+    private async Task RevokeElsewhereAsync(PasswordChanged changed, string customerId, bool mfaOnly, string? keepDeviceId, string? exceptFamilyId, string reason)
+    {
+        var self = this.GetPrimaryKeyString();
+        var others = changed.DeviceSessions
+            .Where(key => key != self && (keepDeviceId is null || GrainKeys.ParseDeviceSession(key).DeviceId != keepDeviceId))
+            .ToArray();
+        await RevokeAsync(others, customerId, mfaOnly, exceptFamilyId, reason);
+        if (!mfaOnly)
+        {
+            await ForgetAsync(customerId, others, changed.AsOf);
+        }
+    }
+
+    private Task RevokeAsync(IEnumerable<string> deviceSessions, string customerId, bool mfaOnly, string? exceptFamilyId, string reason) =>
+        Task.WhenAll(deviceSessions.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, exceptFamilyId, reason)));
+
+    private bool RevokeOwnFamilies(string customerId, bool mfaOnly, string? exceptFamilyId)
+    {
+        var revoked = false;
+        foreach (var family in State.AllFamilies().ToList())
+        {
+            if (!family.IsRevoked && family.CustomerId == customerId && family.Id != exceptFamilyId && (!mfaOnly || family.Flow == SessionFlow.Mfa))
+            {
+                State.ReplaceFamily(family with { RevokedAt = Now });
+                revoked = true;
+            }
+        }
+        return revoked;
+    }
+
+    /// <summary>Takes this device session off the customer's list once it holds none of the customer's live families.</summary>
+    private Task ForgetIfNoLiveFamilyAsync(string customerId) =>
+        State.AllFamilies().Any(f => !f.IsRevoked && f.CustomerId == customerId)
+            ? Task.CompletedTask
+            : ForgetAsync(customerId, [this.GetPrimaryKeyString()], long.MaxValue);
+
+    /// <summary>
+    /// Best effort: the revocation this follows has committed, so a failure here must not fail the call. An entry
+    /// left behind only costs a place in the customer's bounded list and a no-op revocation later.
+    /// </summary>
+    private async Task ForgetAsync(string customerId, IReadOnlyList<string> deviceSessions, long asOf)
+    {
+        if (deviceSessions.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await Customer(customerId).ForgetDeviceSessionsAsync(deviceSessions, asOf);
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogForgetFailed(e, _identifier.Brand, deviceSessions.Count);
+        }
+    }
+
+    private TimeSpan Grace => TimeSpan.FromSeconds(_brand.KeyReuseGraceSeconds);
+
+    private IssuedKey NewMobileKey(SessionFlow flow, DateTimeOffset familyCreatedAt) => new()
+    {
+        KeyId = RandomIds.NewTokenId(),
+        IssuedAt = Now,
+        ExpiresAt = MobileKeyLifetime(flow) is { } lifetime ? familyCreatedAt + lifetime : null,
+    };
+
+    /// <summary>A web family's credential is its USER token: these are the token's jti, iat and exp.</summary>
+    private IssuedKey NewWebKey() => new()
+    {
+        KeyId = RandomIds.NewTokenId(),
+        IssuedAt = Now,
+        ExpiresAt = Now.AddMinutes(_brand.Web.TokenMinutes),
+    };
+
+    private TimeSpan? MobileKeyLifetime(SessionFlow flow) =>
+        (flow == SessionFlow.Login ? _brand.KeyExpiryMinutes : _brand.MfaKeyExpiryMinutes) is { } minutes
+            ? TimeSpan.FromMinutes(minutes)
+            : null;
+
+    private bool IsMobileExpired(SessionFlow flow, KeyFamily family) =>
+        MobileKeyLifetime(flow) is { } lifetime && Now >= family.CreatedAt + lifetime
+        || Now - family.LastUsedAt > TimeSpan.FromDays(_brand.KeyIdleDays);
+
+    private bool IsWebExpired(KeyFamily family) =>
+        Now >= family.CreatedAt.AddHours(_brand.Web.MaxHours)
+        || Now >= family.CurrentKey.ExpiresAt!.Value.AddMinutes(_brand.Web.IdleMinutes);
+
+    private static Grant GrantFor(KeyFamily family, IssuedKey? key) => new()
+    {
+        CustomerId = family.CustomerId,
+        Role = family.Role,
+        FamilyId = family.Id,
+        Key = key,
+        Channel = family.Channel,
+    };
+}
