@@ -39,6 +39,18 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("forget-device-sessions")]
     Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf);
+
+    /// <summary>The listed device sessions under the identifier <paramref name="identifierKey"/>.</summary>
+    [Alias("device-sessions-under")]
+    Task<IReadOnlyList<string>> DeviceSessionsUnderAsync(string identifierKey);
+
+    /// <summary>
+    /// Records that the customer's identifier moved from <paramref name="oldIdentifierKey"/> to
+    /// <paramref name="newIdentifierKey"/>: from now on a factor completed under the old one is refused. Answers the
+    /// device sessions under the old identifier, whose families the caller revokes.
+    /// </summary>
+    [Alias("identifier-moved")]
+    Task<IReadOnlyList<string>> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey);
 }
 
 [GenerateSerializer, Alias("sessions.password-kind")]
@@ -64,6 +76,11 @@ public sealed record FactorCompleted
 
     /// <summary>This login's sequence number: forgetting the evicted as of it keeps any that logged in since.</summary>
     [Id(2)] public long AsOf { get; init; }
+
+    /// <summary>The device session's identifier has moved away from the customer: the login must not complete.</summary>
+    [Id(3)] public bool IsRefused { get; init; }
+
+    public static readonly FactorCompleted Refused = new() { IsRefused = true };
 }
 
 [GenerateSerializer, Immutable, Alias("sessions.password-changed")]

@@ -38,4 +38,19 @@ public interface IIdentifierGrain : IGrainWithStringKey
     /// <summary>A credential was right: the failure count starts again.</summary>
     [Alias("record-success")]
     Task RecordSuccessAsync();
+
+    /// <summary>
+    /// Moves this identifier's link to <paramref name="customerId"/> onto <paramref name="newValue"/> (same brand and
+    /// type): 1519 when the new value is in use, 1507 when this identifier is not the customer's. A retry of a
+    /// completed move succeeds.
+    /// </summary>
+    [Alias("move-to")]
+    Task<AuthError> MoveToAsync(string customerId, string newValue);
+
+    /// <summary>The new side of a move: links the unlinked value to <paramref name="customerId"/>, moved from <paramref name="fromValue"/>.</summary>
+    [Alias("claim")]
+    Task<bool> ClaimAsync(string customerId, string fromValue);
+
+    [Alias("is-claimed-by")]
+    Task<bool> IsClaimedByAsync(string customerId, string fromValue);
 }

@@ -15,6 +15,10 @@ internal sealed class CustomerGrain(
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
     IOptions<SessionsOptions> options) : Grain, ICustomerGrain
 {
+    // A login that began under an identifier just before it moved away must still be refused; older moves have
+    // long since finished any login that raced them.
+    private const int MovedIdentifiersKept = 10;
+
     private int _maxDeviceSessions;
 
     private CustomerState State => state.State;
@@ -56,6 +60,10 @@ internal sealed class CustomerGrain(
 
     public async Task<FactorCompleted> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey)
     {
+        if (IsUnderMovedIdentifier(deviceSessionKey))
+        {
+            return FactorCompleted.Refused;
+        }
         var evicted = RecordLogin(deviceSessionKey);
         if (pendingPasswordHash is not null && State.PasswordHash is null)
         {
@@ -67,6 +75,10 @@ internal sealed class CustomerGrain(
 
     public async Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey)
     {
+        if (IsUnderMovedIdentifier(deviceSessionKey))
+        {
+            return FactorCompleted.Refused;
+        }
         var evicted = RecordLogin(deviceSessionKey);
         State.MfaCompleted = true;
         if (pendingMfaPasswordHash is not null && State.MfaPasswordHash is null)
@@ -100,6 +112,26 @@ internal sealed class CustomerGrain(
             await SaveAsync();
         }
     }
+
+    public Task<IReadOnlyList<string>> DeviceSessionsUnderAsync(string identifierKey) =>
+        Task.FromResult<IReadOnlyList<string>>([.. State.DeviceSessions.Select(d => d.Key).Where(key => IsUnder(key, identifierKey))]);
+
+    public async Task<IReadOnlyList<string>> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey)
+    {
+        State.MovedIdentifiers.RemoveAll(key => key == oldIdentifierKey || key == newIdentifierKey);
+        State.MovedIdentifiers.Add(oldIdentifierKey);
+        if (State.MovedIdentifiers.Count > MovedIdentifiersKept)
+        {
+            State.MovedIdentifiers.RemoveAt(0);
+        }
+        await SaveAsync();
+        return await DeviceSessionsUnderAsync(oldIdentifierKey);
+    }
+
+    private bool IsUnderMovedIdentifier(string deviceSessionKey) => State.MovedIdentifiers.Any(key => IsUnder(deviceSessionKey, key));
+
+    private static bool IsUnder(string deviceSessionKey, string identifierKey) =>
+        deviceSessionKey.Length > identifierKey.Length && deviceSessionKey.StartsWith(identifierKey, StringComparison.Ordinal) && deviceSessionKey[identifierKey.Length] == '/';
 
     /// <summary>
     /// Moves the device session to the most recent end of the list; answers the least recent ones beyond the limit.

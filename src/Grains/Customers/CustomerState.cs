@@ -18,6 +18,9 @@ public sealed class CustomerState
 
     /// <summary>Counts logins, so that a revocation forgets only entries that no later login renewed.</summary>
     [Id(5)] public long LoginSequence { get; set; }
+
+    /// <summary>Identifier keys moved away from this customer (newest last, a few kept): logins under them are refused.</summary>
+    [Id(6)] public List<string> MovedIdentifiers { get; set; } = [];
 }
 
 /// <summary>One device session of a customer: its grain key, its last login, and that login's sequence number.</summary>

@@ -52,6 +52,7 @@ internal sealed partial class DeviceSessionGrain
 
     public async Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason)
     {
+        _revocations++;
         if (RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId))
         {
             await SaveAsync();
@@ -67,7 +68,7 @@ internal sealed partial class DeviceSessionGrain
 
     /// <summary>
     /// A new family for a passed factor. A mobile family replaces its flow's previous one on this device; a web family
-    /// joins the others, the least recently used leaving beyond the brand's Web.MaxFamilies.
+    /// joins the others (kept least recently used first), the front ones leaving beyond the brand's Web.MaxFamilies.
     /// </summary>
     private async Task<Grant> StartFamilyAsync(Channel channel, SessionFlow flow, string customerId, SessionRole role, IssuedKey key)
     {
@@ -98,9 +99,8 @@ internal sealed partial class DeviceSessionGrain
             var excess = State.WebFamilies.Count - _brand.Web.MaxFamilies;
             if (excess > 0)
             {
-                var evicted = State.WebFamilies.OrderBy(f => f.LastUsedAt).Take(excess).ToList();
-                State.WebFamilies.RemoveAll(evicted.Contains);
-                replaced.AddRange(evicted);
+                replaced.AddRange(State.WebFamilies.Take(excess));
+                State.WebFamilies.RemoveRange(0, excess);
             }
         }
         await SaveAsync();
@@ -124,7 +124,14 @@ internal sealed partial class DeviceSessionGrain
     {
         if (exchange.Changed)
         {
-            State.ReplaceFamily(exchange.Family);
+            if (exchange.Family.Channel == Channel.Web && exchange.Error == AuthError.None)
+            {
+                State.PutUsedWebFamily(exchange.Family);
+            }
+            else
+            {
+                State.ReplaceFamily(exchange.Family);
+            }
             await SaveAsync();
         }
         if (exchange.Error != AuthError.None)

@@ -27,6 +27,10 @@ internal sealed partial class DeviceSessionGrain(
     private string _deviceId = "";
     private BrandOptions _brand = null!;
 
+    // Counts revocations that interleaved (RevokeFamiliesAsync): a login that was completing meanwhile must not
+    // start a family the revocation could not see.
+    private long _revocations;
+
     private DeviceSessionState State => state.State;
     private DateTimeOffset Now => clock.GetUtcNow();
 
@@ -297,6 +301,7 @@ internal sealed partial class DeviceSessionGrain(
     /// </summary>
     private async Task<Grant> CompleteAsync(PendingSession session, string? knownCustomerId = null)
     {
+        var revocations = _revocations;
         await IdentifierGrain.RecordSuccessAsync();
         string customerId;
         SessionRole role;
@@ -313,10 +318,19 @@ internal sealed partial class DeviceSessionGrain(
             completed = await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
             role = SessionRole.USER;
         }
+        if (completed.IsRefused)
+        {
+            return Grant.Failed(AuthError.InvalidSession);
+        }
         if (completed.EvictedDeviceSessions.Count > 0)
         {
             await RevokeAsync(completed.EvictedDeviceSessions, customerId, mfaOnly: false, exceptFamilyId: null, "device-session limit");
             await ForgetAsync(customerId, completed.EvictedDeviceSessions, completed.AsOf);
+        }
+        if (_revocations != revocations)
+        {
+            // A password change or an identifier move revoked this customer's families while the factor completed.
+            return Grant.Failed(AuthError.InvalidSession);
         }
 
         State.EndSession(session);

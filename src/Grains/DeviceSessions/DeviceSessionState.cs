@@ -57,6 +57,13 @@ public sealed class DeviceSessionState
         foreach (var web in WebFamilies) yield return web;
     }
 
+    /// <summary>Stores a web family that was just used at the most recent end of the list, so eviction takes the front.</summary>
+    public void PutUsedWebFamily(KeyFamily family)
+    {
+        WebFamilies.RemoveAll(f => f.Id == family.Id);
+        WebFamilies.Add(family);
+    }
+
     /// <summary>Replaces a family by id, wherever it lives.</summary>
     public void ReplaceFamily(KeyFamily family)
     {

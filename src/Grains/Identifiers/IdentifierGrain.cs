@@ -31,10 +31,15 @@ internal sealed partial class IdentifierGrain(
         return Task.CompletedTask;
     }
 
-    public Task<string?> GetCustomerIdAsync() => Task.FromResult(State.CustomerId);
+    public async Task<string?> GetCustomerIdAsync()
+    {
+        await SettlePendingMoveAsync();
+        return State.CustomerId;
+    }
 
     public async Task<string> EnsureCustomerIdAsync()
     {
+        await SettlePendingMoveAsync();
         if (State.CustomerId is { } existing)
         {
             return existing;
@@ -47,6 +52,7 @@ internal sealed partial class IdentifierGrain(
 
     public async Task<bool> LinkAsync(string customerId)
     {
+        await SettlePendingMoveAsync();
         if (State.CustomerId is { } owner)
         {
             return owner == customerId;
@@ -119,6 +125,76 @@ internal sealed partial class IdentifierGrain(
         }
     }
 
+    public async Task<AuthError> MoveToAsync(string customerId, string newValue)
+    {
+        await SettlePendingMoveAsync();
+        if (State.CustomerId is null && State.MovedTo == newValue && State.MovedCustomerId == customerId)
+        {
+            return AuthError.None; // a retry of a move that completed
+        }
+        if (State.CustomerId != customerId)
+        {
+            return AuthError.IdentifierMismatch;
+        }
+
+        // Written first, so that a crash from here on is settled by the next call (SettlePendingMoveAsync).
+        State.PendingMove = newValue;
+        await SaveAsync();
+        if (!await Target(newValue).ClaimAsync(customerId, _identifier.Value))
+        {
+            State.PendingMove = null;
+            await SaveAsync();
+            return AuthError.InvalidDetails;
+        }
+        await UnlinkAsync(newValue);
+        return AuthError.None;
+    }
+
+    public async Task<bool> ClaimAsync(string customerId, string fromValue)
+    {
+        if (State.CustomerId is { } owner)
+        {
+            // Only a retry of the same move finds itself here: any other owner means the value is in use.
+            return owner == customerId && State.ClaimedFrom == fromValue;
+        }
+
+        // The value starts clean: no send window, failure count or lock carried over from a previous owner.
+        state.State = new IdentifierState { CustomerId = customerId, ClaimedFrom = fromValue };
+        await SaveAsync();
+        return true;
+    }
+
+    public Task<bool> IsClaimedByAsync(string customerId, string fromValue) =>
+        Task.FromResult(State.CustomerId == customerId && State.ClaimedFrom == fromValue);
+
+    /// <summary>
+    /// A move that a crash interrupted: the new value either took the link (finish: unlink here) or never did (abort:
+    /// the link stays here). Either way one value holds the customer, never none and never two customers one value.
+    /// </summary>
+    private async Task SettlePendingMoveAsync()
+    {
+        if (State.PendingMove is not { } newValue)
+        {
+            return;
+        }
+        if (State.CustomerId is { } customerId && await Target(newValue).IsClaimedByAsync(customerId, _identifier.Value))
+        {
+            await UnlinkAsync(newValue);
+            return;
+        }
+        State.PendingMove = null;
+        await SaveAsync();
+    }
+
+    private async Task UnlinkAsync(string movedTo)
+    {
+        state.State = new IdentifierState { MovedTo = movedTo, MovedCustomerId = State.CustomerId };
+        await SaveAsync();
+    }
+
+    private IIdentifierGrain Target(string value) =>
+        GrainFactory.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(_identifier with { Value = value }));
+
     private TimeSpan? LockRemaining() => State.LockedUntil is { } until && until > Now ? until - Now : null;
 
     private List<DateTimeOffset> Recent(List<DateTimeOffset> times, TimeSpan window) => times.Where(t => t > Now - window).ToList();
@@ -141,4 +217,14 @@ public sealed class IdentifierState
     [Id(2)] public List<DateTimeOffset> Failures { get; set; } = [];
 
     [Id(3)] public DateTimeOffset? LockedUntil { get; set; }
+
+    /// <summary>The value the link is being moved to, until the move is complete or aborted.</summary>
+    [Id(4)] public string? PendingMove { get; set; }
+
+    /// <summary>The value this link was moved here from: what makes a retried claim of the same move succeed.</summary>
+    [Id(5)] public string? ClaimedFrom { get; set; }
+
+    /// <summary>Where the link went and whose it was, so that a retried move answers success.</summary>
+    [Id(6)] public string? MovedTo { get; set; }
+    [Id(7)] public string? MovedCustomerId { get; set; }
 }

@@ -15,12 +15,14 @@ public sealed class FuzzTests(ApiFixture fixture)
         "token/generate", "otp/generate", "otp/validate", "password/validate", "token/regenerate", "password/change", "password/forget",
         "mfa/token/generate", "mfa/otp/generate", "mfa/otp/validate", "mfa/password/validate", "mfa/token/regenerate",
         "mfa/token/expire", "mfa/password/change", "mfa/password/forget",
+        "web/token/generate", "web/otp/generate", "web/otp/validate", "web/password/validate", "web/token/regenerate",
+        "web/password/change", "web/password/forget",
     ];
 
     private static readonly string[] Fields =
     [
         "brand", "identifierType", "identifierValue", "deviceId", "sessionId", "otp", "password", "confirmPassword",
-        "newPassword", "key", "token", "authorizedToken",
+        "newPassword", "key", "token", "authorizedToken", "expiredToken",
     ];
 
     [Fact]

@@ -47,7 +47,8 @@ public sealed class OperationsTests(ApiFixture fixture)
         var schemas = document.GetProperty("components").GetProperty("schemas");
         var keyRequest = schemas.GetProperty("KeyRequest");
         Assert.Contains("key", keyRequest.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
-        Assert.Contains("deviceId", keyRequest.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("optional on /web", keyRequest.GetProperty("properties").GetProperty("deviceId").GetProperty("description").GetString());
+        Assert.Contains("expiredToken", schemas.GetProperty("WebRegenerateRequest").GetProperty("required").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("MOBILE", schemas.GetRawText());
     }
 

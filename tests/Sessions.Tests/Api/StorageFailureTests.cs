@@ -77,7 +77,7 @@ public sealed class StorageFailureTests : IAsyncLifetime
     /// <summary>Another writer's version on the device session's stored state: the grain's next write conflicts.</summary>
     private static async Task OverwriteEtagAsync(int port, TestDevice device)
     {
-        var grainKey = GrainKeys.DeviceSession(new Identifier(device.Brand, IdentifierType.MOBILE, device.IdentifierValue), device.DeviceId);
+        var grainKey = GrainKeys.DeviceSession(new Identifier(device.Brand, IdentifierType.MOBILE, device.IdentifierValue), device.DeviceId!);
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
         await redis.GetDatabase().HashSetAsync($"sessions/state/device-session/{grainKey}/device-session", "etag", "another-writer");
     }

@@ -7,15 +7,18 @@ using System.Text.Json.Nodes;
 namespace Sessions.Tests.Infrastructure;
 
 /// <summary>A device session as a test client sees it: brand, identifier, device.</summary>
-public sealed record TestDevice(string Brand, string IdentifierType, string IdentifierValue, string DeviceId)
+public sealed record TestDevice(string Brand, string IdentifierType, string IdentifierValue, string? DeviceId)
 {
     public static TestDevice NewMobile(string brand = TestBrands.Demo) =>
         new(brand, "MOBILE", "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture), NewDeviceId());
 
+    /// <summary>A browser: no device id, so the identifier's web device session.</summary>
+    public static TestDevice NewBrowser(string brand = TestBrands.Demo) => NewMobile(brand) with { DeviceId = null };
+
     public static TestDevice NewEmail(string brand = TestBrands.Demo, string? deviceId = null) =>
         new(brand, "EMAIL", $"user-{Guid.NewGuid():N}@example.com", deviceId ?? NewDeviceId());
 
-    public TestDevice OnDevice(string deviceId) => this with { DeviceId = deviceId };
+    public TestDevice OnDevice(string? deviceId) => this with { DeviceId = deviceId };
 
     public JsonObject Body(params (string Name, object? Value)[] fields)
     {
@@ -104,6 +107,14 @@ public sealed class SessionsClient(HttpClient http)
             answers.Add(await PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", WrongOtp(rightOtp)))));
         }
         return answers;
+    }
+
+    /// <summary>The first factor in a browser (<c>web/*</c>): the answer with its web token and no key.</summary>
+    public async Task<ApiResponse> WebLoginAsync(TestDevice browser, params (string Name, object? Value)[] openFields)
+    {
+        var opened = await Ok(PostAsync("web/token/generate", browser.Body(openFields)));
+        await Ok(PostAsync("web/otp/generate", browser.Body(("sessionId", opened.SessionId))));
+        return await Ok(PostAsync("web/otp/validate", browser.Body(("sessionId", opened.SessionId), ("otp", await LatestOtpAsync(browser)))));
     }
 
     /// <summary>First factor on <paramref name="first"/>, then MFA OTP on <paramref name="second"/> (same device).</summary>
