@@ -29,6 +29,8 @@ internal static class Errors
 
     public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity];
 
+    public static readonly AuthError[] ChangeIdentifier = [.. UserToken, AuthError.InvalidDetails];
+
     public static readonly AuthError[] ChangePassword =
         [.. UserToken, AuthError.PasswordNotEnabled, AuthError.PasswordUnchanged, AuthError.PasswordConfirmationMismatch,
          AuthError.PasswordPolicyViolation, AuthError.InvalidPassword, AuthError.IdentifierLocked];

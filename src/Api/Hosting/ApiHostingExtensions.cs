@@ -56,6 +56,7 @@ public static class ApiHostingExtensions
         app.MapSessionsDashboard();
         app.MapFirstFactor();
         app.MapMfa();
+        app.MapUser();
         app.MapDevOutbox();
         return app;
     }

@@ -69,6 +69,15 @@ public sealed record WebRegenerateRequest : DeviceFields
     public string ExpiredToken { get; init; } = "";
 }
 
+public sealed record UpdateIdentifierRequest : DeviceFields
+{
+    [Required, Description("A USER token (app or web) of the current identifier and device, unexpired.")]
+    public string Token { get; init; } = "";
+
+    [Required, Description("The new value, normalised like identifierValue for the same identifierType.")]
+    public string NewIdentifierValue { get; init; } = "";
+}
+
 public sealed record MfaTokenGenerateRequest : DeviceFields
 {
     [Required, Description("USER or MFA_PENDING token of the first factor, same brand and device.")]

@@ -83,6 +83,18 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         }
     }
 
+    public void IdentifierChanged(DeviceRequest device, Identifier newIdentifier, AuthError error)
+    {
+        if (error == AuthError.None)
+        {
+            IdentifierMoved(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, ClientAddress);
+        }
+        else
+        {
+            IdentifierChangeRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, ClientAddress, (int)error);
+        }
+    }
+
     /// <summary>Enough of an identifier to correlate events, not enough to contact the customer.</summary>
     public static string Mask(Identifier identifier)
     {
@@ -145,4 +157,12 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     [LoggerMessage(EventId = 3010, EventName = "PasswordChanged", Level = LogLevel.Information,
         Message = "Password {Action}: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
     private partial void PasswordUpdated(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string action);
+
+    [LoggerMessage(EventId = 3011, EventName = "IdentifierChanged", Level = LogLevel.Information,
+        Message = "Identifier changed: {Brand} {IdentifierType} {Identifier} to {NewIdentifier}, device {DeviceId} from {ClientAddress}")]
+    private partial void IdentifierMoved(string brand, IdentifierType identifierType, string identifier, string newIdentifier, string deviceId, string clientAddress);
+
+    [LoggerMessage(EventId = 3012, EventName = "IdentifierChangeRefused", Level = LogLevel.Warning,
+        Message = "Identifier change refused: {Brand} {IdentifierType} {Identifier} to {NewIdentifier}, device {DeviceId} from {ClientAddress}: {Code}")]
+    private partial void IdentifierChangeRefused(string brand, IdentifierType identifierType, string identifier, string newIdentifier, string deviceId, string clientAddress, int code);
 }

@@ -21,6 +21,9 @@ public enum TokenUse
     /// <summary><c>token</c> of <c>web/password/change</c>: a web USER token of this device session.</summary>
     WebUserToken,
 
+    /// <summary><c>token</c> of <c>user/updateIdentifierValue</c>: a USER token of this device session, app or web.</summary>
+    AnyUserToken,
+
     /// <summary><c>expiredToken</c> of <c>web/token/regenerate</c>: a web USER or MFA_PENDING token, expired or not.</summary>
     WebToken,
 
@@ -103,6 +106,7 @@ public sealed class TokenVerifier
             TokenUse.AuthorizedToken => role is "USER" or "MFA_PENDING",
             TokenUse.UserToken => role == "USER" && channel == Channel.Mobile,
             TokenUse.WebUserToken => role == "USER" && channel == Channel.Web,
+            TokenUse.AnyUserToken => role == "USER",
             TokenUse.WebToken => role is "USER" or "MFA_PENDING" && channel == Channel.Web,
             _ => role == TokenClaims.KeyRole && jwt.TryGetPayloadValue<bool>(TokenClaims.Mfa, out var mfa) && mfa == (use == TokenUse.MfaKey),
         };

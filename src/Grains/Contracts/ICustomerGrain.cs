@@ -40,10 +40,6 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("forget-device-sessions")]
     Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf);
 
-    /// <summary>The listed device sessions under the identifier <paramref name="identifierKey"/>.</summary>
-    [Alias("device-sessions-under")]
-    Task<IReadOnlyList<string>> DeviceSessionsUnderAsync(string identifierKey);
-
     /// <summary>
     /// Records that the customer's identifier moved from <paramref name="oldIdentifierKey"/> to
     /// <paramref name="newIdentifierKey"/>: from now on a factor completed under the old one is refused. Answers the

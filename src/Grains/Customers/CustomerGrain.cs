@@ -113,9 +113,6 @@ internal sealed class CustomerGrain(
         }
     }
 
-    public Task<IReadOnlyList<string>> DeviceSessionsUnderAsync(string identifierKey) =>
-        Task.FromResult<IReadOnlyList<string>>([.. State.DeviceSessions.Select(d => d.Key).Where(key => IsUnder(key, identifierKey))]);
-
     public async Task<IReadOnlyList<string>> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey)
     {
         State.MovedIdentifiers.RemoveAll(key => key == oldIdentifierKey || key == newIdentifierKey);
@@ -125,7 +122,7 @@ internal sealed class CustomerGrain(
             State.MovedIdentifiers.RemoveAt(0);
         }
         await SaveAsync();
-        return await DeviceSessionsUnderAsync(oldIdentifierKey);
+        return [.. State.DeviceSessions.Select(d => d.Key).Where(key => IsUnder(key, oldIdentifierKey))];
     }
 
     private bool IsUnderMovedIdentifier(string deviceSessionKey) => State.MovedIdentifiers.Any(key => IsUnder(deviceSessionKey, key));

@@ -16,13 +16,13 @@ public sealed class FuzzTests(ApiFixture fixture)
         "mfa/token/generate", "mfa/otp/generate", "mfa/otp/validate", "mfa/password/validate", "mfa/token/regenerate",
         "mfa/token/expire", "mfa/password/change", "mfa/password/forget",
         "web/token/generate", "web/otp/generate", "web/otp/validate", "web/password/validate", "web/token/regenerate",
-        "web/password/change", "web/password/forget",
+        "web/password/change", "web/password/forget", "user/updateIdentifierValue",
     ];
 
     private static readonly string[] Fields =
     [
         "brand", "identifierType", "identifierValue", "deviceId", "sessionId", "otp", "password", "confirmPassword",
-        "newPassword", "key", "token", "authorizedToken", "expiredToken",
+        "newPassword", "key", "token", "authorizedToken", "expiredToken", "newIdentifierValue",
     ];
 
     [Fact]

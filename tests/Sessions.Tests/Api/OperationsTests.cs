@@ -23,7 +23,7 @@ public sealed class OperationsTests(ApiFixture fixture)
         var endpoints = fixture.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.RoutePattern.RawText!.StartsWith("/auth/v1", StringComparison.Ordinal)).ToList();
 
-        Assert.Equal(22, endpoints.Count);
+        Assert.Equal(23, endpoints.Count);
         foreach (var endpoint in endpoints)
         {
             var path = paths.GetProperty(endpoint.RoutePattern.RawText!);

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Sessions.Grains;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identifiers;
+using Sessions.Grains.Identity;
+using Sessions.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Sessions.Tests.Grains;
+
+/// <summary>
+/// The identifier move across two identifier grains, interrupted where a crash or a store failure can stop it: the
+/// next call settles it so that exactly one value holds the customer.
+/// </summary>
+[Collection(GrainClusterCollection.Name)]
+public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
+{
+    private const string Customer = "customer-moving";
+
+    [Fact]
+    public async Task AMoveInterruptedAfterTheNewValueClaimedTheLinkIsFinishedByTheNextCall()
+    {
+        var (oldValue, newValue) = (NewIdentifier(), NewIdentifier());
+        Assert.True(await Grain(newValue).ClaimAsync(Customer, oldValue.Value));
+        await StoreAsync(oldValue, new IdentifierState { CustomerId = Customer, PendingMove = newValue.Value });
+
+        Assert.Null(await Grain(oldValue).GetCustomerIdAsync());
+        Assert.Equal(Customer, await Grain(newValue).GetCustomerIdAsync());
+        Assert.Equal(AuthError.None, await Grain(oldValue).MoveToAsync(Customer, newValue.Value));
+    }
+
+    [Fact]
+    public async Task AMoveInterruptedBeforeTheClaimIsAbortedByTheNextCallAndCanBeRetried()
+    {
+        var (oldValue, newValue) = (NewIdentifier(), NewIdentifier());
+        await StoreAsync(oldValue, new IdentifierState { CustomerId = Customer, PendingMove = newValue.Value });
+
+        Assert.Equal(Customer, await Grain(oldValue).GetCustomerIdAsync());
+        Assert.Null(await Grain(newValue).GetCustomerIdAsync());
+        Assert.Equal(AuthError.None, await Grain(oldValue).MoveToAsync(Customer, newValue.Value));
+        Assert.Null(await Grain(oldValue).GetCustomerIdAsync());
+        Assert.Equal(Customer, await Grain(newValue).GetCustomerIdAsync());
+    }
+
+    [Fact]
+    public async Task AValueLinkedToAnotherCustomerIsNeverTakenOver()
+    {
+        var (oldValue, newValue) = (NewIdentifier(), NewIdentifier());
+        Assert.True(await Grain(oldValue).LinkAsync(Customer));
+        Assert.True(await Grain(newValue).LinkAsync("someone-else"));
+
+        Assert.Equal(AuthError.InvalidDetails, await Grain(oldValue).MoveToAsync(Customer, newValue.Value));
+        Assert.Equal(Customer, await Grain(oldValue).GetCustomerIdAsync());
+        Assert.Equal("someone-else", await Grain(newValue).GetCustomerIdAsync());
+    }
+
+    private IIdentifierGrain Grain(Identifier identifier) => fixture.Grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier));
+
+    private static Identifier NewIdentifier() =>
+        new(TestBrands.Demo, IdentifierType.MOBILE, "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999));
+
+    /// <summary>Writes the identifier's state as a move that stopped half-way left it, before the grain is activated.</summary>
+    private async Task StoreAsync(Identifier identifier, IdentifierState state)
+    {
+        var serializer = fixture.Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
+        var key = $"{fixture.ServiceId}/state/identifier/{GrainKeys.Identifier(identifier)}/identifier";
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
+        await redis.GetDatabase().HashSetAsync(key, [new("etag", "interrupted"), new("data", serializer.SerializeToArray(state))]);
+    }
+}
