@@ -13,6 +13,11 @@ public sealed class StartupValidationTests
         { "Sessions:Brands:DEMO:TestIdentifiers:0:Otp", "12", "Sessions:Brands:DEMO:TestIdentifiers:0:Otp" },
         { "Sessions:Otp:Sender", "Webhook", "Sessions:Otp:Webhook:Url" },
         { "Sessions:Storage:Mode", "Redis", "ConnectionStrings:Redis" },
+        { "Sessions:Brands:DEMO:Web:MaxFamilies", "0", "Sessions:Brands:DEMO:Web:MaxFamilies" },
+        { "Sessions:Brands:DEMO:Web:IdleMinutes", "0", "Sessions:Brands:DEMO:Web:IdleMinutes" },
+        { "Sessions:Brands:DEMO:MaxDeviceSessions", "0", "Sessions:Brands:DEMO:MaxDeviceSessions" },
+        { "Sessions:Cluster:Membership:ProbeTimeout", "00:00:00.100", "Sessions:Cluster:Membership:ProbeTimeout" },
+        { "Sessions:Cluster:Membership:MissedIAmAliveLimit", "1", "Sessions:Cluster:Membership:MissedIAmAliveLimit" },
     };
 
     [Theory]
