@@ -137,6 +137,9 @@ Dictionary<string, string> ApiEnvironment(int port, string data)
     {
         env[$"Sessions__Brands__{brand}__OrgId"] = "1";
         env[$"Sessions__Brands__{brand}__OrgUser"] = "bench";
+        // HS256 like the baseline, so the ratios compare the same signature (Development would make an ES256 key).
+        env[$"Sessions__Brands__{brand}__SigningKeys__0__Id"] = $"{brand.ToLowerInvariant()}-hs256";
+        env[$"Sessions__Brands__{brand}__SigningKeys__0__Secret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         for (var i = 0; i < Scenarios.Identifiers; i++)
         {
             env[$"Sessions__Brands__{brand}__TestIdentifiers__{i}__IdentifierType"] = "MOBILE";

@@ -36,6 +36,10 @@ public sealed class EnvelopeResult : IResult, IStatusCodeHttpResult, IValueHttpR
         return new(ErrorCatalog.HttpStatus(code), new ApiEnvelope(new EnvelopeStatus(false, (int)code, message)), retryAfter);
     }
 
+    /// <summary>An envelope error under another HTTP status than the code's own (a 404 for a resource that names an unknown brand).</summary>
+    public static EnvelopeResult Fail(int statusCode, AuthError code) =>
+        new(statusCode, new ApiEnvelope(new EnvelopeStatus(false, (int)code, ErrorCatalog.Message(code))));
+
     /// <summary>1519 naming the field and what is wrong with it.</summary>
     public static EnvelopeResult InvalidField(string field, string reason) => Fail(AuthError.InvalidDetails, $"{field} {reason}");
 

@@ -57,6 +57,7 @@ public static class ApiHostingExtensions
         app.MapFirstFactor();
         app.MapMfa();
         app.MapUser();
+        app.MapJwks();
         app.MapDevOutbox();
         return app;
     }

@@ -38,7 +38,7 @@ public enum TokenUse
 public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel);
 
 /// <summary>
-/// Strict verification (API.md §3): HS256 only, a known <c>kid</c> of the token's brand, valid signature and issuer,
+/// Strict verification (API.md §3): a known <c>kid</c> of the token's brand and the <c>alg</c> of that key, valid signature and issuer,
 /// <c>exp</c> with 30 s leeway, the role the use takes, and the header identity equal to the request's.
 /// </summary>
 public sealed class TokenVerifier
@@ -56,8 +56,8 @@ public sealed class TokenVerifier
             b => b,
             b => new BrandValidation(keys.Find(b)!, new TokenValidationParameters
             {
-                ValidAlgorithms = [SigningKeyRing.Algorithm],
-                IssuerSigningKeys = keys.Find(b)!.Keys,
+                ValidAlgorithms = keys.Find(b)!.Algorithms,
+                IssuerSigningKeys = keys.Find(b)!.Keys.Select(k => k.Key),
                 TryAllIssuerSigningKeys = false,
                 ValidIssuer = options.Value.Issuer,
                 ValidateAudience = false,
@@ -84,11 +84,12 @@ public sealed class TokenVerifier
             return (null, invalid);
         }
 
-        // Header checks first and without any lookup beyond the configured keys: an unknown org, alg or kid fails closed.
-        if (jwt.Alg != SigningKeyRing.Algorithm
-            || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
+        // Header checks first and without any lookup beyond the configured keys: an unknown org or kid fails closed,
+        // and alg must be the one of the key kid names (an ES256 key's public bytes never verify an HS256 token).
+        if (!jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
             || !_brands.TryGetValue(org, out var brand)
-            || !brand.Keys.ById.ContainsKey(jwt.Kid ?? ""))
+            || !brand.Keys.ById.TryGetValue(jwt.Kid ?? "", out var key)
+            || jwt.Alg != key.Algorithm)
         {
             return (null, invalid);
         }

@@ -64,8 +64,20 @@ public sealed class SigningKeyOptions
 {
     public string Id { get; set; } = "";
 
-    /// <summary>Base64 HMAC secret, at least 32 bytes.</summary>
+    public SigningAlgorithm Algorithm { get; set; } = SigningAlgorithm.HS256;
+
+    /// <summary>HS256: base64 HMAC secret, at least 32 bytes.</summary>
     public string Secret { get; set; } = "";
+
+    /// <summary>ES256: a PKCS#8 P-256 private key in PEM; its public half is published in the brand's JWKS.</summary>
+    public string? PrivateKeyPem { get; set; }
+}
+
+/// <summary>How a signing key signs (API.md §4.5): a shared secret, or a key pair whose public half resource servers get.</summary>
+public enum SigningAlgorithm
+{
+    HS256,
+    ES256,
 }
 
 public sealed class OtpPolicyOptions

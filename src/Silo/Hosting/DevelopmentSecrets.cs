@@ -7,7 +7,7 @@ using Sessions.Grains.Configuration;
 namespace Sessions.Silo.Hosting;
 
 /// <summary>
-/// Development only: fills in the secrets a developer did not configure (a signing key per brand, the OTP hash key)
+/// Development only: fills in the secrets a developer did not configure (an ES256 signing key per brand, the OTP hash key)
 /// with random ones, generated once and kept in the data directory so that keys issued before a restart still
 /// verify. Production never gets here; its validation asks for real secrets.
 /// </summary>
@@ -30,23 +30,29 @@ internal sealed class DevelopmentSecrets(IHostEnvironment environment, IOptions<
             : [];
         var changed = false;
 
-        string Secret(string name)
+        string Kept(string name, Func<string> create)
         {
             if (!secrets.TryGetValue(name, out var value))
             {
-                value = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+                value = create();
                 secrets[name] = value;
                 changed = true;
             }
             return value;
         }
 
-        options.Otp.HashKey ??= Secret("otp-hash-key");
+        options.Otp.HashKey ??= Kept("otp-hash-key", () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         foreach (var (brand, settings) in options.Brands)
         {
             if (settings.SigningKeys.Count == 0)
             {
-                settings.SigningKeys.Add(new SigningKeyOptions { Id = $"{brand.ToLowerInvariant()}-dev", Secret = Secret($"signing-key:{brand.ToUpperInvariant()}") });
+                // ES256, so that a resource server tried against the Development service validates from the JWKS.
+                settings.SigningKeys.Add(new SigningKeyOptions
+                {
+                    Id = $"{brand.ToLowerInvariant()}-dev-es256",
+                    Algorithm = SigningAlgorithm.ES256,
+                    PrivateKeyPem = Kept($"signing-key-es256:{brand.ToUpperInvariant()}", SigningKeyMaterial.NewP256Pem),
+                });
             }
         }
 

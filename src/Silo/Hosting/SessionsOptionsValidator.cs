@@ -79,10 +79,7 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
             {
                 errors.Add($"{path}:SigningKeys:{i}:Id must be 1-64 printable characters.");
             }
-            if (!IsSecret(key.Secret))
-            {
-                errors.Add($"{path}:SigningKeys:{i}:Secret must be a base64 secret of at least 32 bytes.");
-            }
+            ValidateKeyMaterial($"{path}:SigningKeys:{i}", key, errors);
         }
         if (b.SigningKeys.Select(k => k.Id).Distinct(StringComparer.Ordinal).Count() != b.SigningKeys.Count)
         {
@@ -153,6 +150,31 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
             {
                 errors.Add($"{path}:TestIdentifiers:{i}:Otp must be {b.Otp.Length} digits ({path}:Otp:Length).");
             }
+        }
+    }
+
+    private static void ValidateKeyMaterial(string path, SigningKeyOptions key, List<string> errors)
+    {
+        if (key.Algorithm == SigningAlgorithm.HS256)
+        {
+            if (!IsSecret(key.Secret))
+            {
+                errors.Add($"{path}:Secret must be a base64 secret of at least 32 bytes.");
+            }
+            if (!string.IsNullOrEmpty(key.PrivateKeyPem))
+            {
+                errors.Add($"{path}:PrivateKeyPem is for ES256 keys; an HS256 key has a Secret.");
+            }
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(key.Secret))
+        {
+            errors.Add($"{path}:Secret must not be set for an ES256 key (its PrivateKeyPem signs).");
+        }
+        if (SigningKeyMaterial.ReadP256(key.PrivateKeyPem) is { } problem)
+        {
+            errors.Add($"{path}:PrivateKeyPem {problem}");
         }
     }
 

@@ -15,11 +15,12 @@ public sealed class ApiFactory(
     string? dataDirectory = null,
     Dictionary<string, string?>? settings = null,
     string environment = "Development",
-    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
+    Action<IServiceCollection>? services = null,
+    DateTimeOffset? clockStart = null) : WebApplicationFactory<Program>
 {
     public string DataDirectory { get; } = dataDirectory ?? TempDirectory.Create("api");
 
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+    public FakeTimeProvider Clock { get; } = new(clockStart ?? DateTimeOffset.UtcNow);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

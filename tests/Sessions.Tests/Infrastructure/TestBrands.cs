@@ -20,6 +20,9 @@ public static class TestBrands
     /// <summary>Small identifier-wide limits (3 sends, lock after 4 failures) and password resets without an OTP.</summary>
     public const string Guarded = "GUARDED";
 
+    /// <summary>Contract defaults, signing with an ES256 key whose public half its JWKS publishes.</summary>
+    public const string Signed = "SIGNED";
+
     public const string TestMobile = "19998887776";
     public const string TestOtp = "042424";
 
@@ -27,6 +30,9 @@ public static class TestBrands
 
     /// <summary>A signing key that no brand knows, for forged tokens.</summary>
     public static readonly string ForeignSecret = Secret();
+
+    /// <summary>The ES256 key SIGNED signs with (PKCS#8 PEM).</summary>
+    public static readonly string SignedKeyPem = Sessions.Grains.Configuration.SigningKeyMaterial.NewP256Pem();
 
     public static readonly Dictionary<string, string> SigningSecrets = new()
     {
@@ -67,6 +73,11 @@ public static class TestBrands
             settings[$"Sessions:Brands:{brand}:SigningKeys:0:Id"] = $"{brand.ToLowerInvariant()}-1";
             settings[$"Sessions:Brands:{brand}:SigningKeys:0:Secret"] = secret;
         }
+        settings[$"Sessions:Brands:{Signed}:OrgId"] = "100458";
+        settings[$"Sessions:Brands:{Signed}:OrgUser"] = "signed.solution";
+        settings[$"Sessions:Brands:{Signed}:SigningKeys:0:Id"] = "signed-es256-1";
+        settings[$"Sessions:Brands:{Signed}:SigningKeys:0:Algorithm"] = "ES256";
+        settings[$"Sessions:Brands:{Signed}:SigningKeys:0:PrivateKeyPem"] = SignedKeyPem;
         return settings;
     }
 
