@@ -58,6 +58,7 @@ public static class ApiHostingExtensions
         app.MapMfa();
         app.MapUser();
         app.MapJwks();
+        app.MapIntrospection();
         app.MapDevOutbox();
         return app;
     }

@@ -34,6 +34,9 @@ public enum TokenUse
     MfaKey,
 }
 
+/// <summary>An active-looking token as introspection answers it; <see cref="Device"/> is empty for the web device session.</summary>
+public sealed record IntrospectedToken(string CustomerId, string FamilyId, string TokenId, string Role, string Brand, string Identifier, string Device, long IssuedAt, long ExpiresAt);
+
 /// <summary>The claims of a verified token that the endpoints act on.</summary>
 public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel);
 
@@ -74,28 +77,7 @@ public sealed class TokenVerifier
         var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
 
-        JsonWebToken jwt;
-        try
-        {
-            jwt = new JsonWebToken(compact);
-        }
-        catch (ArgumentException)
-        {
-            return (null, invalid);
-        }
-
-        // Header checks first and without any lookup beyond the configured keys: an unknown org or kid fails closed,
-        // and alg must be the one of the key kid names (an ES256 key's public bytes never verify an HS256 token).
-        if (!jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
-            || !_brands.TryGetValue(org, out var brand)
-            || !brand.Keys.ById.TryGetValue(jwt.Kid ?? "", out var key)
-            || jwt.Alg != key.Algorithm)
-        {
-            return (null, invalid);
-        }
-
-        var result = await _handler.ValidateTokenAsync(jwt, brand.Parameters);
-        if (!result.IsValid)
+        if (await SignedAsync(compact) is not { } jwt || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org))
         {
             return (null, invalid);
         }
@@ -157,6 +139,55 @@ public sealed class TokenVerifier
         : dev is null ? DeviceRequest.NoDevice
         : dev.Length > 0 ? dev
         : null;
+
+    /// <summary>
+    /// A USER or MFA_PENDING token of <paramref name="brand"/> with a valid signature that has not expired (no leeway),
+    /// as introspection (RFC 7662) reports it; null for anything else. Whether its family lives, the caller asks.
+    /// </summary>
+    public async Task<IntrospectedToken?> IntrospectAsync(string compact, string brand)
+    {
+        if (await SignedAsync(compact) is not { } jwt
+            || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) || org != brand
+            || Claim(jwt, TokenClaims.Role) is not { } role || role is not ("USER" or "MFA_PENDING")
+            || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
+            || !jwt.TryGetPayloadValue<long>(TokenClaims.IssuedAt, out var iat)
+            || !jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) || identifiers is not [var idv]
+            || TokenDevice(jwt) is not { } device
+            || Claim(jwt, TokenClaims.CustomerId) is not { } customerId
+            || Claim(jwt, TokenClaims.FamilyId) is not { } familyId
+            || Claim(jwt, TokenClaims.TokenId) is not { } tokenId)
+        {
+            return null;
+        }
+        return new IntrospectedToken(customerId, familyId, tokenId, role, org, idv, device, iat, exp);
+    }
+
+    /// <summary>
+    /// Parses the token and checks its signature. Header checks come first and use nothing beyond the configured
+    /// keys: an unknown org or kid fails closed, and alg must be the one of the key kid names (an ES256 key's public
+    /// bytes never verify an HS256 token).
+    /// </summary>
+    private async Task<JsonWebToken?> SignedAsync(string compact)
+    {
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(compact);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+
+        if (!jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
+            || !_brands.TryGetValue(org, out var brand)
+            || !brand.Keys.ById.TryGetValue(jwt.Kid ?? "", out var key)
+            || jwt.Alg != key.Algorithm)
+        {
+            return null;
+        }
+        return (await _handler.ValidateTokenAsync(jwt, brand.Parameters)).IsValid ? jwt : null;
+    }
 
     private static string? Claim(JsonWebToken jwt, string name) =>
         jwt.TryGetPayloadValue<string>(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;

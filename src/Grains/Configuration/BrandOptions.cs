@@ -39,6 +39,9 @@ public sealed class BrandOptions
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();
     public WebLoginOptions Web { get; set; } = new();
+
+    /// <summary>The password of the brand's introspection client (HTTP Basic, user = brand name); none: introspection refused.</summary>
+    public string? IntrospectionSecret { get; set; }
     public List<TestIdentifierOptions> TestIdentifiers { get; set; } = [];
 }
 

@@ -40,6 +40,13 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     [Alias("regenerate-web"), ResponseTimeout("00:00:03")]
     Task<Grant> RegenerateWebAsync(string familyId, string tokenId);
 
+    /// <summary>
+    /// Whether the family <paramref name="familyId"/> (mobile or web) is alive: not revoked, replaced or expired.
+    /// Read-only and answered from memory by an active grain, for introspection (API.md §4.5).
+    /// </summary>
+    [Alias("is-family-active"), ReadOnly]
+    Task<bool> IsFamilyActiveAsync(string familyId);
+
     /// <summary>Revokes the MFA key family that <paramref name="familyId"/> names, if it is this device's current one.</summary>
     [Alias("expire-mfa")]
     Task<Outcome> ExpireMfaFamilyAsync(string familyId);

@@ -37,6 +37,10 @@ internal sealed partial class DeviceSessionGrain
         return await ApplyAsync(KeyRotation.Exchange(family, tokenId, Now, Grace, NewWebKey));
     }
 
+    public Task<bool> IsFamilyActiveAsync(string familyId) =>
+        Task.FromResult(State.AllFamilies().FirstOrDefault(f => f.Id == familyId) is { IsRevoked: false } family
+            && !(family.Channel == Channel.Web ? IsWebExpired(family) : IsMobileExpired(family.Flow, family)));
+
     public async Task<Outcome> ExpireMfaFamilyAsync(string familyId)
     {
         if (State.MfaFamily is not { IsRevoked: false } family || family.Id != familyId)

@@ -100,6 +100,10 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         {
             errors.Add($"{path}:Web:MaxFamilies must be between 1 and 100.");
         }
+        if (b.IntrospectionSecret is { } introspection && (introspection.Length < 32 || !IdentifierRules.IsPrintable(introspection)))
+        {
+            errors.Add($"{path}:IntrospectionSecret must be at least 32 printable characters.");
+        }
         if (b.MaxDeviceSessions is < 1 or > 1000)
         {
             errors.Add($"{path}:MaxDeviceSessions must be between 1 and 1000.");

@@ -28,6 +28,9 @@ public static class TestBrands
 
     public static readonly string OtpHashKey = Secret();
 
+    /// <summary>The introspection client password of DEMO and SIGNED; the other brands have none.</summary>
+    public static readonly string IntrospectionSecret = "introspection-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+
     /// <summary>A signing key that no brand knows, for forged tokens.</summary>
     public static readonly string ForeignSecret = Secret();
 
@@ -73,6 +76,8 @@ public static class TestBrands
             settings[$"Sessions:Brands:{brand}:SigningKeys:0:Id"] = $"{brand.ToLowerInvariant()}-1";
             settings[$"Sessions:Brands:{brand}:SigningKeys:0:Secret"] = secret;
         }
+        settings[$"Sessions:Brands:{Demo}:IntrospectionSecret"] = IntrospectionSecret;
+        settings[$"Sessions:Brands:{Signed}:IntrospectionSecret"] = IntrospectionSecret;
         settings[$"Sessions:Brands:{Signed}:OrgId"] = "100458";
         settings[$"Sessions:Brands:{Signed}:OrgUser"] = "signed.solution";
         settings[$"Sessions:Brands:{Signed}:SigningKeys:0:Id"] = "signed-es256-1";
