@@ -22,6 +22,8 @@ Console.WriteLine($"Sessions benchmark: {options.Users} virtual users, {options.
 Console.WriteLine(Machine());
 
 var results = new List<Measurement>();
+const string IntrospectionSecret = "bench-introspection-client-secret-0001";
+var introspectionAuthorization = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"BENCHSTATIC:{IntrospectionSecret}"));
 using var http = Loader.NewClient(options.Users * 2);
 
 // The ceiling: the same loader against a minimal endpoint that parses the same JSON and signs one HS256 JWT.
@@ -46,6 +48,17 @@ try
     await Loader.MeasureAsync("jit warm-up", http, server, staticUsers, TimeSpan.Zero, options.Warmup * 3);
     var regenerate = await Report(await Loader.MeasureAsync("regenerate", http, server, staticUsers, options.Warmup, options.Duration));
     results.Add(regenerate);
+
+    // Introspection: one USER token per user (a regenerate of its static key hands one out), asked about again and again.
+    var introspectors = new IVirtualUser[options.Users];
+    await Parallel.ForAsync(0, options.Users, async (u, _) =>
+    {
+        var user = (Scenarios.Regenerate)staticUsers[u];
+        var (code, body) = await Loader.PostAsync(http, user.Url, user.Body);
+        if (code != 200) throw new InvalidOperationException($"set-up regenerate failed with {code}");
+        introspectors[u] = new Scenarios.Introspect($"{api}/auth/v1/token/introspect", introspectionAuthorization, body.GetProperty("auth").GetProperty("token").GetString()!);
+    });
+    results.Add(await Report(await Loader.MeasureAsync("introspect", http, server, introspectors, options.Warmup, options.Duration)));
 
     var rotating = await SetUpAsync(options.Users, "BENCH", "rotating", u => new Scenarios.RegenerateRotating($"{api}/auth/v1/mfa/token/regenerate", "BENCH", u.Mobile, u.Device, u.Key));
     results.Add(await Report(await Loader.MeasureAsync("regenerate-rotating", http, server, rotating, options.Warmup, options.Duration)));
@@ -148,6 +161,7 @@ Dictionary<string, string> ApiEnvironment(int port, string data)
         }
     }
     env["Sessions__Brands__BENCHSTATIC__RotateKeyOnRegenerate"] = "false";
+    env["Sessions__Brands__BENCHSTATIC__IntrospectionSecret"] = IntrospectionSecret;
     if (options.Durability is { } durability)
     {
         env["Sessions__Storage__EmbeddedDurability"] = durability;

@@ -1,3 +1,6 @@
+using System.Net.Http.Headers;
+using System.Text;
+
 namespace Sessions.Bench;
 
 /// <summary>The virtual users of each scenario, and the logins that set them up.</summary>
@@ -36,6 +39,9 @@ internal static class Scenarios
     /// <summary>Regenerates with one key, again and again (rotation off: the key stays valid).</summary>
     public sealed class Regenerate(string url, byte[] body) : IVirtualUser
     {
+        public string Url => url;
+        public byte[] Body => body;
+
         public async Task<OperationResult> RunOnceAsync(HttpClient http) => new(1, (await Loader.PostAsync(http, url, body)).Code);
     }
 
@@ -52,6 +58,27 @@ internal static class Scenarios
                 _key = body.GetProperty("auth").GetProperty("key").GetString()!;
             }
             return new(1, code);
+        }
+    }
+
+    /// <summary>
+    /// A gateway introspecting one USER token again and again (RFC 7662 form body, the brand's Basic credentials):
+    /// signature, expiry and one read-only call to the device session, which answers from memory. An inactive
+    /// answer counts as an error (code 0).
+    /// </summary>
+    public sealed class Introspect(string url, string authorization, string token) : IVirtualUser
+    {
+        private readonly byte[] _body = Encoding.UTF8.GetBytes("token=" + Uri.EscapeDataString(token));
+
+        public async Task<OperationResult> RunOnceAsync(HttpClient http)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(_body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            using var response = await http.SendAsync(request);
+            var answer = await response.Content.ReadAsByteArrayAsync();
+            var active = response.IsSuccessStatusCode && answer.AsSpan().IndexOf("\"active\":true"u8) >= 0;
+            return new(1, active ? 200 : 0);
         }
     }
 

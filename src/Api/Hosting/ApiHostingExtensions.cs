@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Sessions.Api.Admin;
 using Orleans.Dashboard;
 using Sessions.Api.Endpoints;
 using Sessions.Api.Envelope;
@@ -42,6 +44,9 @@ public static class ApiHostingExtensions
         builder.AddSessionsHealth();
         builder.AddSessionsApiDocumentation();
         builder.AddSessionsDashboardOptions();
+        builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<AdminAuthentication>();
         return builder;
     }
 
@@ -59,6 +64,7 @@ public static class ApiHostingExtensions
         app.MapUser();
         app.MapJwks();
         app.MapIntrospection();
+        app.MapSessionsAdmin();
         app.MapDevOutbox();
         return app;
     }

@@ -37,6 +37,10 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// Drops device sessions that hold no live family of this customer any more, unless a login after
     /// <paramref name="asOf"/> (a <see cref="PasswordChanged.AsOf"/>, or <see cref="long.MaxValue"/>) renewed them.
     /// </summary>
+    /// <summary>The device sessions that may hold the customer's families, least recently logged in first.</summary>
+    [Alias("device-sessions"), ReadOnly]
+    Task<IReadOnlyList<string>> GetDeviceSessionsAsync();
+
     [Alias("forget-device-sessions")]
     Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf);
 

@@ -72,5 +72,27 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     /// still take revocations, or two concurrent changes on two devices of one customer would wait on each other.
     /// </remarks>
     [Alias("revoke-families"), AlwaysInterleave]
-    Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason);
+    Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason);
+
+    /// <summary>The live families of <paramref name="customerId"/> on this device session, for support staff.</summary>
+    [Alias("live-families"), ReadOnly]
+    Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(string customerId);
+
+    /// <summary>Revokes one live family of <paramref name="customerId"/>; false when there is no such live family here.</summary>
+    [Alias("revoke-family")]
+    Task<bool> RevokeFamilyAsync(string customerId, string familyId, string reason);
+}
+
+/// <summary>One live key family as the admin API lists it.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.family-summary")]
+public sealed record FamilySummary
+{
+    [Id(0)] public string FamilyId { get; init; } = "";
+    [Id(1)] public Channel Channel { get; init; }
+    [Id(2)] public SessionFlow Flow { get; init; }
+    [Id(3)] public DateTimeOffset CreatedAt { get; init; }
+    [Id(4)] public DateTimeOffset LastUsedAt { get; init; }
+
+    /// <summary>When the family dies unless used again (idle limit) or at the latest (age limit), whichever is first.</summary>
+    [Id(5)] public DateTimeOffset ExpiresAt { get; init; }
 }

@@ -105,6 +105,9 @@ internal sealed class CustomerGrain(
         return new PasswordChanged { DeviceSessions = [.. State.DeviceSessions.Select(d => d.Key)], AsOf = State.LoginSequence };
     }
 
+    public Task<IReadOnlyList<string>> GetDeviceSessionsAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. State.DeviceSessions.Select(d => d.Key)]);
+
     public async Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf)
     {
         if (State.DeviceSessions.RemoveAll(d => d.Sequence <= asOf && deviceSessionKeys.Contains(d.Key)) > 0)

@@ -38,8 +38,7 @@ internal sealed partial class DeviceSessionGrain
     }
 
     public Task<bool> IsFamilyActiveAsync(string familyId) =>
-        Task.FromResult(State.AllFamilies().FirstOrDefault(f => f.Id == familyId) is { IsRevoked: false } family
-            && !(family.Channel == Channel.Web ? IsWebExpired(family) : IsMobileExpired(family.Flow, family)));
+        Task.FromResult(State.AllFamilies().FirstOrDefault(f => f.Id == familyId) is { } family && IsLive(family));
 
     public async Task<Outcome> ExpireMfaFamilyAsync(string familyId)
     {
@@ -54,14 +53,42 @@ internal sealed partial class DeviceSessionGrain
         return Outcome.Ok;
     }
 
-    public async Task RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason)
+    public async Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason)
     {
         _revocations++;
-        if (RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId))
+        var revoked = RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId);
+        if (revoked > 0)
         {
             await SaveAsync();
             LogFamilyRevoked(_identifier.Brand, _identifier.Type, mfaOnly ? SessionFlow.Mfa : SessionFlow.Login, "*", reason);
         }
+        return revoked;
+    }
+
+    public Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(string customerId) =>
+        Task.FromResult<IReadOnlyList<FamilySummary>>([.. State.AllFamilies()
+            .Where(f => f.CustomerId == customerId && IsLive(f))
+            .Select(f => new FamilySummary
+            {
+                FamilyId = f.Id,
+                Channel = f.Channel,
+                Flow = f.Flow,
+                CreatedAt = f.CreatedAt,
+                LastUsedAt = f.LastUsedAt,
+                ExpiresAt = ExpiresAt(f),
+            })]);
+
+    public async Task<bool> RevokeFamilyAsync(string customerId, string familyId, string reason)
+    {
+        if (State.AllFamilies().FirstOrDefault(f => f.Id == familyId) is not { } family || family.CustomerId != customerId || !IsLive(family))
+        {
+            return false;
+        }
+        State.ReplaceFamily(family with { RevokedAt = Now });
+        await SaveAsync();
+        LogFamilyRevoked(_identifier.Brand, _identifier.Type, family.Flow, family.Id, reason);
+        await ForgetIfNoLiveFamilyAsync(customerId);
+        return true;
     }
 
     private Task<Grant> StartMobileFamilyAsync(SessionFlow flow, string customerId, SessionRole role) =>
@@ -171,18 +198,33 @@ internal sealed partial class DeviceSessionGrain
     private Task RevokeAsync(IEnumerable<string> deviceSessions, string customerId, bool mfaOnly, string? exceptFamilyId, string reason) =>
         Task.WhenAll(deviceSessions.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, exceptFamilyId, reason)));
 
-    private bool RevokeOwnFamilies(string customerId, bool mfaOnly, string? exceptFamilyId)
+    private int RevokeOwnFamilies(string customerId, bool mfaOnly, string? exceptFamilyId)
     {
-        var revoked = false;
+        var revoked = 0;
         foreach (var family in State.AllFamilies().ToList())
         {
             if (!family.IsRevoked && family.CustomerId == customerId && family.Id != exceptFamilyId && (!mfaOnly || family.Flow == SessionFlow.Mfa))
             {
                 State.ReplaceFamily(family with { RevokedAt = Now });
-                revoked = true;
+                revoked += IsLive(family) ? 1 : 0;
             }
         }
         return revoked;
+    }
+
+    private bool IsLive(KeyFamily family) =>
+        !family.IsRevoked && !(family.Channel == Channel.Web ? IsWebExpired(family) : IsMobileExpired(family.Flow, family));
+
+    private DateTimeOffset ExpiresAt(KeyFamily family)
+    {
+        if (family.Channel == Channel.Web)
+        {
+            var idle = family.CurrentKey.ExpiresAt!.Value.AddMinutes(_brand.Web.IdleMinutes);
+            var age = family.CreatedAt.AddHours(_brand.Web.MaxHours);
+            return idle < age ? idle : age;
+        }
+        var idleLimit = family.LastUsedAt + TimeSpan.FromDays(_brand.KeyIdleDays);
+        return MobileKeyLifetime(family.Flow) is { } lifetime && family.CreatedAt + lifetime < idleLimit ? family.CreatedAt + lifetime : idleLimit;
     }
 
     /// <summary>Takes this device session off the customer's list once it holds none of the customer's live families.</summary>

@@ -195,7 +195,7 @@ internal sealed partial class DeviceSessionGrain(
         {
             // A browser's change: every other family, mobile and web, this device session's included.
             await RevokeElsewhereAsync(changed, customerId, mfaOnly, keepDeviceId: null, exceptFamilyId: keepFamilyId, "password changed");
-            if (RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId: keepFamilyId))
+            if (RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId: keepFamilyId) > 0)
             {
                 await SaveAsync();
             }

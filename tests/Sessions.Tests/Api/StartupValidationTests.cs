@@ -14,11 +14,23 @@ public sealed class StartupValidationTests
         { "Sessions:Otp:Sender", "Webhook", "Sessions:Otp:Webhook:Url" },
         { "Sessions:Storage:Mode", "Redis", "ConnectionStrings:Redis" },
         { "Sessions:Brands:DEMO:Web:MaxFamilies", "0", "Sessions:Brands:DEMO:Web:MaxFamilies" },
+        { "Sessions:Brands:DEMO:SigningKeys:0:Algorithm", "ES256", "Sessions:Brands:DEMO:SigningKeys:0:PrivateKeyPem" },
+        { "Sessions:Brands:SIGNED:SigningKeys:0:PrivateKeyPem", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----", "Sessions:Brands:SIGNED:SigningKeys:0:PrivateKeyPem" },
+        { "Sessions:Brands:SIGNED:SigningKeys:0:PrivateKeyPem", P384Pem(), "Sessions:Brands:SIGNED:SigningKeys:0:PrivateKeyPem" },
+        { "Sessions:Brands:SIGNED:SigningKeys:0:Secret", TestBrands.SigningSecrets[TestBrands.Demo], "Sessions:Brands:SIGNED:SigningKeys:0:Secret" },
+        { "Sessions:Brands:DEMO:IntrospectionSecret", "short", "Sessions:Brands:DEMO:IntrospectionSecret" },
+        { "Sessions:Admin:ApiKeys:0:Key", "short", "Sessions:Admin:ApiKeys:0:Key" },
         { "Sessions:Brands:DEMO:Web:IdleMinutes", "0", "Sessions:Brands:DEMO:Web:IdleMinutes" },
         { "Sessions:Brands:DEMO:MaxDeviceSessions", "0", "Sessions:Brands:DEMO:MaxDeviceSessions" },
         { "Sessions:Cluster:Membership:ProbeTimeout", "00:00:00.100", "Sessions:Cluster:Membership:ProbeTimeout" },
         { "Sessions:Cluster:Membership:MissedIAmAliveLimit", "1", "Sessions:Cluster:Membership:MissedIAmAliveLimit" },
     };
+
+    private static string P384Pem()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP384);
+        return key.ExportPkcs8PrivateKeyPem();
+    }
 
     [Theory]
     [MemberData(nameof(BadSettings))]
