@@ -54,6 +54,7 @@ public sealed class AdminTests : IAsyncLifetime
         var webAfter = await _client.PostAsync("web/token/regenerate", (phone with { DeviceId = null }).Body(("expiredToken", web.Token)));
         var revokedAll = await SendAsync(HttpMethod.Delete, $"/admin/v1/brands/DEMO/customers/{customerId}/sessions", SupportKey);
         var appAfter = await _client.PostAsync("mfa/token/regenerate", phone.Body(("key", app.Key)));
+        var introspected = await IntrospectAsync(app.Token!);
         var again = await SendAsync(HttpMethod.Delete, $"/admin/v1/brands/DEMO/customers/{customerId}/sessions/{webFamily}", SupportKey);
         var emptied = await GetAsync($"/admin/v1/brands/DEMO/customers/{customerId}/sessions", SupportKey);
 
@@ -66,6 +67,7 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Equal(1597, webAfter.Code);
         Assert.Equal(2, JsonDocument.Parse(await revokedAll.Content.ReadAsStringAsync()).RootElement.GetProperty("revoked").GetInt32());
         Assert.Equal(1597, appAfter.Code);
+        Assert.Equal("{\"active\":false}", introspected);
         Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
         Assert.Empty(emptied.GetProperty("sessions").EnumerateArray());
         Assert.Contains(_logs.Entries, e => e.EventId.Id == 3020 && e.Values.GetValueOrDefault("KeyId") == "ops");
@@ -98,6 +100,14 @@ public sealed class AdminTests : IAsyncLifetime
         var response = await plain.CreateClient().SendAsync(request);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<string> IntrospectAsync(string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/token/introspect") { Content = new FormUrlEncodedContent([new("token", token)]) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"DEMO:{TestBrands.IntrospectionSecret}")));
+        using var response = await _client.Http.SendAsync(request);
+        return await response.Content.ReadAsStringAsync();
     }
 
     private async Task<JsonElement> GetAsync(string path, string key)
