@@ -11,13 +11,13 @@ using Sessions.Grains.Contracts;
 namespace Sessions.Api.Endpoints;
 
 /// <summary>What every <c>/auth/v1</c> handler works with, and the steps they share.</summary>
-public sealed class AuthServices(IGrainFactory grains, IOptions<SessionsOptions> options, TokenIssuer issuer, TokenVerifier verifier, AuthAudit audit)
+public sealed class AuthServices(DeviceSessionReferences deviceSessions, IOptions<SessionsOptions> options, TokenIssuer issuer, TokenVerifier verifier, AuthAudit audit)
 {
     public SessionsOptions Options => options.Value;
     public TokenIssuer Issuer => issuer;
     public AuthAudit Audit => audit;
 
-    public IDeviceSessionGrain DeviceSession(DeviceRequest device) => grains.GetGrain<IDeviceSessionGrain>(device.GrainKey);
+    public IDeviceSessionGrain DeviceSession(DeviceRequest device) => deviceSessions.Get(device.GrainKey);
 
     /// <summary>
     /// Reads the device session a request names; MFA endpoints also need the brand to enable MFA (1551), web ones

@@ -36,6 +36,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<SigningKeyRing>();
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<TokenVerifier>();
+        builder.Services.AddSingleton<DeviceSessionReferences>();
         builder.Services.AddSingleton<AuthServices>();
         builder.Services.AddSingleton<AuthAudit>();
         builder.Services.AddHttpContextAccessor();

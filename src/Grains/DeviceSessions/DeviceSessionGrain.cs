@@ -14,7 +14,7 @@ namespace Sessions.Grains.DeviceSessions;
 /// Other grains are called before any change to this grain's state, so a failure never leaves a half-made change.
 /// This file holds the sessions and the factors that complete them; DeviceSessionGrain.Families.cs the families.
 /// </summary>
-[GrainType("device-session")]
+[GrainType(GrainTypes.DeviceSession)]
 internal sealed partial class DeviceSessionGrain(
     [PersistentState("device-session", ServiceKeys.Storage)] IPersistentState<DeviceSessionState> state,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,

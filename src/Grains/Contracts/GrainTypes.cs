@@ -1,0 +1,7 @@
+namespace Sessions.Grains.Contracts;
+
+/// <summary>The grain type names, shared by the grain classes and the callers that build references without reflection.</summary>
+public static class GrainTypes
+{
+    public const string DeviceSession = "device-session";
+}
