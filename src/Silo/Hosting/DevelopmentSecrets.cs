@@ -53,6 +53,11 @@ internal sealed class DevelopmentSecrets(IHostEnvironment environment, IOptions<
                     Algorithm = SigningAlgorithm.ES256,
                     PrivateKeyPem = Kept($"signing-key-es256:{brand.ToUpperInvariant()}", SigningKeyMaterial.NewP256Pem),
                 });
+                // Data directories from before ES256 hold an HS256 key: it still verifies what it signed, and signs nothing.
+                if (secrets.TryGetValue($"signing-key:{brand.ToUpperInvariant()}", out var earlier))
+                {
+                    settings.SigningKeys.Add(new SigningKeyOptions { Id = $"{brand.ToLowerInvariant()}-dev", Secret = earlier });
+                }
             }
         }
 
