@@ -22,8 +22,8 @@ Console.WriteLine($"Sessions benchmark: {options.Users} virtual users, {options.
 Console.WriteLine(Machine());
 
 var results = new List<Measurement>();
-const string IntrospectionSecret = "bench-introspection-client-secret-0001";
-var introspectionAuthorization = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"BENCHSTATIC:{IntrospectionSecret}"));
+var introspectionSecret = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+var introspectionAuthorization = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 using var http = Loader.NewClient(options.Users * 2);
 
 // The ceiling: the same loader against a minimal endpoint that parses the same JSON and signs one HS256 JWT.
@@ -161,7 +161,7 @@ Dictionary<string, string> ApiEnvironment(int port, string data)
         }
     }
     env["Sessions__Brands__BENCHSTATIC__RotateKeyOnRegenerate"] = "false";
-    env["Sessions__Brands__BENCHSTATIC__IntrospectionSecret"] = IntrospectionSecret;
+    env["Sessions__Brands__BENCHSTATIC__IntrospectionSecret"] = introspectionSecret;
     if (options.Durability is { } durability)
     {
         env["Sessions__Storage__EmbeddedDurability"] = durability;
