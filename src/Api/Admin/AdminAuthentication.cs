@@ -1,44 +1,50 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
+using Sessions.Api.Security;
 
 namespace Sessions.Api.Admin;
 
 /// <summary>
-/// The bearer check of every <c>/admin/v1</c> request: the presented key's SHA-256 compared in constant time with
-/// every configured key's (no early exit), the matching key's id kept for the audit trail.
+/// Wraps every <c>/admin/v1</c> call: the bearer key checked against every configured key (constant time, no early
+/// exit), and each call that passed audited once, by the key's id, the endpoint, its target and its status.
 /// </summary>
-internal sealed class AdminAuthentication(IOptions<AdminOptions> options) : IEndpointFilter
+internal sealed class AdminAuthentication(IOptions<AdminOptions> options, AuthAudit audit) : IEndpointFilter
 {
-    public const string KeyIdItem = "sessions.admin-key-id";
-
     private readonly (string Id, byte[] Digest)[] _keys = [.. options.Value.ApiKeys.Select(k => (k.Id, k.Digest()!))];
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        var header = context.HttpContext.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || KeyId(header["Bearer ".Length..].Trim()) is not { } keyId)
+        var http = context.HttpContext;
+        if (Secrets.ReadBearer(http.Request) is not { } presented || KeyId(presented) is not { } keyId)
         {
-            context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+            http.Response.Headers.WWWAuthenticate = "Bearer";
             return AdminProblems.Unauthorized();
         }
-        context.HttpContext.Items[KeyIdItem] = keyId;
-        return await next(context);
+
+        var result = await next(context);
+        var values = http.Request.RouteValues;
+        audit.AdminAction(keyId, http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "admin", values["brand"] as string ?? "", Target(values),
+            (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK);
+        return result;
     }
 
     private string? KeyId(string presented)
     {
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         string? match = null;
-        foreach (var (id, expected) in _keys)
+        foreach (var (id, digest) in _keys)
         {
-            if (CryptographicOperations.FixedTimeEquals(digest, expected))
+            if (Secrets.Matches(presented, digest))
             {
                 match = id;
             }
         }
         return match;
     }
+
+    /// <summary>The customer (and family) acted on; an identifier looked up is only named by its type.</summary>
+    private static string Target(RouteValueDictionary values) =>
+        values["customerId"] is string customer ? $"customer {customer}{(values["familyId"] is string family ? $" family {family}" : "")}"
+        : values["identifierType"] is string type ? $"{type} identifier"
+        : "";
 }
 
 /// <summary>RFC 7807 answers of the admin API.</summary>

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Sessions.Api.Endpoints;
+using Sessions.Api.Envelope;
 using Sessions.Api.Security;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
@@ -30,29 +32,28 @@ public static class AdminEndpoints
         return app;
     }
 
-    public static async Task<IResult> FindCustomerAsync(string brand, string identifierType, string identifierValue, HttpContext context,
-        IOptions<SessionsOptions> options, IGrainFactory grains, AuthAudit audit)
+    public static async Task<IResult> FindCustomerAsync(string brand, string identifierType, string identifierValue,
+        IOptions<SessionsOptions> options, IGrainFactory grains)
     {
         if (ParseIdentifier(brand, identifierType, identifierValue, options.Value) is not { } identifier)
         {
             return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
         }
         var customerId = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).GetCustomerIdAsync();
-        audit.AdminAction(KeyId(context), "find-customer", identifier.Brand, AuthAudit.Mask(identifier));
         return customerId is null
             ? AdminProblems.NotFound("No customer holds this identifier.")
-            : Json(new JsonObject { ["customerId"] = customerId });
+            : PlainJson.Result(new JsonObject { ["customerId"] = customerId });
     }
 
-    public static async Task<IResult> ListSessionsAsync(string brand, string customerId, HttpContext context,
-        IOptions<SessionsOptions> options, IGrainFactory grains, AuthAudit audit)
+    public static async Task<IResult> ListSessionsAsync(string brand, string customerId,
+        IOptions<SessionsOptions> options, CustomerRevocations customers, DeviceSessionReferences deviceSessions)
     {
         if (Brand(brand, options.Value) is not { } brandName)
         {
-            return AdminProblems.NotFound("The brand is not configured.");
+            return UnknownBrand();
         }
-        var keys = await Customer(grains, brandName, customerId).GetDeviceSessionsAsync();
-        var listed = await Task.WhenAll(keys.Select(async key => (Key: key, Families: await grains.GetGrain<IDeviceSessionGrain>(key).LiveFamiliesAsync(customerId))));
+        var keys = await customers.Customer(brandName, customerId).GetDeviceSessionsAsync();
+        var listed = await Task.WhenAll(keys.Select(async key => (Key: key, Families: await deviceSessions.Get(key).LiveFamiliesAsync(customerId))));
         var sessions = new JsonArray();
         foreach (var (key, families) in listed.Where(l => l.Families.Count > 0))
         {
@@ -72,43 +73,40 @@ public static class AdminEndpoints
                 })]),
             });
         }
-        audit.AdminAction(KeyId(context), "list-sessions", brandName, customerId);
-        return Json(new JsonObject { ["sessions"] = sessions });
+        return PlainJson.Result(new JsonObject { ["sessions"] = sessions });
     }
 
-    public static async Task<IResult> RevokeAllAsync(string brand, string customerId, HttpContext context,
-        IOptions<SessionsOptions> options, IGrainFactory grains, AuthAudit audit)
+    public static async Task<IResult> RevokeAllAsync(string brand, string customerId, IOptions<SessionsOptions> options, CustomerRevocations customers)
     {
         if (Brand(brand, options.Value) is not { } brandName)
         {
-            return AdminProblems.NotFound("The brand is not configured.");
+            return UnknownBrand();
         }
-        var customer = Customer(grains, brandName, customerId);
-        var keys = await customer.GetDeviceSessionsAsync();
-        var revoked = await Task.WhenAll(keys.Select(key =>
-            grains.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly: false, exceptFamilyId: null, "revoked by an administrator")));
-        await customer.ForgetDeviceSessionsAsync(keys, long.MaxValue);
-        audit.AdminAction(KeyId(context), "revoke-all", brandName, customerId);
-        return Json(new JsonObject { ["revoked"] = revoked.Sum() });
+        var customer = customers.Customer(brandName, customerId);
+        var revoked = await customers.RevokeAsync(customer, customerId, await customer.GetDeviceSessionsAsync(), Reason);
+        return PlainJson.Result(new JsonObject { ["revoked"] = revoked });
     }
 
-    public static async Task<IResult> RevokeOneAsync(string brand, string customerId, string familyId, HttpContext context,
-        IOptions<SessionsOptions> options, IGrainFactory grains, AuthAudit audit)
+    public static async Task<IResult> RevokeOneAsync(string brand, string customerId, string familyId,
+        IOptions<SessionsOptions> options, CustomerRevocations customers, DeviceSessionReferences deviceSessions)
     {
         if (Brand(brand, options.Value) is not { } brandName)
         {
-            return AdminProblems.NotFound("The brand is not configured.");
+            return UnknownBrand();
         }
-        foreach (var key in await Customer(grains, brandName, customerId).GetDeviceSessionsAsync())
+        foreach (var key in await customers.Customer(brandName, customerId).GetDeviceSessionsAsync())
         {
-            if (await grains.GetGrain<IDeviceSessionGrain>(key).RevokeFamilyAsync(customerId, familyId, "revoked by an administrator"))
+            if (await deviceSessions.Get(key).RevokeFamilyAsync(customerId, familyId, Reason))
             {
-                audit.AdminAction(KeyId(context), "revoke-family", brandName, customerId);
                 return Results.NoContent();
             }
         }
         return AdminProblems.NotFound("The customer has no such live family.");
     }
+
+    private const string Reason = "revoked by an administrator";
+
+    private static IResult UnknownBrand() => AdminProblems.NotFound("The brand is not configured.");
 
     private static string? Brand(string brand, SessionsOptions options) => options.FindBrand(brand) is null ? null : brand.ToUpperInvariant();
 
@@ -117,14 +115,4 @@ public static class AdminEndpoints
         && IdentifierRules.NormalizeValue(parsed, value, out _) is { } normalized
             ? new Identifier(brandName, parsed, normalized)
             : null;
-
-    private static ICustomerGrain Customer(IGrainFactory grains, string brand, string customerId) =>
-        grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(brand, customerId));
-
-    private static string KeyId(HttpContext context) => context.Items[AdminAuthentication.KeyIdItem] as string ?? "?";
-
-    private static IResult Json(JsonObject body)
-    {
-        return Results.Text(body.ToJsonString(), "application/json");
-    }
 }

@@ -4,8 +4,8 @@ using Sessions.Api.Envelope;
 using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Grains;
-using Sessions.Grains.Configuration;
 using Microsoft.Extensions.Options;
+using Sessions.Grains.Configuration;
 
 namespace Sessions.Api.Endpoints;
 
@@ -50,6 +50,6 @@ public static class JwksEndpoints
             }
         }
         context.Response.Headers.CacheControl = CacheControl;
-        return Results.Text(new JsonObject { ["keys"] = set }.ToJsonString(), "application/json");
+        return PlainJson.Result(new JsonObject { ["keys"] = set });
     }
 }

@@ -25,7 +25,7 @@ public static class UserEndpoints
     /// factor completed under the old identifier, and revokes every family under it. A failure after the move
     /// answers 1599; the client's retry finds the move done (it is idempotent) and finishes the revocations.
     /// </summary>
-    public static async Task<EnvelopeResult> UpdateIdentifierValueAsync(AuthRequest request, AuthServices services, IGrainFactory grains)
+    public static async Task<EnvelopeResult> UpdateIdentifierValueAsync(AuthRequest request, AuthServices services, IGrainFactory grains, CustomerRevocations revocations)
     {
         if (!DeviceRequest.TryRead(request, services.Options, deviceOptional: true, out var device, out var error))
         {
@@ -52,11 +52,12 @@ public static class UserEndpoints
         }
 
         var oldKey = GrainKeys.Identifier(device.Identifier);
-        var customer = grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(device.Identifier.Brand, token.CustomerId));
         var moved = await grains.GetGrain<IIdentifierGrain>(oldKey).MoveToAsync(token.CustomerId, newValue);
         if (moved == AuthError.None)
         {
-            await RevokeAsync(grains, customer, token.CustomerId, await customer.IdentifierMovedAsync(oldKey, GrainKeys.Identifier(newIdentifier)));
+            var customer = revocations.Customer(device.Identifier.Brand, token.CustomerId);
+            var underOld = await customer.IdentifierMovedAsync(oldKey, GrainKeys.Identifier(newIdentifier));
+            await revocations.RevokeAsync(customer, token.CustomerId, underOld, "identifier changed");
         }
 
         services.Audit.IdentifierChanged(device, newIdentifier, moved);
@@ -69,11 +70,4 @@ public static class UserEndpoints
     }
 
     private static EnvelopeResult InUse() => EnvelopeResult.InvalidField("newIdentifierValue", "is already in use");
-
-    private static async Task RevokeAsync(IGrainFactory grains, ICustomerGrain customer, string customerId, IReadOnlyList<string> deviceSessions)
-    {
-        await Task.WhenAll(deviceSessions.Select(key =>
-            grains.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly: false, exceptFamilyId: null, "identifier changed")));
-        await customer.ForgetDeviceSessionsAsync(deviceSessions, long.MaxValue);
-    }
 }

@@ -37,6 +37,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<TokenVerifier>();
         builder.Services.AddSingleton<DeviceSessionReferences>();
+        builder.Services.AddSingleton<CustomerRevocations>();
         builder.Services.AddSingleton<AuthServices>();
         builder.Services.AddSingleton<AuthAudit>();
         builder.Services.AddHttpContextAccessor();
@@ -47,7 +48,6 @@ public static class ApiHostingExtensions
         builder.AddSessionsDashboardOptions();
         builder.Services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<AdminAuthentication>();
         return builder;
     }
 

@@ -1,9 +1,7 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using Sessions.Api.Envelope;
+using Sessions.Api.Security;
 
 namespace Sessions.Api.Operations;
 
@@ -46,7 +44,7 @@ public static class Dashboard
         }
 
         var options = app.Services.GetRequiredService<IOptions<DashboardOptions>>().Value;
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes($"{options.Username}:{options.Password}"));
+        var expected = Secrets.Digest($"{options.Username}:{options.Password}");
         app.UseWhen(context => context.Request.Path.StartsWithSegments(Path), branch => branch.Use(async (context, next) =>
         {
             if (!Authorized(context.Request, expected))
@@ -61,19 +59,6 @@ public static class Dashboard
         return app;
     }
 
-    private static bool Authorized(HttpRequest request, byte[] expected)
-    {
-        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
-            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || header.Parameter is null)
-        {
-            return false;
-        }
-        Span<byte> decoded = stackalloc byte[header.Parameter.Length];
-        if (!Convert.TryFromBase64String(header.Parameter, decoded, out var length))
-        {
-            return false;
-        }
-        // Compare fixed-length hashes so that the comparison takes the same time whatever was sent.
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(decoded[..length]), expected);
-    }
+    private static bool Authorized(HttpRequest request, byte[] expected) =>
+        Secrets.TryReadBasic(request, out var user, out var password) && Secrets.Matches($"{user}:{password}", expected);
 }

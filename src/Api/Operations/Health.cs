@@ -70,7 +70,7 @@ public static class Health
                 var silos = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(CheckTimeout, cancellationToken);
                 return silos.Count > 0 ? HealthCheckResult.Healthy($"{silos.Count} active silo(s)") : HealthCheckResult.Unhealthy("no active silo");
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 // Whatever the failure (a silo whose store is down answers with the store's exception), not ready.
                 return HealthCheckResult.Unhealthy("the cluster does not answer");

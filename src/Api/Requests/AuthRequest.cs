@@ -81,7 +81,8 @@ public sealed class AuthRequest
 
     private static AuthRequest Failed(EnvelopeResult problem) => new([], problem);
 
-    private static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
+    /// <summary>The whole body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
+    public static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
         try

@@ -95,8 +95,8 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         }
     }
 
-    /// <summary>An admin API call, naming the key's id (never the key) and what it acted on.</summary>
-    public void AdminAction(string keyId, string action, string brand, string target) => AdminActed(keyId, action, brand, target, ClientAddress);
+    /// <summary>An admin API call, naming the key's id (never the key), what it acted on and how it ended.</summary>
+    public void AdminAction(string keyId, string action, string brand, string target, int status) => AdminActed(keyId, action, brand, target, status, ClientAddress);
 
     /// <summary>Enough of an identifier to correlate events, not enough to contact the customer.</summary>
     public static string Mask(Identifier identifier)
@@ -162,8 +162,8 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     private partial void PasswordUpdated(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string action);
 
     [LoggerMessage(EventId = 3020, EventName = "AdminAction", Level = LogLevel.Information,
-        Message = "Admin {Action} by key {KeyId} from {ClientAddress}: {Brand} {Target}")]
-    private partial void AdminActed(string keyId, string action, string brand, string target, string clientAddress);
+        Message = "Admin {Action} by key {KeyId} from {ClientAddress}: {Brand} {Target}, status {Status}")]
+    private partial void AdminActed(string keyId, string action, string brand, string target, int status, string clientAddress);
 
     [LoggerMessage(EventId = 3011, EventName = "IdentifierChanged", Level = LogLevel.Information,
         Message = "Identifier changed: {Brand} {IdentifierType} {Identifier} to {NewIdentifier}, device {DeviceId} from {ClientAddress}")]

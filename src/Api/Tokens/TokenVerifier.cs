@@ -6,6 +6,7 @@ using Sessions.Api.Requests;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
 
 namespace Sessions.Api.Tokens;
 
@@ -34,8 +35,11 @@ public enum TokenUse
     MfaKey,
 }
 
-/// <summary>An active-looking token as introspection answers it; <see cref="Device"/> is empty for the web device session.</summary>
-public sealed record IntrospectedToken(string CustomerId, string FamilyId, string TokenId, string Role, string Brand, string Identifier, string Device, long IssuedAt, long ExpiresAt);
+/// <summary>
+/// An active-looking token as introspection answers it: <see cref="Identifier"/> and <see cref="Device"/> (empty for
+/// the web device session) name the device session its family lives in.
+/// </summary>
+public sealed record IntrospectedToken(string CustomerId, string FamilyId, string TokenId, string Role, string Brand, Identifier Identifier, string Device, long IssuedAt, long ExpiresAt);
 
 /// <summary>The claims of a verified token that the endpoints act on.</summary>
 public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel);
@@ -152,6 +156,7 @@ public sealed class TokenVerifier
             || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
             || !jwt.TryGetPayloadValue<long>(TokenClaims.IssuedAt, out var iat)
             || !jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) || identifiers is not [var idv]
+            || Identifier.FromIdv(org, idv) is not { } identifier
             || TokenDevice(jwt) is not { } device
             || Claim(jwt, TokenClaims.CustomerId) is not { } customerId
             || Claim(jwt, TokenClaims.FamilyId) is not { } familyId
@@ -159,7 +164,7 @@ public sealed class TokenVerifier
         {
             return null;
         }
-        return new IntrospectedToken(customerId, familyId, tokenId, role, org, idv, device, iat, exp);
+        return new IntrospectedToken(customerId, familyId, tokenId, role, org, identifier, device, iat, exp);
     }
 
     /// <summary>

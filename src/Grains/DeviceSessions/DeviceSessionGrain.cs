@@ -57,7 +57,7 @@ internal sealed partial class DeviceSessionGrain(
         {
             PendingPasswordHash = profile?.HasPassword == true ? null : pendingPasswordHash,
         };
-        State.PutSession(session, _brand.Web.MaxFamilies);
+        PutSession(session);
         await SaveAsync();
         return Opened(session, appRegistered: customerId is not null, hasPassword: profile?.HasPassword == true);
     }
@@ -79,7 +79,7 @@ internal sealed partial class DeviceSessionGrain(
             CustomerId = customerId,
             PendingPasswordHash = profile.HasMfaPassword ? null : pendingMfaPasswordHash,
         };
-        State.PutSession(session, _brand.Web.MaxFamilies);
+        PutSession(session);
         await SaveAsync();
         return Opened(session, appRegistered: true, hasPassword: profile.HasMfaPassword);
     }
@@ -132,7 +132,7 @@ internal sealed partial class DeviceSessionGrain(
             }
         }
 
-        State.PutSession(session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt }, _brand.Web.MaxFamilies);
+        PutSession(session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt });
         await SaveAsync();
         return Outcome.Ok;
     }
@@ -261,7 +261,7 @@ internal sealed partial class DeviceSessionGrain(
 
         var failure = await IdentifierGrain.RecordFailureAsync();
         var failures = session.OtpFailures + 1;
-        State.PutSession(session with { OtpFailures = failures }, _brand.Web.MaxFamilies);
+        PutSession(session with { OtpFailures = failures });
         await SaveAsync();
         return !failure.Succeeded ? failure
             : Outcome.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
@@ -289,7 +289,7 @@ internal sealed partial class DeviceSessionGrain(
 
         var failure = await IdentifierGrain.RecordFailureAsync();
         var failures = session.PasswordFailures + 1;
-        State.PutSession(session with { PasswordFailures = failures }, _brand.Web.MaxFamilies);
+        PutSession(session with { PasswordFailures = failures });
         await SaveAsync();
         return !failure.Succeeded ? failure
             : Outcome.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
@@ -354,6 +354,9 @@ internal sealed partial class DeviceSessionGrain(
         AppRegistered = appRegistered,
         UserRegisteredForPassword = hasPassword,
     };
+
+    /// <summary>Stores a session; a browser's join the others, the brand's Web.MaxFamilies newest kept.</summary>
+    private void PutSession(PendingSession session) => State.PutSession(session, _brand.Web.MaxFamilies);
 
     private PendingSession? OpenSession(SessionFlow flow, string sessionId) =>
         State.FindSession(flow, sessionId) is { } session && Now < session.ExpiresAt ? session : null;

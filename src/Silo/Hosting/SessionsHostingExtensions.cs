@@ -121,7 +121,10 @@ public static class SessionsHostingExtensions
         membership.IAmAliveTablePublishTimeout = timings.IAmAlivePeriod;
         membership.NumMissedTableIAmAliveLimit = timings.MissedIAmAliveLimit;
         membership.ProbeTimeout = timings.ProbeTimeout;
-        membership.MinProbeTimeout = timings.ProbeTimeout < membership.MinProbeTimeout ? timings.ProbeTimeout : membership.MinProbeTimeout;
+        if (timings.ProbeTimeout < membership.MinProbeTimeout)
+        {
+            membership.MinProbeTimeout = timings.ProbeTimeout;
+        }
         membership.NumMissedProbesLimit = timings.MissedProbesLimit;
         membership.TableRefreshTimeout = timings.TableRefreshPeriod;
     }
