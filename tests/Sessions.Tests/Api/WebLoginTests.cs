@@ -214,7 +214,7 @@ public sealed class WebLoginTests(ApiFixture fixture)
         var browser = phone with { DeviceId = null };
         var app = await Client.LoginAsync(phone);
         var web = await Client.WebLoginAsync(browser);
-        var sessionId = await StartWebLoginAsync(browser);
+        var sessionId = await Client.StartWebLoginAsync(browser);
 
         var reset = await Client.PostAsync("web/password/forget", browser.Body(("sessionId", sessionId), ("otp", await Client.LatestOtpAsync(browser)), ("password", "new secret 3"), ("confirmPassword", "new secret 3")));
         var appKey = await Client.PostAsync("token/regenerate", phone.Body(("key", app.Key)));
@@ -251,15 +251,7 @@ public sealed class WebLoginTests(ApiFixture fixture)
 
     private async Task<ApiResponse> WebLoginWithTestCodeAsync(TestDevice browser)
     {
-        var opened = await SessionsClient.Ok(Client.PostAsync("web/token/generate", browser.Body()));
-        await SessionsClient.Ok(Client.PostAsync("web/otp/generate", browser.Body(("sessionId", opened.SessionId))));
-        return await SessionsClient.Ok(Client.PostAsync("web/otp/validate", browser.Body(("sessionId", opened.SessionId), ("otp", TestBrands.TestOtp))));
-    }
-
-    private async Task<string> StartWebLoginAsync(TestDevice browser)
-    {
-        var opened = await SessionsClient.Ok(Client.PostAsync("web/token/generate", browser.Body()));
-        await SessionsClient.Ok(Client.PostAsync("web/otp/generate", browser.Body(("sessionId", opened.SessionId))));
-        return opened.SessionId!;
+        var sessionId = await Client.StartWebLoginAsync(browser);
+        return await SessionsClient.Ok(Client.PostAsync("web/otp/validate", browser.Body(("sessionId", sessionId), ("otp", TestBrands.TestOtp))));
     }
 }

@@ -18,61 +18,47 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     [Fact]
     public async Task ARollingRestartUnderSteadyRegeneratesFailsNoRequest()
     {
-        var settings = TestCluster.OnTestStore("rolling");
-        var silos = SiloProcess.StartMany(settings, 2);
-        await using var api = ClusterApi.Start(settings);
-        try
-        {
-            var client = api.CreateSessionsClient();
-            await ClusterApi.WaitForActiveSilosAsync(api, 2);
-            var chains = await KeyChains.LogInAsync(client, Chains);
+        await using var cluster = await ProcessCluster.StartAsync(TestCluster.OnTestStore("rolling"));
+        var client = cluster.Client;
+        var chains = await KeyChains.LogInAsync(client, Chains);
 
-            using var stop = new CancellationTokenSource();
-            var failures = new ConcurrentQueue<string>();
-            var requests = 0;
-            var workers = Enumerable.Range(0, InFlight).Select(worker => Task.Run(async () =>
+        using var stop = new CancellationTokenSource();
+        var failures = new ConcurrentQueue<string>();
+        var requests = 0;
+        var workers = Enumerable.Range(0, InFlight).Select(worker => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
             {
-                while (!stop.IsCancellationRequested)
+                for (var i = worker; i < Chains; i += InFlight)
                 {
-                    for (var i = worker; i < Chains; i += InFlight)
+                    var response = await chains.RegenerateAsync(client, i);
+                    Interlocked.Increment(ref requests);
+                    if (response.Status != HttpStatusCode.OK || !response.Success)
                     {
-                        var response = await chains.RegenerateAsync(client, i);
-                        Interlocked.Increment(ref requests);
-                        if (response.Status != HttpStatusCode.OK || !response.Success)
-                        {
-                            failures.Enqueue($"chain {i}: {(int)response.Status} {response.Body}");
-                        }
+                        failures.Enqueue($"chain {i}: {(int)response.Status} {response.Body}");
                     }
                 }
-            })).ToArray();
-
-            var restart = Stopwatch.StartNew();
-            for (var n = 0; n < silos.Length; n++)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1));
-                await silos[n].StopAsync();
-                await silos[n].DisposeAsync();
-                silos[n] = SiloProcess.Start(settings);
-                await ClusterApi.WaitForActiveSilosAsync(api, 2);
             }
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            await stop.CancelAsync();
-            await Task.WhenAll(workers);
-            output.WriteLine($"{requests} regenerates in {restart.Elapsed.TotalSeconds:F1} s while both silos restarted; {failures.Count} failed");
+        })).ToArray();
 
-            Assert.Empty(failures);
-            Assert.True(requests > 100, $"only {requests} requests ran during the restart");
-            for (var i = 0; i < Chains; i++)
-            {
-                Assert.True((await chains.RegenerateAsync(client, i)).Success, $"chain {i} broke");
-            }
-        }
-        finally
+        var restart = Stopwatch.StartNew();
+        for (var n = 0; n < cluster.SiloCount; n++)
         {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await cluster.StopAsync(n);
+            await cluster.ReplaceAsync(n);
+            await cluster.WaitForActiveSilosAsync();
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        output.WriteLine($"{requests} regenerates in {restart.Elapsed.TotalSeconds:F1} s while both silos restarted; {failures.Count} failed");
+
+        Assert.Empty(failures);
+        Assert.True(requests > 100, $"only {requests} requests ran during the restart");
+        for (var i = 0; i < Chains; i++)
+        {
+            Assert.True((await chains.RegenerateAsync(client, i)).Success, $"chain {i} broke");
         }
     }
 }

@@ -16,67 +16,36 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     [Fact]
     public async Task ASigkilledSiloHealsWithin30SecondsAndItsReplacementLosesNoKey()
     {
-        var settings = TestCluster.OnTestStore("kill-one");
-        var silos = SiloProcess.StartMany(settings, 2);
-        await using var api = ClusterApi.Start(settings);
-        try
-        {
-            var client = api.CreateSessionsClient();
-            await ClusterApi.WaitForActiveSilosAsync(api, 2);
-            var chains = await KeyChains.LogInAsync(client, 20);
-            await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), HealingBound);
+        await using var cluster = await ProcessCluster.StartAsync(TestCluster.OnTestStore("kill-one"));
+        var chains = await KeyChains.LogInAsync(cluster.Client, 20);
+        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
 
-            silos[1].Kill();
-            var sinceKill = Stopwatch.StartNew();
-            await chains.RegenerateAllAsync(client, sinceKill, HealingBound);
-            output.WriteLine($"one silo SIGKILLed: every chain regenerated {sinceKill.Elapsed.TotalSeconds:F1} s after the kill");
+        cluster.Kill(1);
+        var sinceKill = Stopwatch.StartNew();
+        await chains.RegenerateAllAsync(cluster.Client, sinceKill, HealingBound);
+        output.WriteLine($"one silo SIGKILLed: every chain regenerated {sinceKill.Elapsed.TotalSeconds:F1} s after the kill");
 
-            silos[1] = SiloProcess.Start(settings);
-            await ClusterApi.WaitForActiveSilosAsync(api, 2);
-            await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), HealingBound);
-        }
-        finally
-        {
-            await DisposeAllAsync(silos);
-        }
+        await cluster.ReplaceAsync(1);
+        await cluster.WaitForActiveSilosAsync();
+        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
     }
 
     [Fact]
     public async Task AWholeClusterSigkillHealsWithin30SecondsOfTheNewSilosStart()
     {
-        var settings = TestCluster.OnTestStore("kill-all");
-        var silos = SiloProcess.StartMany(settings, 2);
-        await using var api = ClusterApi.Start(settings);
-        try
-        {
-            var client = api.CreateSessionsClient();
-            await ClusterApi.WaitForActiveSilosAsync(api, 2);
-            var chains = await KeyChains.LogInAsync(client, 24);
-            await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), HealingBound);
+        await using var cluster = await ProcessCluster.StartAsync(TestCluster.OnTestStore("kill-all"));
+        var chains = await KeyChains.LogInAsync(cluster.Client, 24);
+        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
 
-            foreach (var silo in silos)
-            {
-                silo.Kill();
-            }
-            await DisposeAllAsync(silos);
-            silos = SiloProcess.StartMany(settings, 2);
-            var sinceStart = Stopwatch.StartNew();
-            await chains.RegenerateAllAsync(client, sinceStart, HealingBound);
-            output.WriteLine($"every silo SIGKILLed: every chain regenerated {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
-
-            await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), TimeSpan.FromSeconds(5));
-        }
-        finally
+        cluster.KillAll();
+        for (var i = 0; i < cluster.SiloCount; i++)
         {
-            await DisposeAllAsync(silos);
+            await cluster.ReplaceAsync(i);
         }
-    }
+        var sinceStart = Stopwatch.StartNew();
+        await chains.RegenerateAllAsync(cluster.Client, sinceStart, HealingBound);
+        output.WriteLine($"every silo SIGKILLed: every chain regenerated {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
 
-    private static async Task DisposeAllAsync(IEnumerable<SiloProcess> silos)
-    {
-        foreach (var silo in silos)
-        {
-            await silo.DisposeAsync();
-        }
+        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), TimeSpan.FromSeconds(5));
     }
 }

@@ -109,12 +109,19 @@ public sealed class SessionsClient(HttpClient http)
         return answers;
     }
 
-    /// <summary>The first factor in a browser (<c>web/*</c>): the answer with its web token and no key.</summary>
-    public async Task<ApiResponse> WebLoginAsync(TestDevice browser, params (string Name, object? Value)[] openFields)
+    /// <summary>web/token/generate + web/otp/generate: the browser's login session id, with an OTP waiting.</summary>
+    public async Task<string> StartWebLoginAsync(TestDevice browser, params (string Name, object? Value)[] openFields)
     {
         var opened = await Ok(PostAsync("web/token/generate", browser.Body(openFields)));
         await Ok(PostAsync("web/otp/generate", browser.Body(("sessionId", opened.SessionId))));
-        return await Ok(PostAsync("web/otp/validate", browser.Body(("sessionId", opened.SessionId), ("otp", await LatestOtpAsync(browser)))));
+        return opened.SessionId!;
+    }
+
+    /// <summary>The first factor in a browser (<c>web/*</c>): the answer with its web token and no key.</summary>
+    public async Task<ApiResponse> WebLoginAsync(TestDevice browser, params (string Name, object? Value)[] openFields)
+    {
+        var sessionId = await StartWebLoginAsync(browser, openFields);
+        return await Ok(PostAsync("web/otp/validate", browser.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(browser)))));
     }
 
     /// <summary>First factor on <paramref name="first"/>, then MFA OTP on <paramref name="second"/> (same device).</summary>

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// Real silo processes and an API in Client mode on one store, for the tests that kill, stop and replace silos as
+/// an operator's cluster would see it. Disposing it kills whatever still runs.
+/// </summary>
+public sealed class ProcessCluster : IAsyncDisposable
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly SiloProcess[] _silos;
+    private readonly ApiFactory _api;
+
+    private ProcessCluster(Dictionary<string, string?> settings, int silos)
+    {
+        _settings = settings;
+        _silos = SiloProcess.StartMany(settings, silos);
+        _api = new ApiFactory(settings: new(settings) { ["Sessions:Cluster:Mode"] = "Client" });
+        Client = _api.CreateSessionsClient();
+    }
+
+    public SessionsClient Client { get; }
+
+    public int SiloCount => _silos.Length;
+
+    /// <summary>Starts the silos and the API, and waits until the API sees every silo active.</summary>
+    public static async Task<ProcessCluster> StartAsync(Dictionary<string, string?> settings, int silos = 2)
+    {
+        var cluster = new ProcessCluster(settings, silos);
+        try
+        {
+            await cluster.WaitForActiveSilosAsync();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL of silo <paramref name="index"/>.</summary>
+    public void Kill(int index) => _silos[index].Kill();
+
+    /// <summary>SIGKILL of every silo at once.</summary>
+    public void KillAll()
+    {
+        foreach (var silo in _silos)
+        {
+            silo.Kill();
+        }
+    }
+
+    /// <summary>SIGTERM of silo <paramref name="index"/>, waiting for it to leave the cluster.</summary>
+    public Task StopAsync(int index) => _silos[index].StopAsync();
+
+    /// <summary>A new silo process (new ports, as a replacement machine) in place of silo <paramref name="index"/>.</summary>
+    public async Task ReplaceAsync(int index)
+    {
+        await _silos[index].DisposeAsync();
+        _silos[index] = SiloProcess.Start(_settings);
+    }
+
+    /// <summary>Waits until the API's cluster client sees as many active silos as the cluster has.</summary>
+    public async Task WaitForActiveSilosAsync()
+    {
+        var management = _api.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await management.GetHosts(onlyActive: true)).Count == _silos.Length)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the cluster did not reach {_silos.Length} active silos in 60 s");
+            await Task.Delay(250);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in _silos)
+        {
+            await silo.DisposeAsync();
+        }
+        await _api.DisposeAsync();
+    }
+}
