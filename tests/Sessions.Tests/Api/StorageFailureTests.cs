@@ -79,6 +79,6 @@ public sealed class StorageFailureTests : IAsyncLifetime
     {
         var grainKey = GrainKeys.DeviceSession(new Identifier(device.Brand, IdentifierType.MOBILE, device.IdentifierValue), device.DeviceId!);
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
-        await redis.GetDatabase().HashSetAsync($"sessions/state/device-session/{grainKey}/device-session", "etag", "another-writer");
+        await redis.GetDatabase().HashSetAsync(TestStore.StateKey("sessions", "device-session", grainKey), "etag", "another-writer");
     }
 }

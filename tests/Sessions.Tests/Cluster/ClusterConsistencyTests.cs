@@ -78,7 +78,7 @@ public sealed class ClusterConsistencyTests
 
         // What a duplicate activation's earlier write looks like to this one: the stored ETag moved on.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
-        await redis.GetDatabase().HashSetAsync($"{serviceId}/state/device-session/{key}/device-session", "etag", "written-by-another-activation");
+        await redis.GetDatabase().HashSetAsync(TestStore.StateKey(serviceId, "device-session", key), "etag", "written-by-another-activation");
         var conflict = await Record.ExceptionAsync(() => grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId));
         var afterConflict = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId);
         var replayOfFirstAnswer = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key.KeyId);

@@ -90,7 +90,7 @@ public sealed class CustomerDeviceSessionsTests(GrainClusterFixture fixture, ITe
     /// <summary>The customer's state as the store holds it, and its size in bytes.</summary>
     private async Task<(CustomerState State, int Bytes)> StoredCustomerAsync(string customerId)
     {
-        var key = $"{fixture.ServiceId}/state/customer/{GrainKeys.Customer(TestBrands.Demo, customerId)}/customer";
+        var key = TestStore.StateKey(fixture.ServiceId, "customer", GrainKeys.Customer(TestBrands.Demo, customerId));
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
         var data = (byte[]?)await redis.GetDatabase().HashGetAsync(key, "data");
         Assert.NotNull(data);

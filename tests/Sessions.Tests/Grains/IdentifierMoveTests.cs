@@ -64,7 +64,7 @@ public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
     private async Task StoreAsync(Identifier identifier, IdentifierState state)
     {
         var serializer = fixture.Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
-        var key = $"{fixture.ServiceId}/state/identifier/{GrainKeys.Identifier(identifier)}/identifier";
+        var key = TestStore.StateKey(fixture.ServiceId, "identifier", GrainKeys.Identifier(identifier));
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
         await redis.GetDatabase().HashSetAsync(key, [new("etag", "interrupted"), new("data", serializer.SerializeToArray(state))]);
     }

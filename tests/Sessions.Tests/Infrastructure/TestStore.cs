@@ -20,6 +20,12 @@ public static class TestStore
 
     public static bool IsRealRedis => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SESSIONS_TEST_REDIS"));
 
+    /// <summary>
+    /// The Redis hash the Orleans Redis provider keeps a grain's state in (fields <c>etag</c> and <c>data</c>); every
+    /// grain of this service names its state after its grain type.
+    /// </summary>
+    public static string StateKey(string serviceId, string grainType, string grainKey) => $"{serviceId}/state/{grainType}/{grainKey}/{grainType}";
+
     private static string Start()
     {
         if (Environment.GetEnvironmentVariable("SESSIONS_TEST_REDIS") is { Length: > 0 } redis)
