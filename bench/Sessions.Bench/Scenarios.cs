@@ -1,103 +1,105 @@
-using System.Net.Http.Headers;
+using System.Collections.Concurrent;
 using System.Text;
 
 namespace Sessions.Bench;
 
-/// <summary>The virtual users of each scenario, and the logins that set them up.</summary>
+/// <summary>The lean loader's virtual users, and the logins that set every scenario up.</summary>
 internal static class Scenarios
 {
     public const string Otp = "123456";
     public const int Identifiers = 64;
+    public const string RegeneratePath = "/auth/v1/mfa/token/regenerate";
+    public const string IntrospectPath = "/auth/v1/token/introspect";
 
     public static string Mobile(int i) => (19990000000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The full flow: token/generate, otp/generate, otp/validate, mfa/token/generate, mfa/otp/generate, mfa/otp/validate.</summary>
-    public static async Task<(int Code, string? Key)> MfaLoginAsync(HttpClient http, string api, string brand, string mobile, string device)
+    public static async Task<(int Status, string? Key)> MfaLoginAsync(LeanConnection connection, string brand, string mobile, string device)
     {
-        var (code, body) = await Loader.PostAsync(http, $"{api}/auth/v1/token/generate", Loader.Json(brand, mobile, device));
-        if (code != 200) return (code, null);
-        var session = body.GetProperty("user").GetProperty("sessionId").GetString()!;
-        (code, _) = await Loader.PostAsync(http, $"{api}/auth/v1/otp/generate", Loader.Json(brand, mobile, device, ("sessionId", session)));
-        if (code != 200) return (code, null);
-        (code, body) = await Loader.PostAsync(http, $"{api}/auth/v1/otp/validate", Loader.Json(brand, mobile, device, ("sessionId", session), ("otp", Otp)));
-        if (code != 200) return (code, null);
-        var token = body.GetProperty("auth").GetProperty("token").GetString()!;
-        (code, body) = await Loader.PostAsync(http, $"{api}/auth/v1/mfa/token/generate", Loader.Json(brand, mobile, device, ("authorizedToken", token)));
-        if (code != 200) return (code, null);
-        session = body.GetProperty("user").GetProperty("sessionId").GetString()!;
-        (code, _) = await Loader.PostAsync(http, $"{api}/auth/v1/mfa/otp/generate", Loader.Json(brand, mobile, device, ("sessionId", session)));
-        if (code != 200) return (code, null);
-        (code, body) = await Loader.PostAsync(http, $"{api}/auth/v1/mfa/otp/validate", Loader.Json(brand, mobile, device, ("sessionId", session), ("otp", Otp)));
-        return code != 200 ? (code, null) : (code, body.GetProperty("auth").GetProperty("key").GetString());
+        var answer = await connection.SendAsync(Post("/auth/v1/token/generate", brand, mobile, device));
+        if (answer.Status != 200) return (answer.Status, null);
+        var session = answer.Field("\"sessionId\":\""u8)!;
+        answer = await connection.SendAsync(Post("/auth/v1/otp/generate", brand, mobile, device, ("sessionId", session)));
+        if (answer.Status != 200) return (answer.Status, null);
+        answer = await connection.SendAsync(Post("/auth/v1/otp/validate", brand, mobile, device, ("sessionId", session), ("otp", Otp)));
+        if (answer.Status != 200) return (answer.Status, null);
+        var token = answer.Field("\"token\":\""u8)!;
+        answer = await connection.SendAsync(Post("/auth/v1/mfa/token/generate", brand, mobile, device, ("authorizedToken", token)));
+        if (answer.Status != 200) return (answer.Status, null);
+        session = answer.Field("\"sessionId\":\""u8)!;
+        answer = await connection.SendAsync(Post("/auth/v1/mfa/otp/generate", brand, mobile, device, ("sessionId", session)));
+        if (answer.Status != 200) return (answer.Status, null);
+        answer = await connection.SendAsync(Post("/auth/v1/mfa/otp/validate", brand, mobile, device, ("sessionId", session), ("otp", Otp)));
+        return answer.Status != 200 ? (answer.Status, null) : (200, answer.Field("\"key\":\""u8));
     }
 
-    public sealed class Baseline(string url, byte[] body) : IVirtualUser
+    public static byte[] Post(string path, string brand, string mobile, string device, params (string Name, string Value)[] fields) =>
+        LeanConnection.Post(path, Loader.Json(brand, mobile, device, fields));
+
+    /// <summary>Sends one fixed request again and again (the ceiling check, and the paced regenerate).</summary>
+    public sealed class Fixed(byte[] request) : IVirtualUser
     {
-        public async Task<OperationResult> RunOnceAsync(HttpClient http) => new(1, (await Loader.PostAsync(http, url, body)).Code);
+        public async ValueTask<OperationResult> RunOnceAsync(LeanConnection connection) => new(1, (await connection.SendAsync(request)).Status);
     }
 
-    /// <summary>Regenerates with one key, again and again (rotation off: the key stays valid).</summary>
-    public sealed class Regenerate(string url, byte[] body) : IVirtualUser
+    /// <summary>Cycles through fixed requests, one per device session, as wrk's script does.</summary>
+    public sealed class Cycling(IReadOnlyList<byte[]> requests) : IVirtualUser
     {
-        public string Url => url;
-        public byte[] Body => body;
+        private int _next;
 
-        public async Task<OperationResult> RunOnceAsync(HttpClient http) => new(1, (await Loader.PostAsync(http, url, body)).Code);
-    }
-
-    /// <summary>Chains its own keys: each answer's key is the next request's (rotation on: one storage write per call).</summary>
-    public sealed class RegenerateRotating(string url, string brand, string mobile, string device, string key) : IVirtualUser
-    {
-        private string _key = key;
-
-        public async Task<OperationResult> RunOnceAsync(HttpClient http)
+        public async ValueTask<OperationResult> RunOnceAsync(LeanConnection connection)
         {
-            var (code, body) = await Loader.PostAsync(http, url, Loader.Json(brand, mobile, device, ("key", _key)));
-            if (code == 200)
-            {
-                _key = body.GetProperty("auth").GetProperty("key").GetString()!;
-            }
-            return new(1, code);
+            var request = requests[_next];
+            _next = (_next + 1) % requests.Count;
+            return new(1, (await connection.SendAsync(request)).Status);
         }
     }
 
     /// <summary>
-    /// A gateway introspecting one USER token again and again (RFC 7662 form body, the brand's Basic credentials):
-    /// signature, expiry and one read-only call to the device session, which answers from memory. An inactive
-    /// answer counts as an error (code 0).
+    /// Chains the keys of its device sessions, in turn: each answer's key is that session's next request (rotation on:
+    /// one storage write per call).
     /// </summary>
-    public sealed class Introspect(string url, string authorization, string token) : IVirtualUser
+    public sealed class RegenerateRotating(string brand, IReadOnlyList<(string Mobile, string Device, string Key)> sessions) : IVirtualUser
     {
-        private readonly byte[] _body = Encoding.UTF8.GetBytes("token=" + Uri.EscapeDataString(token));
+        private readonly string[] _keys = [.. sessions.Select(s => s.Key)];
+        private int _next;
 
-        public async Task<OperationResult> RunOnceAsync(HttpClient http)
+        public async ValueTask<OperationResult> RunOnceAsync(LeanConnection connection)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(_body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-www-form-urlencoded");
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-            using var response = await http.SendAsync(request);
-            var answer = await response.Content.ReadAsByteArrayAsync();
-            var active = response.IsSuccessStatusCode && answer.AsSpan().IndexOf("\"active\":true"u8) >= 0;
-            return new(1, active ? 200 : 0);
+            var i = _next;
+            _next = (_next + 1) % _keys.Length;
+            var (mobile, device, _) = sessions[i];
+            var answer = await connection.SendAsync(Post(RegeneratePath, brand, mobile, device, ("key", _keys[i])));
+            if (answer.Status == 200)
+            {
+                _keys[i] = answer.Field("\"key\":\""u8)!;
+            }
+            return new(1, answer.Status);
         }
     }
 
     /// <summary>Logs one device session in, start to finish, again and again.</summary>
-    public sealed class Login(string api, string brand, string mobile, string device) : IVirtualUser
+    public sealed class Login(string brand, string mobile, string device) : IVirtualUser
     {
-        public async Task<OperationResult> RunOnceAsync(HttpClient http) => new(6, (await MfaLoginAsync(http, api, brand, mobile, device)).Code);
+        public async ValueTask<OperationResult> RunOnceAsync(LeanConnection connection) => new(6, (await MfaLoginAsync(connection, brand, mobile, device)).Status);
     }
 
     /// <summary>Takes device sessions off a shared queue and regenerates each once: every call activates a grain.</summary>
-    public sealed class Cold(string url, string brand, System.Collections.Concurrent.ConcurrentQueue<(string Mobile, string Device, string Key)> sessions) : IVirtualUser
+    public sealed class Cold(string brand, ConcurrentQueue<(string Mobile, string Device, string Key)> sessions) : IVirtualUser
     {
-        public async Task<OperationResult> RunOnceAsync(HttpClient http)
+        public async ValueTask<OperationResult> RunOnceAsync(LeanConnection connection)
         {
             if (!sessions.TryDequeue(out var session))
             {
                 return new(0, 0);
             }
-            return new(1, (await Loader.PostAsync(http, url, Loader.Json(brand, session.Mobile, session.Device, ("key", session.Key)))).Code);
+            return new(1, (await connection.SendAsync(Post(RegeneratePath, brand, session.Mobile, session.Device, ("key", session.Key)))).Status);
         }
     }
+
+    /// <summary>An introspection request (RFC 7662 form body with the brand's Basic credentials) of one token.</summary>
+    public static byte[] IntrospectionRequest(string token, string authorization) =>
+        LeanConnection.Post(IntrospectPath, Encoding.UTF8.GetBytes(IntrospectionBody(token)), "application/x-www-form-urlencoded", authorization);
+
+    public static string IntrospectionBody(string token) => "token=" + Uri.EscapeDataString(token);
 }

@@ -3,8 +3,16 @@ using System.Net.Sockets;
 
 namespace Sessions.Bench;
 
+/// <summary>What a scenario loads: the port it sends to, and the CPU time of every process that serves it.</summary>
+internal interface IMeasuredServer
+{
+    int Port { get; }
+
+    TimeSpan CpuTime { get; }
+}
+
 /// <summary>A server under test in its own process, so that its CPU time is its own.</summary>
-internal sealed class ServerProcess : IAsyncDisposable
+internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
 {
     private readonly Process _process;
 
@@ -13,6 +21,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process = process;
         Port = port;
     }
+
+    public const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     public int Port { get; }
 
@@ -38,6 +48,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
+        start.Environment.Remove(InlineCompletions);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -107,10 +118,18 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>Several processes that serve one port together (an API client, its silos and their store), measured as one.</summary>
+    public static IMeasuredServer Group(ServerProcess front, IReadOnlyList<ServerProcess> members) => new ServerGroup(front.Port, members);
+
     public static int FreePort()
     {
         using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+internal sealed record ServerGroup(int Port, IReadOnlyList<ServerProcess> Members) : IMeasuredServer
+{
+    public TimeSpan CpuTime => Members.Aggregate(TimeSpan.Zero, (sum, m) => sum + m.CpuTime);
 }
