@@ -84,7 +84,10 @@ public static class ApiHostingExtensions
             });
             // Find silos that joined (or came back) within seconds, not the default minute.
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
-            client.AddActivityPropagation();
+            if (Telemetry.IsTracing(builder.Configuration))
+            {
+                client.AddActivityPropagation();
+            }
             if (Dashboard.IsEnabled(builder.Configuration))
             {
                 client.AddDashboard();

@@ -17,11 +17,18 @@ public static class Telemetry
             .ConfigureResource(resource => resource.AddService("sessions"))
             .WithMetrics(metrics => metrics
                 .AddMeter(SessionsMetrics.MeterName, "Microsoft.Orleans")
-                .AddAspNetCoreInstrumentation()
+                // The HTTP server, connection and exception meters of ASP.NET Core, not every one it has: routing,
+                // rate-limiting and memory-pool instruments record on every request, and what they would tell is
+                // in sessions_requests_total (by route and envelope code, 429 included).
+                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics")
+                // Orleans' per-message counters and size histograms cost more per grain call than the grain's own
+                // work on the hot path; its storage, membership, activation and latency instruments stay.
+                .AddView("orleans-messaging-processing-*", MetricStreamConfiguration.Drop)
+                .AddView("orleans-messaging-*-size", MetricStreamConfiguration.Drop)
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
         // Without an exporter, recording spans is work for nobody: the hot path then creates no activities at all.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (IsTracing(builder.Configuration))
         {
             telemetry.WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage")
@@ -30,6 +37,9 @@ public static class Telemetry
         }
         return builder;
     }
+
+    /// <summary>Whether spans are exported (OTLP endpoint set); the silo propagates trace context only then.</summary>
+    public static bool IsTracing(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     public static WebApplication MapSessionsTelemetry(this WebApplication app)
     {

@@ -20,15 +20,14 @@ public sealed class TokenIssuer(
     public string IssueView(DeviceRequest device, DateTimeOffset expiresAt)
     {
         var now = clock.GetUtcNow();
-        return Sign(device, new Dictionary<string, object>
-        {
-            [TokenClaims.Issuer] = _issuer,
-            [TokenClaims.OrgCodes] = OrgCodes(device.Brand),
-            [TokenClaims.ExpiresAt] = expiresAt.ToUnixTimeSeconds(),
-            [TokenClaims.IssuedAt] = now.ToUnixTimeSeconds(),
-            [TokenClaims.Role] = TokenClaims.ViewRole,
-            [TokenClaims.TokenId] = RandomIds.NewTokenId(),
-        });
+        using var claims = new TokenPayload();
+        claims.Add(TokenClaims.Issuer, _issuer);
+        claims.AddSingleElementArray(TokenClaims.OrgCodes, OrgCode(device.Brand));
+        claims.Add(TokenClaims.ExpiresAt, expiresAt.ToUnixTimeSeconds());
+        claims.Add(TokenClaims.IssuedAt, now.ToUnixTimeSeconds());
+        claims.Add(TokenClaims.Role, TokenClaims.ViewRole);
+        claims.Add(TokenClaims.TokenId, RandomIds.NewTokenId());
+        return Sign(device, claims);
     }
 
     /// <summary>
@@ -40,21 +39,19 @@ public sealed class TokenIssuer(
         var now = clock.GetUtcNow();
         var minutes = flow == SessionFlow.Mfa ? device.Brand.MfaTokenMinutes : device.Brand.UserTokenMinutes;
         var web = grant.Channel == Channel.Web ? grant.Key : null;
-        var claims = new Dictionary<string, object>
-        {
-            [TokenClaims.CustomerId] = grant.CustomerId,
-            [TokenClaims.Issuer] = _issuer,
-            [TokenClaims.IsServiceClient] = "false",
-            [TokenClaims.OrgCodes] = OrgCodes(device.Brand),
-            [TokenClaims.ExpiresAt] = (web?.ExpiresAt ?? now.AddMinutes(minutes)).ToUnixTimeSeconds(),
-            [TokenClaims.IssuedAt] = (web?.IssuedAt ?? now).ToUnixTimeSeconds(),
-            [TokenClaims.Role] = grant.Role.ToString(),
-            [TokenClaims.TokenId] = web?.KeyId ?? RandomIds.NewTokenId(),
-            [TokenClaims.FamilyId] = grant.FamilyId,
-        };
+        using var claims = new TokenPayload();
+        claims.Add(TokenClaims.CustomerId, grant.CustomerId);
+        claims.Add(TokenClaims.Issuer, _issuer);
+        claims.Add(TokenClaims.IsServiceClient, "false");
+        claims.AddSingleElementArray(TokenClaims.OrgCodes, OrgCode(device.Brand));
+        claims.Add(TokenClaims.ExpiresAt, (web?.ExpiresAt ?? now.AddMinutes(minutes)).ToUnixTimeSeconds());
+        claims.Add(TokenClaims.IssuedAt, (web?.IssuedAt ?? now).ToUnixTimeSeconds());
+        claims.Add(TokenClaims.Role, grant.Role.ToString());
+        claims.Add(TokenClaims.TokenId, web?.KeyId ?? RandomIds.NewTokenId());
+        claims.Add(TokenClaims.FamilyId, grant.FamilyId);
         if (web is not null)
         {
-            claims[TokenClaims.Channel] = TokenClaims.WebChannel;
+            claims.Add(TokenClaims.Channel, TokenClaims.WebChannel);
         }
         return Sign(device, claims);
     }
@@ -62,35 +59,30 @@ public sealed class TokenIssuer(
     /// <summary>Signs a key from its stored claims only, so the same <see cref="IssuedKey"/> always gives the same key.</summary>
     public string IssueKey(DeviceRequest device, Grant grant, IssuedKey key, SessionFlow flow)
     {
-        var claims = new Dictionary<string, object>
-        {
-            [TokenClaims.CustomerId] = grant.CustomerId,
-            [TokenClaims.Issuer] = _issuer,
-            [TokenClaims.Mfa] = flow == SessionFlow.Mfa,
-            [TokenClaims.IssuedAt] = key.IssuedAt.ToUnixTimeSeconds(),
-            [TokenClaims.Role] = TokenClaims.KeyRole,
-            [TokenClaims.TokenId] = key.KeyId,
-            [TokenClaims.FamilyId] = grant.FamilyId,
-        };
+        using var claims = new TokenPayload();
+        claims.Add(TokenClaims.CustomerId, grant.CustomerId);
+        claims.Add(TokenClaims.Issuer, _issuer);
+        claims.Add(TokenClaims.Mfa, flow == SessionFlow.Mfa);
+        claims.Add(TokenClaims.IssuedAt, key.IssuedAt.ToUnixTimeSeconds());
+        claims.Add(TokenClaims.Role, TokenClaims.KeyRole);
+        claims.Add(TokenClaims.TokenId, key.KeyId);
+        claims.Add(TokenClaims.FamilyId, grant.FamilyId);
         if (key.ExpiresAt is { } expiresAt)
         {
-            claims[TokenClaims.ExpiresAt] = expiresAt.ToUnixTimeSeconds();
+            claims.Add(TokenClaims.ExpiresAt, expiresAt.ToUnixTimeSeconds());
         }
         return Sign(device, claims);
     }
 
-    private string Sign(DeviceRequest device, Dictionary<string, object> claims) =>
-        _handler.CreateToken(new SecurityTokenDescriptor
+    // The payload is written once as JSON and handed to the library, which builds the header, encodes and signs:
+    // a claims dictionary and descriptor would be serialised by the library on every call to the same bytes.
+    private string Sign(DeviceRequest device, TokenPayload claims) =>
+        _handler.CreateToken(claims.ToJson(), keys.SigningCredentials(device.Identifier.Brand), new Dictionary<string, object>
         {
-            Claims = claims,
-            AdditionalHeaderClaims = new Dictionary<string, object>
-            {
-                [TokenClaims.Identifiers] = new[] { device.Identifier.ToIdv() },
-                [TokenClaims.Device] = device.TokenDevice!,
-                [TokenClaims.Organization] = device.Identifier.Brand,
-            },
-            SigningCredentials = keys.SigningCredentials(device.Identifier.Brand),
+            [TokenClaims.Identifiers] = new[] { device.Identifier.ToIdv() },
+            [TokenClaims.Device] = device.TokenDevice!,
+            [TokenClaims.Organization] = device.Identifier.Brand,
         });
 
-    private static string[] OrgCodes(BrandOptions brand) => [$"{brand.OrgId}|{brand.OrgUser}"];
+    private static string OrgCode(BrandOptions brand) => $"{brand.OrgId}|{brand.OrgUser}";
 }

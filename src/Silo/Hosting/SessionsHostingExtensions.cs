@@ -78,7 +78,12 @@ public static class SessionsHostingExtensions
                     });
             }
             silo.AddSessionsGrains();
-            silo.AddActivityPropagation();
+            // Trace context crosses grain calls only where spans are exported: each propagated call is a filter and an
+            // activity lookup on the hot path, for nobody otherwise.
+            if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            {
+                silo.AddActivityPropagation();
+            }
             if (builder.Configuration.GetValue<bool>("Sessions:Dashboard:Enabled"))
             {
                 // The grains' calls are profiled for the dashboard only while someone looks at it.
