@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Collections.Frozen;
+using System.Text;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Grains.Configuration;
@@ -51,6 +54,41 @@ public sealed class SigningKeyRing
 /// <summary>One configured key: the IdentityModel key and the one <c>alg</c> a token signed with it may name.</summary>
 public sealed record SigningKey(SecurityKey Key, string Algorithm, ECDsaSecurityKey? PublicKey)
 {
+    // Made once and kept (thread-safe, pooled inside): the library's verifier for this key and algorithm; an HMAC is
+    // compared in constant time.
+    private readonly SignatureProvider _verifier = Key is SymmetricSecurityKey
+        ? new SymmetricSignatureProvider(Key, Algorithm, willCreateSignatures: false)
+        : new AsymmetricSignatureProvider(Key, Algorithm, willCreateSignatures: false);
+
+    /// <summary>The length of a signature of this algorithm: an HMAC-SHA256 or a P-256 (r, s) pair, 32 bytes each.</summary>
+    private int SignatureLength => Algorithm == SecurityAlgorithms.HmacSha256 ? 32 : 64;
+
+    /// <summary>Whether the token's signature is this key's over its encoded header and payload.</summary>
+    public bool Verifies(JsonWebToken jwt)
+    {
+        if (jwt.EncodedSignature.Length == 0)
+        {
+            return false;
+        }
+        var signedLength = jwt.EncodedHeader.Length + 1 + jwt.EncodedPayload.Length;
+        var input = ArrayPool<byte>.Shared.Rent(signedLength);
+        try
+        {
+            var written = Encoding.ASCII.GetBytes(jwt.EncodedToken.AsSpan(0, signedLength), input);
+            var signature = Base64UrlEncoder.DecodeBytes(jwt.EncodedSignature);
+            // The whole signature or nothing: the provider also checks a prefix (a truncated MAC) when given one.
+            return signature.Length == SignatureLength && _verifier.Verify(input, 0, written, signature, 0, signature.Length);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+        }
+    }
+
     public static SigningKey From(SigningKeyOptions options)
     {
         if (options.Algorithm == SigningAlgorithm.HS256)

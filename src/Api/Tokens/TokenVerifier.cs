@@ -52,36 +52,23 @@ public sealed class TokenVerifier
 {
     private static readonly TimeSpan Leeway = TimeSpan.FromSeconds(30);
 
-    private readonly JsonWebTokenHandler _handler = new();
     private readonly TimeProvider _clock;
-    private readonly FrozenDictionary<string, BrandValidation> _brands;
+    private readonly string _issuer;
+    private readonly FrozenDictionary<string, SigningKeyRing.BrandKeys> _brands;
 
     public TokenVerifier(SigningKeyRing keys, IOptions<SessionsOptions> options, [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
     {
         _clock = clock;
-        _brands = options.Value.Brands.Keys.Select(b => b.ToUpperInvariant()).ToFrozenDictionary(
-            b => b,
-            b => new BrandValidation(keys.Find(b)!, new TokenValidationParameters
-            {
-                ValidAlgorithms = keys.Find(b)!.Algorithms,
-                IssuerSigningKeys = keys.Find(b)!.Keys.Select(k => k.Key),
-                TryAllIssuerSigningKeys = false,
-                ValidIssuer = options.Value.Issuer,
-                ValidateAudience = false,
-                // Expiry is checked below against the service clock, so that it is testable and one rule for all.
-                ValidateLifetime = false,
-                RequireExpirationTime = false,
-                RequireSignedTokens = true,
-            }),
-            StringComparer.Ordinal);
+        _issuer = options.Value.Issuer;
+        _brands = options.Value.Brands.Keys.Select(b => b.ToUpperInvariant()).ToFrozenDictionary(b => b, b => keys.Find(b)!, StringComparer.Ordinal);
     }
 
-    public async Task<(VerifiedToken? Token, AuthError Error)> VerifyAsync(string compact, TokenUse use, DeviceRequest device)
+    public (VerifiedToken? Token, AuthError Error) Verify(string compact, TokenUse use, DeviceRequest device)
     {
         var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
 
-        if (await SignedAsync(compact) is not { } jwt || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org))
+        if (Signed(compact) is not { } jwt || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org))
         {
             return (null, invalid);
         }
@@ -148,9 +135,9 @@ public sealed class TokenVerifier
     /// A USER or MFA_PENDING token of <paramref name="brand"/> with a valid signature that has not expired (no leeway),
     /// as introspection (RFC 7662) reports it; null for anything else. Whether its family lives, the caller asks.
     /// </summary>
-    public async Task<IntrospectedToken?> IntrospectAsync(string compact, string brand)
+    public IntrospectedToken? Introspect(string compact, string brand)
     {
-        if (await SignedAsync(compact) is not { } jwt
+        if (Signed(compact) is not { } jwt
             || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) || org != brand
             || Claim(jwt, TokenClaims.Role) is not { } role || role is not ("USER" or "MFA_PENDING")
             || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
@@ -168,11 +155,13 @@ public sealed class TokenVerifier
     }
 
     /// <summary>
-    /// Parses the token and checks its signature. Header checks come first and use nothing beyond the configured
-    /// keys: an unknown org or kid fails closed, and alg must be the one of the key kid names (an ES256 key's public
-    /// bytes never verify an HS256 token).
+    /// Parses the token (the library's reader) and checks its signature (the library's signature provider of the key
+    /// kid names) and issuer. Header checks come first and use nothing beyond the configured keys: an unknown org or
+    /// kid fails closed, and alg must be the one of the key kid names (an ES256 key's public bytes never verify an
+    /// HS256 token). Audience and lifetime are not the library's to check here: expiry is checked by the caller
+    /// against the service clock.
     /// </summary>
-    private async Task<JsonWebToken?> SignedAsync(string compact)
+    private JsonWebToken? Signed(string compact)
     {
         JsonWebToken jwt;
         try
@@ -184,14 +173,13 @@ public sealed class TokenVerifier
             return null;
         }
 
-        if (!jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
-            || !_brands.TryGetValue(org, out var brand)
-            || !brand.Keys.ById.TryGetValue(jwt.Kid ?? "", out var key)
-            || jwt.Alg != key.Algorithm)
-        {
-            return null;
-        }
-        return (await _handler.ValidateTokenAsync(jwt, brand.Parameters)).IsValid ? jwt : null;
+        var signed = jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
+            && _brands.TryGetValue(org, out var brand)
+            && brand.ById.TryGetValue(jwt.Kid ?? "", out var key)
+            && jwt.Alg == key.Algorithm
+            && key.Verifies(jwt)
+            && string.Equals(jwt.Issuer, _issuer, StringComparison.Ordinal);
+        return signed ? jwt : null;
     }
 
     private static string? Claim(JsonWebToken jwt, string name) =>
@@ -199,7 +187,4 @@ public sealed class TokenVerifier
 
     private static bool CarriesIdentifier(JsonWebToken jwt, string idv) =>
         jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) && identifiers is [var only] && only == idv;
-
-    /// <summary>A brand's keys and the validation parameters built from them, found with one lookup.</summary>
-    private sealed record BrandValidation(SigningKeyRing.BrandKeys Keys, TokenValidationParameters Parameters);
 }

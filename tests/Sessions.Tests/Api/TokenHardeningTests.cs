@@ -9,7 +9,7 @@ public sealed class TokenHardeningTests(ApiFixture fixture)
 {
     private SessionsClient Client => fixture.Client;
 
-    public static TheoryData<string> Forgeries() => ["alg-none", "alg-hs512", "unknown-kid", "path-kid", "foreign-secret", "tampered-payload", "garbage", "unknown-org"];
+    public static TheoryData<string> Forgeries() => ["alg-none", "alg-hs512", "unknown-kid", "path-kid", "foreign-secret", "tampered-payload", "garbage", "unknown-org", "foreign-issuer", "truncated-signature"];
 
     [Theory]
     [MemberData(nameof(Forgeries))]
@@ -70,6 +70,14 @@ public sealed class TokenHardeningTests(ApiFixture fixture)
             case "unknown-org":
                 header["org"] = "NOWHERE";
                 break;
+            case "foreign-issuer":
+                // Signed with the brand's own key: only the issuer check refuses it.
+                payload["iss"] = "SOMEONE-ELSE";
+                break;
+            case "truncated-signature":
+                // The genuine signature less its last two bytes: a verifier that checks only a prefix accepts it.
+                var signature = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(jwt.Split('.')[2]);
+                return $"{jwt[..jwt.LastIndexOf('.')]}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(signature[..^2])}";
             default:
                 return "not.a.jwt";
         }
