@@ -52,9 +52,11 @@ public static class SessionsHostingExtensions
         var cluster = builder.Configuration.GetSection(SessionsClusterOptions.SectionName).Get<SessionsClusterOptions>() ?? new();
 
         // Registered before the silo so that it starts first and, hosted services stopping in reverse, stops last.
+        // The fully durable embedded mode commits the log once per group of writes, here beside the grains.
+        var groupCommit = storage is { Mode: StorageMode.Embedded, EmbeddedDurability: EmbeddedDurability.Acknowledged };
         if (storage.Mode == StorageMode.Embedded)
         {
-            builder.Services.AddSingleton<EmbeddedGarnet>();
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, groupCommit));
             builder.Services.AddHostedService<EmbeddedStoreLifetime>();
         }
 
@@ -77,7 +79,7 @@ public static class SessionsHostingExtensions
                         o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
                     });
             }
-            silo.AddSessionsGrains();
+            silo.AddSessionsGrains(groupCommit);
             // Trace context crosses grain calls only where spans are exported: each propagated call is a filter and an
             // activity lookup on the hot path, for nobody otherwise.
             if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -97,11 +99,18 @@ public static class SessionsHostingExtensions
     /// What a silo needs to run the session grains: grain storage on the shared Redis connection (Orleans binary
     /// serializer, version tolerant through the state records' [Id]s), the OTP hasher and the OTP sender.
     /// </summary>
-    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo)
+    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo, bool groupCommit = false)
     {
         var services = silo.Services;
         services.TryAddSingleton<RedisConnection>();
-        silo.AddRedisGrainStorage(ServiceKeys.Storage, ob => ob.Configure<RedisConnection, Serializer>((o, redis, serializer) =>
+        var redisStorage = groupCommit ? $"{ServiceKeys.Storage}-redis" : ServiceKeys.Storage;
+        if (groupCommit)
+        {
+            services.AddSingleton<AofGroupCommit>();
+            services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
+                new GroupCommittedGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(redisStorage), sp.GetRequiredService<AofGroupCommit>()));
+        }
+        silo.AddRedisGrainStorage(redisStorage, ob => ob.Configure<RedisConnection, Serializer>((o, redis, serializer) =>
         {
             o.ConfigurationOptions = redis.Options;
             o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);

@@ -18,11 +18,17 @@ public sealed partial class EmbeddedGarnet : IDisposable
     private readonly Lock _gate = new();
     private readonly StorageOptions _options;
     private readonly ILogger<EmbeddedGarnet> _logger;
+    private readonly bool _groupCommitted;
     private GarnetServer? _server;
 
-    public EmbeddedGarnet(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<EmbeddedGarnet> logger)
+    /// <param name="groupCommitted">
+    /// Whether this process's grain storage waits for the log itself (<see cref="AofGroupCommit"/>), which an
+    /// <see cref="EmbeddedDurability.Acknowledged"/> store then leaves to it instead of committing once per write.
+    /// </param>
+    public EmbeddedGarnet(IOptions<StorageOptions> options, IHostEnvironment environment, ILogger<EmbeddedGarnet> logger, bool groupCommitted = false)
     {
         _options = options.Value;
+        _groupCommitted = groupCommitted;
         _logger = logger;
         DataDirectory = Path.GetFullPath(Path.Combine(environment.ContentRootPath, _options.DataDirectory));
         Port = _options.EmbeddedPort != 0 ? _options.EmbeddedPort : FreeLoopbackPort();
@@ -59,6 +65,9 @@ public sealed partial class EmbeddedGarnet : IDisposable
             ];
             string[] commit = _options.EmbeddedDurability switch
             {
+                // Group commit: the grain storage waits for one log commit shared by every write before it; the
+                // store's own commits every 100 ms only cover anything written past the grain storage.
+                EmbeddedDurability.Acknowledged when _groupCommitted => ["--aof-commit-freq", "100"],
                 EmbeddedDurability.Acknowledged => ["--aof-commit-freq", "0", "--aof-commit-wait"],
                 EmbeddedDurability.Immediate => ["--aof-commit-freq", "0"],
                 _ => ["--aof-commit-freq", "100"],
@@ -67,6 +76,16 @@ public sealed partial class EmbeddedGarnet : IDisposable
             _server = new GarnetServer(args, loggerFactory: null, cleanupDir: false);
             _server.Start();
             LogStarted(Port, DataDirectory);
+        }
+    }
+
+    /// <summary>Commits the append-only log up to its tail: every write the store has answered is durable after it.</summary>
+    public async Task CommitLogAsync(CancellationToken cancellationToken = default)
+    {
+        var server = _server ?? throw new InvalidOperationException("The embedded store is not running.");
+        if (!await server.Store.CommitAOFAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("The embedded store did not commit its append-only log.");
         }
     }
 

@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// The embedded default as a real process (<c>Sessions.Api.dll</c> of the same build: API, co-hosted silo and
+/// in-process store), so that a test can SIGKILL all of it at once and start it again on the same port and data.
+/// </summary>
+public sealed class ApiProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string?> _settings;
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process? _process;
+
+    public ApiProcess(Dictionary<string, string?> settings)
+    {
+        _settings = new(TestBrands.Configuration().Concat(settings));
+        _settings.TryAdd("Sessions:Storage:DataDirectory", TempDirectory.Create("api-process"));
+        Client = new SessionsClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(10) });
+    }
+
+    public int Port { get; } = FreePort.Next();
+
+    public SessionsClient Client { get; }
+
+    /// <summary>The last lines the process wrote, for a failing test's message.</summary>
+    public string OutputTail => string.Join('\n', _output);
+
+    /// <summary>Starts the process (fresh silo ports, the same HTTP port and data) and waits until it is ready.</summary>
+    public async Task StartAsync()
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(ApiDll)!,
+        };
+        start.ArgumentList.Add(ApiDll);
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
+        start.Environment["Sessions__Cluster__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        start.Environment["Sessions__Cluster__GatewayPort"] = "0";
+        foreach (var (key, value) in _settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            Assert.False(_process.HasExited, $"the API exited with {(_process.HasExited ? _process.ExitCode : 0)}:\n{OutputTail}");
+            try
+            {
+                if ((await Client.Http.GetAsync("/health/ready")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the API was not ready in 60 s:\n{OutputTail}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>SIGKILL: API, silo and store gone at once, with no shutdown, no checkpoint and no final flush.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        Client.Http.Dispose();
+    }
+
+    /// <summary>The API of this build: <c>dotnet test</c> builds it in the tests' configuration beside its project.</summary>
+    private static string ApiDll
+    {
+        get
+        {
+            var bin = new DirectoryInfo(AppContext.BaseDirectory);
+            var framework = bin.Name;
+            var configuration = bin.Parent!.Name;
+            var root = bin;
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Sessions.sln")))
+            {
+                root = root.Parent;
+            }
+            Assert.NotNull(root);
+            return Path.Combine(root.FullName, "src", "Api", "bin", configuration, framework, "Sessions.Api.dll");
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _output.Enqueue(line);
+        while (_output.Count > 200 && _output.TryDequeue(out _))
+        {
+        }
+    }
+}
