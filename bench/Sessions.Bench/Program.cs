@@ -46,28 +46,28 @@ Console.WriteLine($"Sessions benchmark: {options.Sessions} device sessions over 
     + $"{options.Warmup.TotalSeconds:F0} s warm-up + {options.Duration.TotalSeconds:F0} s per scenario, {configuration} build; logs in {work}");
 Console.WriteLine(Machine());
 
-var results = new List<Measurement>();
+var results = new List<(Measurement Row, Measurement Ceiling)>();
 var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 var introspectionAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 var otpHashKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 var signingSecrets = new[] { "BENCH", "BENCHSTATIC" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 
 // The ceiling: a minimal endpoint that parses the same JSON and signs one HS256 JWT, under wrk and under the lean
-// loader; the loader counts only if it reaches wrk's rate within 10 %.
+// loader; the loader counts only if it reaches wrk's rate within 10 %. Its server runs for the whole bench, idle
+// between its runs: every scenario is measured right after a ceiling run of its own, back to back, because the
+// machine is shared and drifts.
 var baselineBodies = Enumerable.Range(0, options.Sessions).Select(i => Encoding.UTF8.GetString(
     Loader.Json("BENCH", Scenarios.Mobile(i % Scenarios.Identifiers), $"device-{i}", ("key", new string('k', 380))))).ToList();
-Measurement ceilingAtStart, ceilingAtEnd;
 var baselinePort = ServerProcess.FreePort();
-await using (var baseline = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sessions.Bench.dll"),
-    ["baseline-server", baselinePort.ToString(CultureInfo.InvariantCulture)], BaselineEnvironment(), Path.Combine(work, "baseline.log"), baselinePort, "/ready"))
-{
-    await Wrk.MeasureAsync("jit warm-up", baseline, "/baseline", baselineBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
-    ceilingAtStart = Report(await Wrk.MeasureAsync("ceiling", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration));
-    var requests = baselineBodies.Select(b => LeanConnection.Post("/baseline", Encoding.UTF8.GetBytes(b))).ToList();
-    var leanCeiling = Report(await Loader.MeasureAsync("ceiling", baseline, Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList(), options.Warmup, options.Duration));
-    results.Add(ceilingAtStart);
-    results.Add(leanCeiling);
-}
+await using var baseline = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sessions.Bench.dll"),
+    ["baseline-server", baselinePort.ToString(CultureInfo.InvariantCulture)], BaselineEnvironment(), Path.Combine(work, "baseline.log"), baselinePort, "/ready");
+await Wrk.MeasureAsync("jit warm-up", baseline, "/baseline", baselineBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
+var ceiling = Report(await Wrk.MeasureAsync("ceiling", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration));
+var baselineRequests = baselineBodies.Select(b => LeanConnection.Post("/baseline", Encoding.UTF8.GetBytes(b))).ToList();
+var leanCeiling = Report(await Loader.MeasureAsync("ceiling", baseline, Split(baselineRequests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList(), options.Warmup, options.Duration));
+var loaderAgreement = leanCeiling.RequestsPerSecond / ceiling.RequestsPerSecond;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"  the lean loader reached {loaderAgreement:P0} of wrk's rate on the ceiling, back to back: {(loaderAgreement >= 0.9 ? "it costs no more than wrk per request" : "MORE THAN 10 % BELOW wrk: its rows flatter the server")}"));
 
 var apiPort = ServerProcess.FreePort();
 var environment = ApiEnvironment(apiPort, Path.Combine(work, "api-data"), options.Durability);
@@ -81,8 +81,8 @@ try
     await Wrk.MeasureAsync("jit warm-up", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
     if (options.Runs("regenerate"))
     {
-        regenerate = Report(await Wrk.MeasureAsync("regenerate", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, options.Warmup, options.Duration));
-        results.Add(regenerate);
+        await CeilingAsync();
+        regenerate = Record(await Wrk.MeasureAsync("regenerate", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, options.Warmup, options.Duration));
     }
 
     if (options.Runs("introspect"))
@@ -100,26 +100,29 @@ try
         {
             throw new InvalidOperationException("set-up introspection did not answer active");
         }
-        results.Add(Report(await Wrk.MeasureAsync("introspect", server, Scenarios.IntrospectPath, [.. tokens.Select(Scenarios.IntrospectionBody)], work, options.Connections,
-            options.Warmup, options.Duration, "application/x-www-form-urlencoded", introspectionAuthorization)));
+        await CeilingAsync();
+        Record(await Wrk.MeasureAsync("introspect", server, Scenarios.IntrospectPath, [.. tokens.Select(Scenarios.IntrospectionBody)], work, options.Connections,
+            options.Warmup, options.Duration, "application/x-www-form-urlencoded", introspectionAuthorization));
     }
 
     if (options.Runs("regenerate-rotating"))
     {
-        results.Add(Report(await RotatingAsync(server, "regenerate-rotating")));
+        Record(await RotatingAsync(server, "regenerate-rotating"));
     }
 
     if (options.Runs("login"))
     {
         var logins = Enumerable.Range(0, options.Connections).Select(u => (IVirtualUser)new Scenarios.Login("BENCH", Scenarios.Mobile(u % Scenarios.Identifiers), $"login-{u}")).ToList();
-        results.Add(Report(await Loader.MeasureAsync("login", server, logins, options.Warmup, options.Duration)));
+        await CeilingAsync();
+        Record(await Loader.MeasureAsync("login", server, logins, options.Warmup, options.Duration));
     }
 
     if (options.Runs("regenerate@half") && regenerate is not null)
     {
         var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
         var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
-        results.Add(Report(await Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2)));
+        await CeilingAsync();
+        Record(await Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2));
     }
 
     if (options.Runs("cold"))
@@ -131,7 +134,8 @@ try
         // Warm the new process on the static device sessions only: the cold ones stay inactive until measured.
         await Wrk.MeasureAsync("jit warm-up", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
         var coldUsers = Enumerable.Range(0, options.Connections).Select(_ => (IVirtualUser)new Scenarios.Cold("BENCHSTATIC", cold)).ToList();
-        results.Add(Report(await Loader.MeasureAsync("cold", server, coldUsers, TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true)));
+        await CeilingAsync();
+        Record(await Loader.MeasureAsync("cold", server, coldUsers, TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true));
     }
 }
 finally
@@ -145,21 +149,12 @@ if (options.Runs("acknowledged") && options.Durability is null)
     var acknowledgedPort = ServerProcess.FreePort();
     await using var acknowledged = await ServerProcess.StartAsync(apiDll, [], ApiEnvironment(acknowledgedPort, Path.Combine(work, "acknowledged-data"), "Acknowledged"),
         Path.Combine(work, "api-acknowledged.log"), acknowledgedPort, "/health/live");
-    results.Add(Report(await RotatingAsync(acknowledged, "rotating-acknowledged")));
+    Record(await RotatingAsync(acknowledged, "rotating-acknowledged"));
 }
 
 if (options.Runs("cluster"))
 {
-    results.AddRange(await ClusterAsync());
-}
-
-var baselineAgainPort = ServerProcess.FreePort();
-await using (var baseline = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sessions.Bench.dll"),
-    ["baseline-server", baselineAgainPort.ToString(CultureInfo.InvariantCulture)], BaselineEnvironment(), Path.Combine(work, "baseline-again.log"), baselineAgainPort, "/ready"))
-{
-    await Wrk.MeasureAsync("jit warm-up", baseline, "/baseline", baselineBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
-    ceilingAtEnd = Report(await Wrk.MeasureAsync("ceiling again", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration));
-    results.Add(ceilingAtEnd);
+    Record(await ClusterAsync());
 }
 
 MemoryFigures? memory = null;
@@ -178,12 +173,13 @@ async Task<Measurement> RotatingAsync(ServerProcess api, string scenario)
     var sessions = await LogInAsync(api, "BENCH", scenario, options.Sessions);
     var users = Split(sessions, options.Connections).Select(s => (IVirtualUser)new Scenarios.RegenerateRotating("BENCH", s)).ToList();
     await Loader.MeasureAsync("jit warm-up", api, users, TimeSpan.Zero, options.JitWarmup / 2);
+    await CeilingAsync();
     return await Loader.MeasureAsync(scenario, api, users, options.Warmup, options.Duration);
 }
 
 // The cost of the hop: an API in Client mode in front of 2 silos, the store in a process of its own (the embedded
 // Garnet as a stand-in for Redis), all on this machine; the same regenerate as the co-hosted row.
-async Task<List<Measurement>> ClusterAsync()
+async Task<Measurement> ClusterAsync()
 {
     var storePort = ServerProcess.FreePort();
     var clusterId = $"bench-{Guid.NewGuid():N}";
@@ -228,7 +224,8 @@ async Task<List<Measurement>> ClusterAsync()
         var sessions = await LogInAsync(group, "BENCHSTATIC", "cluster", options.Sessions);
         var bodies = sessions.Select(s => Encoding.UTF8.GetString(Loader.Json("BENCHSTATIC", s.Mobile, s.Device, ("key", s.Key)))).ToList();
         await Wrk.MeasureAsync("jit warm-up", group, Scenarios.RegeneratePath, bodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
-        return [Report(await Wrk.MeasureAsync("regenerate (cluster)", group, Scenarios.RegeneratePath, bodies, work, options.Connections, options.Warmup, options.Duration))];
+        await CeilingAsync();
+        return await Wrk.MeasureAsync("regenerate (cluster)", group, Scenarios.RegeneratePath, bodies, work, options.Connections, options.Warmup, options.Duration);
     }
     finally
     {
@@ -259,38 +256,40 @@ async Task<List<(string Mobile, string Device, string Key)>> LogInAsync(IMeasure
 static List<List<T>> Split<T>(IReadOnlyList<T> items, int parts) =>
     [.. Enumerable.Range(0, Math.Min(parts, items.Count)).Select(p => items.Where((_, i) => i % parts == p).ToList())];
 
-static Measurement Report(Measurement m)
+async Task CeilingAsync() =>
+    ceiling = await Wrk.MeasureAsync("ceiling", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration);
+
+Measurement Record(Measurement row)
 {
+    results.Add((row, ceiling));
+    Report(row, ceiling);
+    return row;
+}
+
+static Measurement Report(Measurement m, Measurement? ceiling = null)
+{
+    var ratio = ceiling is null ? "" : string.Create(CultureInfo.InvariantCulture, $"  {m.RequestsPerSecond / ceiling.RequestsPerSecond:F2} of the ceiling ({ceiling.RequestsPerSecond:N0}/s)");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  {m.Scenario,-22} {m.Client,-11} {m.OperationsPerSecond,9:N0} ops/s  p50 {m.Latency.P50,6:F2} ms  p99 {m.Latency.P99,7:F2} ms  {m.CpuMicrosecondsPerRequest,5:F0} µs CPU/request  errors {m.ErrorText}"));
+        $"  {m.Scenario,-22} {m.Client,-11} {m.OperationsPerSecond,9:N0} ops/s  p50 {m.Latency.P50,6:F2} ms  p99 {m.Latency.P99,7:F2} ms  {m.CpuMicrosecondsPerRequest,5:F0} µs CPU/request  errors {m.ErrorText}{ratio}"));
     return m;
 }
 
 void PrintSummary()
 {
-    // The higher of the two ceilings: the machine is shared and drifts, and the ratios should not flatter.
-    var ceilings = results.Where(m => m.Scenario.StartsWith("ceiling", StringComparison.Ordinal)).GroupBy(m => m.Client)
-        .ToDictionary(g => g.Key, g => g.Max(m => m.RequestsPerSecond));
-    var wrkCeiling = ceilings["wrk"];
     Console.WriteLine();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Ceiling: {ceilingAtStart.RequestsPerSecond:N0}/s at the start, {ceilingAtEnd.RequestsPerSecond:N0}/s at the end (wrk); every ratio is to the higher, {wrkCeiling:N0}/s."));
-    var agreement = ceilings["lean loader"] / wrkCeiling;
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"The lean loader reached {agreement:P0} of wrk's rate on the ceiling: {(agreement >= 0.9 ? "it costs no more than wrk, so its rows count against the same ceiling" : "MORE THAN 10 % BELOW wrk: its rows flatter the server")}."));
+        $"Each ratio is the scenario's requests/s over a ceiling run (wrk) right before it. The lean loader reached {loaderAgreement:P0} of wrk's rate on the ceiling."));
     Console.WriteLine();
-    Console.WriteLine("| scenario | client | ops/s | requests/s | ratio to ceiling | p50 ms | p90 ms | p99 ms | errors | server CPU µs/request |");
-    Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---|---:|");
-    foreach (var m in results)
+    Console.WriteLine("| scenario | client | ops/s | requests/s | ceiling/s | ratio | p50 ms | p90 ms | p99 ms | errors | server CPU µs/request | ceiling CPU µs/request |");
+    Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    foreach (var (m, c) in results)
     {
-        // A lean-loader row is compared with wrk's ceiling too: the loader was checked to reach within 10 % of it.
-        var ratio = m.RequestsPerSecond / wrkCeiling;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {m.Scenario} | {m.Client} | {m.OperationsPerSecond:N0} | {m.RequestsPerSecond:N0} | {ratio:F2} | {m.Latency.P50:F2} | {m.Latency.P90:F2} | {m.Latency.P99:F2} | {m.ErrorText} | {m.CpuMicrosecondsPerRequest:F0} |"));
+            $"| {m.Scenario} | {m.Client} | {m.OperationsPerSecond:N0} | {m.RequestsPerSecond:N0} | {c.RequestsPerSecond:N0} | {m.RequestsPerSecond / c.RequestsPerSecond:F2} | {m.Latency.P50:F2} | {m.Latency.P90:F2} | {m.Latency.P99:F2} | {m.ErrorText} | {m.CpuMicrosecondsPerRequest:F0} | {c.CpuMicrosecondsPerRequest:F0} |"));
     }
 
-    var coHosted = results.FirstOrDefault(m => m.Scenario == "regenerate");
-    var cluster = results.FirstOrDefault(m => m.Scenario == "regenerate (cluster)");
+    var coHosted = results.FirstOrDefault(r => r.Row.Scenario == "regenerate").Row;
+    var cluster = results.FirstOrDefault(r => r.Row.Scenario == "regenerate (cluster)").Row;
     if (coHosted is not null && cluster is not null)
     {
         Console.WriteLine();

@@ -21,6 +21,10 @@ public static class EnvelopeWriter
         {
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
-        await JsonSerializer.SerializeAsync(response.Body, result.Value, EnvelopeJson.Default.ApiEnvelope, context.RequestAborted);
+        // Serialised whole, then written once with its length: an envelope is small, and one write with
+        // Content-Length costs less than a streamed, chunked one.
+        var body = JsonSerializer.SerializeToUtf8Bytes(result.Value, EnvelopeJson.Default.ApiEnvelope);
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, context.RequestAborted);
     }
 }

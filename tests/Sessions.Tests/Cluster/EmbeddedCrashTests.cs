@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Sessions.Tests.Cluster;
 
 /// <summary>
-/// The embedded default in its fully durable mode (<c>EmbeddedDurability=Acknowledged</c>, group commit) SIGKILLed
+/// The embedded default (<c>EmbeddedDurability=Acknowledged</c>: group commit, fully durable) SIGKILLed
 /// while its device sessions rotate keys as fast as they can: API, silo and store die together, with no checkpoint.
 /// Started again on the same data, every device session regenerates with the last key it was given.
 /// </summary>
