@@ -45,6 +45,7 @@ Directory.CreateDirectory(work);
 Console.WriteLine($"Sessions benchmark: {options.Sessions} device sessions over {options.Connections} connections, "
     + $"{options.Warmup.TotalSeconds:F0} s warm-up + {options.Duration.TotalSeconds:F0} s per scenario, {configuration} build; logs in {work}");
 Console.WriteLine(Machine());
+Console.WriteLine($"Embedded store durability: {options.Durability ?? "Acknowledged (the default: group commit, nothing acknowledged is lost)"}");
 
 var results = new List<(Measurement Row, Measurement Ceiling)>();
 var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
@@ -141,15 +142,6 @@ try
 finally
 {
     await server.DisposeAsync();
-}
-
-if (options.Runs("acknowledged") && options.Durability is null)
-{
-    // The fully durable mode: every write acknowledged only once the store's log holds it.
-    var acknowledgedPort = ServerProcess.FreePort();
-    await using var acknowledged = await ServerProcess.StartAsync(apiDll, [], ApiEnvironment(acknowledgedPort, Path.Combine(work, "acknowledged-data"), "Acknowledged"),
-        Path.Combine(work, "api-acknowledged.log"), acknowledgedPort, "/health/live");
-    Record(await RotatingAsync(acknowledged, "rotating-acknowledged"));
 }
 
 if (options.Runs("cluster"))
