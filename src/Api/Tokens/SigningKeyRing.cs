@@ -38,7 +38,6 @@ public sealed class SigningKeyRing
             Keys = keys;
             ById = keys.ToFrozenDictionary(k => k.Key.KeyId, StringComparer.Ordinal);
             Signing = new SigningCredentials(keys[0].Key, keys[0].Algorithm);
-            Algorithms = [.. keys.Select(k => k.Algorithm).Distinct()];
         }
 
         public IReadOnlyList<SigningKey> Keys { get; }
@@ -46,8 +45,6 @@ public sealed class SigningKeyRing
         public FrozenDictionary<string, SigningKey> ById { get; }
 
         public SigningCredentials Signing { get; }
-
-        public IReadOnlyList<string> Algorithms { get; }
     }
 }
 
