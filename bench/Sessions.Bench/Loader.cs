@@ -72,14 +72,18 @@ internal static class Loader
         })).ToArray();
 
         await Task.Delay(warmup);
-        var cpuBefore = server.CpuTime;
-        var clock = Stopwatch.StartNew();
-        Volatile.Write(ref recording, 1);
         var all = Task.WhenAll(loops);
-        await (stopWhenIdle ? Task.WhenAny(all, Task.Delay(duration)) : Task.Delay(duration));
-        Volatile.Write(ref recording, 0);
-        var elapsed = clock.Elapsed;
-        var cpu = server.CpuTime - cpuBefore;
+        TimeSpan elapsed, cpu;
+        await using (Profiler.Record(scenario, server))
+        {
+            var cpuBefore = server.CpuTime;
+            var clock = Stopwatch.StartNew();
+            Volatile.Write(ref recording, 1);
+            await (stopWhenIdle ? Task.WhenAny(all, Task.Delay(duration)) : Task.Delay(duration));
+            Volatile.Write(ref recording, 0);
+            elapsed = clock.Elapsed;
+            cpu = server.CpuTime - cpuBefore;
+        }
         Volatile.Write(ref stop, 1);
         await all;
         foreach (var connection in connections)

@@ -31,6 +31,11 @@ if (Environment.GetEnvironmentVariable(ServerProcess.InlineCompletions) != "1")
 }
 
 var options = BenchOptions.Parse(args);
+if (options.PerfDirectory is { } perfDirectory)
+{
+    Directory.CreateDirectory(perfDirectory);
+    Profiler.Directory = Path.GetFullPath(perfDirectory);
+}
 if (!Wrk.IsInstalled())
 {
     Console.Error.WriteLine("The bench drives its fixed-body scenarios with wrk, which is not installed: apt-get install wrk");
@@ -368,7 +373,7 @@ static string FindRoot()
 }
 
 internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int ColdSessions, int Activations, string? Durability, bool WorkstationGc, string[]? Only,
-    IReadOnlyList<(string Name, string Value)> ApiEnvironment)
+    IReadOnlyList<(string Name, string Value)> ApiEnvironment, string? PerfDirectory)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -378,7 +383,9 @@ internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warm
             Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
             Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             // --api-env NAME=VALUE (repeatable): a runtime or configuration setting for the API processes only, to try one.
-            [.. args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))]);
+            [.. args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))],
+            // --perf DIR: a perf profile of the servers over each measured window (Profiler).
+            Value("--perf"));
     }
 
     /// <summary>

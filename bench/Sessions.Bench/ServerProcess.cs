@@ -9,6 +9,8 @@ internal interface IMeasuredServer
     int Port { get; }
 
     TimeSpan CpuTime { get; }
+
+    IReadOnlyList<int> ProcessIds { get; }
 }
 
 /// <summary>A server under test in its own process, so that its CPU time is its own.</summary>
@@ -25,6 +27,8 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
     public const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     public int Port { get; }
+
+    public IReadOnlyList<int> ProcessIds => [_process.Id];
 
     public TimeSpan CpuTime
     {
@@ -53,7 +57,7 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
         {
             start.ArgumentList.Add(argument);
         }
-        foreach (var (key, value) in environment)
+        foreach (var (key, value) in environment.Concat(Profiler.ServerEnvironment))
         {
             start.Environment[key] = value;
         }
@@ -132,4 +136,6 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
 internal sealed record ServerGroup(int Port, IReadOnlyList<ServerProcess> Members) : IMeasuredServer
 {
     public TimeSpan CpuTime => Members.Aggregate(TimeSpan.Zero, (sum, m) => sum + m.CpuTime);
+
+    public IReadOnlyList<int> ProcessIds => [.. Members.SelectMany(m => m.ProcessIds)];
 }

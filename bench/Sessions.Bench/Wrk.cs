@@ -38,11 +38,16 @@ internal static partial class Wrk
             await RunAsync(url, bodyFile, connections, warmup, contentType, authorization);
         }
 
-        var cpuBefore = server.CpuTime;
-        var clock = Stopwatch.StartNew();
-        var output = await RunAsync(url, bodyFile, connections, duration, contentType, authorization);
-        var elapsed = clock.Elapsed;
-        var cpu = server.CpuTime - cpuBefore;
+        string output;
+        TimeSpan elapsed, cpu;
+        await using (Profiler.Record(scenario, server))
+        {
+            var cpuBefore = server.CpuTime;
+            var clock = Stopwatch.StartNew();
+            output = await RunAsync(url, bodyFile, connections, duration, contentType, authorization);
+            elapsed = clock.Elapsed;
+            cpu = server.CpuTime - cpuBefore;
+        }
         return Parse(scenario, output, elapsed, cpu);
     }
 

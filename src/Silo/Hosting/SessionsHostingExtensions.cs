@@ -53,10 +53,10 @@ public static class SessionsHostingExtensions
 
         // Registered before the silo so that it starts first and, hosted services stopping in reverse, stops last.
         // The fully durable embedded mode commits the log once per group of writes, here beside the grains.
-        var groupCommit = storage is { Mode: StorageMode.Embedded, EmbeddedDurability: EmbeddedDurability.Acknowledged };
-        if (storage.Mode == StorageMode.Embedded)
+        EmbeddedDurability? embeddedStore = storage.Mode == StorageMode.Embedded ? storage.EmbeddedDurability : null;
+        if (embeddedStore is { } durability)
         {
-            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, groupCommit));
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, durability == EmbeddedDurability.Acknowledged));
             builder.Services.AddHostedService<EmbeddedStoreLifetime>();
         }
 
@@ -79,7 +79,7 @@ public static class SessionsHostingExtensions
                         o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
                     });
             }
-            silo.AddSessionsGrains(groupCommit);
+            silo.AddSessionsGrains(embeddedStore);
             // Trace context crosses grain calls only where spans are exported: each propagated call is a filter and an
             // activity lookup on the hot path, for nobody otherwise.
             if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -96,26 +96,37 @@ public static class SessionsHostingExtensions
     }
 
     /// <summary>
-    /// What a silo needs to run the session grains: grain storage on the shared Redis connection (Orleans binary
-    /// serializer, version tolerant through the state records' [Id]s), the OTP hasher and the OTP sender.
+    /// What a silo needs to run the session grains: grain storage (Orleans binary serializer, version tolerant through
+    /// the state records' [Id]s), the OTP hasher and the OTP sender. Grain state goes to the shared Redis connection, or,
+    /// where this process hosts the embedded store (<paramref name="embeddedStore"/>: its durability), straight into it.
     /// </summary>
-    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo, bool groupCommit = false)
+    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo, EmbeddedDurability? embeddedStore = null)
     {
         var services = silo.Services;
         services.TryAddSingleton<RedisConnection>();
-        var redisStorage = groupCommit ? $"{ServiceKeys.Storage}-redis" : ServiceKeys.Storage;
-        if (groupCommit)
+        if (embeddedStore is { } durability)
         {
-            services.AddSingleton<AofGroupCommit>();
-            services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
-                new GroupCommittedGrainStorage(sp.GetRequiredKeyedService<IGrainStorage>(redisStorage), sp.GetRequiredService<AofGroupCommit>()));
+            services.AddSingleton<EmbeddedGrainStorage>();
+            if (durability == EmbeddedDurability.Acknowledged)
+            {
+                services.AddSingleton<AofGroupCommit>();
+                services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
+                    new GroupCommittedGrainStorage(sp.GetRequiredService<EmbeddedGrainStorage>(), sp.GetRequiredService<AofGroupCommit>()));
+            }
+            else
+            {
+                services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) => sp.GetRequiredService<EmbeddedGrainStorage>());
+            }
         }
-        silo.AddRedisGrainStorage(redisStorage, ob => ob.Configure<RedisConnection, Serializer>((o, redis, serializer) =>
+        else
         {
-            o.ConfigurationOptions = redis.Options;
-            o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
-            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-        }));
+            silo.AddRedisGrainStorage(ServiceKeys.Storage, ob => ob.Configure<RedisConnection, Serializer>((o, redis, serializer) =>
+            {
+                o.ConfigurationOptions = redis.Options;
+                o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
+        }
 
         services.TryAddSingleton(sp => new OtpHasher(Convert.FromBase64String(sp.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.HashKey!)));
         services.AddHttpClient<WebhookOtpSender>();

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Garnet;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,9 +8,11 @@ using Sessions.Silo.Hosting;
 namespace Sessions.Silo.Storage;
 
 /// <summary>
-/// The embedded default's store: a Garnet server inside this process, on loopback only, with Lua scripts run as
-/// transactions (the Orleans Redis provider's compare-and-set relies on that) and an append-only log plus
-/// checkpoints under the data directory, replayed on the next start.
+/// The embedded default's store: a Garnet server inside this process, with an append-only log plus checkpoints under
+/// the data directory, replayed on the next start. The grain storage of this process calls into it directly
+/// (<see cref="Sessions"/>); its loopback port serves the health check, the checkpoint on shutdown, <c>redis-cli</c>, and
+/// as <c>Sessions.Silo store</c> the silos of a local cluster, whose Orleans Redis provider runs its compare-and-set as a
+/// Lua script (hence Lua scripts run as transactions).
 /// </summary>
 public sealed partial class EmbeddedGarnet : IDisposable
 {
@@ -19,7 +20,7 @@ public sealed partial class EmbeddedGarnet : IDisposable
     private readonly StorageOptions _options;
     private readonly ILogger<EmbeddedGarnet> _logger;
     private readonly bool _groupCommitted;
-    private GarnetServer? _server;
+    private volatile LocalSessions? _sessions;
 
     /// <param name="groupCommitted">
     /// Whether this process's grain storage waits for the log itself (<see cref="AofGroupCommit"/>), which an
@@ -40,11 +41,24 @@ public sealed partial class EmbeddedGarnet : IDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port},allowAdmin=true";
 
+    /// <summary>Sessions on the store from inside this process (the grain storage's way in); they fail once it is disposed.</summary>
+    internal LocalSessions Sessions
+    {
+        get
+        {
+            if (_sessions is null)
+            {
+                EnsureStarted();
+            }
+            return _sessions!;
+        }
+    }
+
     public void EnsureStarted()
     {
         lock (_gate)
         {
-            if (_server is not null)
+            if (_sessions is not null)
             {
                 return;
             }
@@ -73,28 +87,20 @@ public sealed partial class EmbeddedGarnet : IDisposable
                 _ => ["--aof-commit-freq", "100"],
             };
             args = [.. args, .. commit];
-            _server = new GarnetServer(args, loggerFactory: null, cleanupDir: false);
-            _server.Start();
+            _sessions = new LocalSessions(args);
             LogStarted(Port, DataDirectory);
         }
     }
 
     /// <summary>Commits the append-only log up to its tail: every write the store has answered is durable after it.</summary>
-    public async Task CommitLogAsync(CancellationToken cancellationToken = default)
-    {
-        var server = _server ?? throw new InvalidOperationException("The embedded store is not running.");
-        if (!await server.Store.CommitAOFAsync(cancellationToken))
-        {
-            throw new InvalidOperationException("The embedded store did not commit its append-only log.");
-        }
-    }
+    public Task CommitLogAsync(CancellationToken cancellationToken = default) => Sessions.CommitLogAsync(cancellationToken);
 
     public void Dispose()
     {
         lock (_gate)
         {
-            _server?.Dispose();
-            _server = null;
+            // Kept, closed: whatever still holds the store from here on fails as on a store outage.
+            _sessions?.Dispose();
         }
     }
 

@@ -33,14 +33,23 @@ public static class TestStore
             return redis;
         }
 
-        var directory = TempDirectory.Create("store");
-        var garnet = new EmbeddedGarnet(
-            Options.Create(new StorageOptions { DataDirectory = directory }),
-            new TestEnvironment(directory),
-            NullLogger<EmbeddedGarnet>.Instance);
-        garnet.EnsureStarted();
+        var garnet = StartGarnet(TempDirectory.Create("store"));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => garnet.Dispose();
         return garnet.ConnectionString;
+    }
+
+    /// <summary>
+    /// A Garnet of the test's own, reached over Redis only, on <paramref name="dataDirectory"/> (which is where the
+    /// embedded default of the same data directory keeps its store), committing every write before it answers.
+    /// </summary>
+    public static EmbeddedGarnet StartGarnet(string dataDirectory, int port = 0)
+    {
+        var garnet = new EmbeddedGarnet(
+            Options.Create(new StorageOptions { DataDirectory = dataDirectory, EmbeddedPort = port }),
+            new TestEnvironment(dataDirectory),
+            NullLogger<EmbeddedGarnet>.Instance);
+        garnet.EnsureStarted();
+        return garnet;
     }
 
     private sealed class TestEnvironment(string root) : IHostEnvironment
