@@ -23,7 +23,7 @@ internal sealed class AdminAuthentication(IOptions<AdminOptions> options, AuthAu
         var result = await next(context);
         var values = http.Request.RouteValues;
         audit.AdminAction(keyId, http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "admin", values["brand"] as string ?? "", Target(values),
-            (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK);
+            (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, http.Connection.RemoteIpAddress);
         return result;
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
@@ -9,7 +10,11 @@ public static class EnvelopeWriter
     /// <summary>Where the written envelope's code is left for the request metrics.</summary>
     public const string CodeItem = "sessions.envelope-code";
 
-    public static async Task WriteAsync(HttpContext context, EnvelopeResult result)
+    // Serialisation is synchronous, so one buffer and writer per thread serve every envelope that thread writes.
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_json;
+
+    public static Task WriteAsync(HttpContext context, EnvelopeResult result)
     {
         context.Items[CodeItem] = result.Value.Status.Code;
         var response = context.Response;
@@ -21,10 +26,22 @@ public static class EnvelopeWriter
         {
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
-        // Serialised whole, then written once with its length: an envelope is small, and one write with
-        // Content-Length costs less than a streamed, chunked one.
-        var body = JsonSerializer.SerializeToUtf8Bytes(result.Value, EnvelopeJson.Default.ApiEnvelope);
-        response.ContentLength = body.Length;
-        await response.Body.WriteAsync(body, context.RequestAborted);
+
+        // Serialised whole, then written once with its length: an envelope is small, and one write with Content-Length
+        // costs less than a streamed, chunked one. The write copies it into the response's pipe before it returns.
+        var (buffer, writer) = t_json ??= NewJson();
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, result.Value, EnvelopeJson.Default.ApiEnvelope);
+        response.ContentLength = buffer.WrittenCount;
+        response.BodyWriter.Write(buffer.WrittenSpan);
+        var flushed = response.BodyWriter.FlushAsync(context.RequestAborted);
+        return flushed.IsCompletedSuccessfully ? Task.CompletedTask : flushed.AsTask();
+    }
+
+    private static (ArrayBufferWriter<byte>, Utf8JsonWriter) NewJson()
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        return (buffer, new Utf8JsonWriter(buffer));
     }
 }

@@ -40,7 +40,6 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<CustomerRevocations>();
         builder.Services.AddSingleton<AuthServices>();
         builder.Services.AddSingleton<AuthAudit>();
-        builder.Services.AddHttpContextAccessor();
         builder.AddSessionsRateLimiting();
         builder.AddSessionsTelemetry();
         builder.AddSessionsHealth();
@@ -56,7 +55,7 @@ public static class ApiHostingExtensions
         app.UseForwardedHeaders();
         app.MapSessionsTelemetry();
         app.UseMiddleware<EnvelopeErrorMiddleware>();
-        app.UseRateLimiter();
+        app.UseSessionsRateLimiting();
         app.MapSessionsHealth();
         app.MapSessionsApiDocumentation();
         app.MapSessionsDashboard();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Reflection;
 using System.Text.Json;
 using Sessions.Api.Envelope;
@@ -16,18 +17,25 @@ public sealed class AuthRequest
 
     private readonly Dictionary<string, JsonElement> _fields;
 
-    private AuthRequest(Dictionary<string, JsonElement> fields, EnvelopeResult? problem)
+    private AuthRequest(Dictionary<string, JsonElement> fields, EnvelopeResult? problem, IPAddress? clientAddress)
     {
         _fields = fields;
         Problem = problem;
+        ClientAddress = clientAddress;
     }
 
     /// <summary>Why the body could not be read, or null when it could.</summary>
     public EnvelopeResult? Problem { get; }
 
+    /// <summary>The caller's address (the forwarded one behind a known proxy), for the audit trail.</summary>
+    public IPAddress? ClientAddress { get; }
+
     public static async ValueTask<AuthRequest> BindAsync(HttpContext context, ParameterInfo parameter)
     {
         var request = context.Request;
+        var clientAddress = context.Connection.RemoteIpAddress;
+        AuthRequest Failed(EnvelopeResult problem) => new([], problem, clientAddress);
+
         if (request.ContentLength > MaxBodyBytes)
         {
             return Failed(EnvelopeResult.Transport(StatusCodes.Status413PayloadTooLarge, "Request body too large."));
@@ -72,14 +80,12 @@ public sealed class AuthRequest
                 return Failed(EnvelopeResult.InvalidField(property.Name, "is given more than once"));
             }
         }
-        return new AuthRequest(fields, null);
+        return new AuthRequest(fields, null, clientAddress);
     }
 
     /// <summary>The field's value, or null when it is absent or JSON null.</summary>
     public JsonElement? Field(string name) =>
         _fields.TryGetValue(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
-
-    private static AuthRequest Failed(EnvelopeResult problem) => new([], problem);
 
     /// <summary>The whole body, or null when it is larger than <see cref="MaxBodyBytes"/>.</summary>
     public static async Task<byte[]?> ReadBoundedAsync(Stream body, CancellationToken cancellationToken)

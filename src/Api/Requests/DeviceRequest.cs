@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using Sessions.Api.Envelope;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
@@ -11,7 +12,7 @@ namespace Sessions.Api.Requests;
 /// optional (the web, API.md §4.4) and absent, it is the identifier's web device session: <see cref="NoDevice"/>,
 /// which no real device id can equal, and <c>"dev": null</c> in tokens.
 /// </summary>
-public sealed record DeviceRequest(Identifier Identifier, string DeviceId, BrandOptions Brand)
+public sealed record DeviceRequest(Identifier Identifier, string DeviceId, BrandOptions Brand, IPAddress? ClientAddress)
 {
     public const string NoDevice = "";
 
@@ -65,7 +66,7 @@ public sealed record DeviceRequest(Identifier Identifier, string DeviceId, Brand
             return false;
         }
 
-        device = new DeviceRequest(new Identifier(brandName.ToUpperInvariant(), type, normalized), deviceId, brand);
+        device = new DeviceRequest(new Identifier(brandName.ToUpperInvariant(), type, normalized), deviceId, brand, request.ClientAddress);
         return true;
     }
 }

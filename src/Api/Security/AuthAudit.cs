@@ -1,3 +1,4 @@
+using System.Net;
 using Sessions.Api.Operations;
 using Sessions.Api.Requests;
 using Sessions.Grains;
@@ -10,18 +11,18 @@ namespace Sessions.Api.Security;
 /// The audit trail: one structured event with a stable EventId per security-relevant outcome, with brand, masked
 /// identifier, device and client address. Never an OTP, password, token or key.
 /// </summary>
-public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAccessor http, SessionsMetrics metrics)
+public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics metrics)
 {
     public void Authenticated(DeviceRequest device, SessionFlow flow, string factor, AuthError error)
     {
         metrics.Login(device.Identifier.Brand, flow, factor, error);
         if (error == AuthError.None)
         {
-            LoginSucceeded(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, factor);
+            LoginSucceeded(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, factor);
         }
         else
         {
-            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, factor, (int)error);
+            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, factor, (int)error);
             Locked(device, error);
         }
     }
@@ -31,12 +32,12 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         if (outcome.Succeeded)
         {
             metrics.OtpSent(device.Identifier.Brand, flow);
-            OtpSent(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow);
+            OtpSent(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow);
         }
         else
         {
             metrics.OtpFailed(device.Identifier.Brand, flow, outcome.Error);
-            OtpRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, (int)outcome.Error);
+            OtpRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, (int)outcome.Error);
             Locked(device, outcome.Error);
         }
     }
@@ -49,16 +50,16 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
             // The hot path: do not mask and format for an event that is off (Debug) in a normal deployment.
             if (logger.IsEnabled(LogLevel.Debug))
             {
-                KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, grant.FamilyId, grant.Key is not null);
+                KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, grant.FamilyId, grant.Key is not null);
             }
         }
         else if (grant.Error == AuthError.KeyReused)
         {
-            KeyReuseDetected(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow);
+            KeyReuseDetected(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow);
         }
         else
         {
-            KeyRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, (int)grant.Error);
+            KeyRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, (int)grant.Error);
         }
     }
 
@@ -66,7 +67,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     {
         if (outcome.Succeeded)
         {
-            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, familyId, "logout");
+            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), familyId, "logout");
         }
     }
 
@@ -74,11 +75,11 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     {
         if (outcome.Succeeded)
         {
-            PasswordUpdated(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, action);
+            PasswordUpdated(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, action);
         }
         else
         {
-            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress, flow, $"password {action}", (int)outcome.Error);
+            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, $"password {action}", (int)outcome.Error);
             Locked(device, outcome.Error);
         }
     }
@@ -87,16 +88,17 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
     {
         if (error == AuthError.None)
         {
-            IdentifierMoved(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, ClientAddress);
+            IdentifierMoved(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, Address(device.ClientAddress));
         }
         else
         {
-            IdentifierChangeRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, ClientAddress, (int)error);
+            IdentifierChangeRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, Address(device.ClientAddress), (int)error);
         }
     }
 
     /// <summary>An admin API call, naming the key's id (never the key), what it acted on and how it ended.</summary>
-    public void AdminAction(string keyId, string action, string brand, string target, int status) => AdminActed(keyId, action, brand, target, status, ClientAddress);
+    public void AdminAction(string keyId, string action, string brand, string target, int status, IPAddress? clientAddress) =>
+        AdminActed(keyId, action, brand, target, status, Address(clientAddress));
 
     /// <summary>Enough of an identifier to correlate events, not enough to contact the customer.</summary>
     public static string Mask(Identifier identifier)
@@ -110,14 +112,14 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, IHttpContextAcc
         return new string('*', value.Length - visible) + value[^visible..];
     }
 
-    private string ClientAddress => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private static string Address(IPAddress? clientAddress) => clientAddress?.ToString() ?? "unknown";
 
     private void Locked(DeviceRequest device, AuthError error)
     {
         if (error == AuthError.IdentifierLocked)
         {
             metrics.Locked(device.Identifier.Brand);
-            IdentifierLocked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, ClientAddress);
+            IdentifierLocked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress));
         }
     }
 

@@ -10,6 +10,8 @@ public sealed class RateLimitOptions
     /// <summary>Default: on outside Development.</summary>
     public bool? Enabled { get; set; }
 
+    public bool IsEnabled(IHostEnvironment environment) => Enabled ?? !environment.IsDevelopment();
+
     /// <summary>For the endpoints that send an OTP.</summary>
     public int OtpPerMinute { get; set; } = 30;
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
@@ -32,11 +33,10 @@ public static class RateLimiting
             }
         });
 
-        var enabledByDefault = !builder.Environment.IsDevelopment();
         builder.Services.AddRateLimiter(limiter =>
         {
-            limiter.AddPolicy(OtpPolicy, context => PerAddress(context, enabledByDefault, o => o.OtpPerMinute));
-            limiter.AddPolicy(AuthPolicy, context => PerAddress(context, enabledByDefault, o => o.PerMinute));
+            limiter.AddPolicy(OtpPolicy, context => PerAddress(context, o => o.OtpPerMinute));
+            limiter.AddPolicy(AuthPolicy, context => PerAddress(context, o => o.PerMinute));
             limiter.OnRejected = (rejected, _) =>
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
@@ -47,17 +47,23 @@ public static class RateLimiting
         return builder;
     }
 
-    private static RateLimitPartition<string> PerAddress(HttpContext context, bool enabledByDefault, Func<RateLimitOptions, int> permits)
+    /// <summary>
+    /// The limiter, where it is on: a disabled limiter is left out of the pipeline, so that it costs nothing per
+    /// request (a partition lookup under a lock, otherwise).
+    /// </summary>
+    public static WebApplication UseSessionsRateLimiting(this WebApplication app)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (!(options.Enabled ?? enabledByDefault))
+        if (app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value.IsEnabled(app.Environment))
         {
-            return RateLimitPartition.GetNoLimiter(address);
+            app.UseRateLimiter();
         }
+        return app;
+    }
 
-        var limit = permits(options);
-        return RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
+    private static RateLimitPartition<IPAddress> PerAddress(HttpContext context, Func<RateLimitOptions, int> permits)
+    {
+        var limit = permits(context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value);
+        return RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress ?? IPAddress.None, _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = limit,
             Window = TimeSpan.FromMinutes(1),

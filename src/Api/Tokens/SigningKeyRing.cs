@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Collections.Frozen;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -37,7 +38,7 @@ public sealed class SigningKeyRing
         {
             Keys = keys;
             ById = keys.ToFrozenDictionary(k => k.Key.KeyId, StringComparer.Ordinal);
-            Signing = new SigningCredentials(keys[0].Key, keys[0].Algorithm);
+            Signing = new SigningCredentials(keys[0].Key, keys[0].Algorithm) { CryptoProviderFactory = new KeptSignerFactory(keys[0].Signer()) };
         }
 
         public IReadOnlyList<SigningKey> Keys { get; }
@@ -53,32 +54,44 @@ public sealed record SigningKey(SecurityKey Key, string Algorithm, ECDsaSecurity
 {
     // Made once and kept (thread-safe, pooled inside): the library's verifier for this key and algorithm; an HMAC is
     // compared in constant time.
-    private readonly SignatureProvider _verifier = Key is SymmetricSecurityKey
-        ? new SymmetricSignatureProvider(Key, Algorithm, willCreateSignatures: false)
-        : new AsymmetricSignatureProvider(Key, Algorithm, willCreateSignatures: false);
+    private readonly SignatureProvider _verifier = Provider(Key, Algorithm, willCreateSignatures: false);
+
+    /// <summary>The library's signer for this key, made once for the ring to keep.</summary>
+    public SignatureProvider Signer() => Provider(Key, Algorithm, willCreateSignatures: true);
+
+    private static SignatureProvider Provider(SecurityKey key, string algorithm, bool willCreateSignatures) => key is SymmetricSecurityKey symmetric
+        ? new HmacSignatureProvider(symmetric, algorithm, willCreateSignatures)
+        : new AsymmetricSignatureProvider(key, algorithm, willCreateSignatures);
 
     /// <summary>The length of a signature of this algorithm: an HMAC-SHA256 or a P-256 (r, s) pair, 32 bytes each.</summary>
     private int SignatureLength => Algorithm == SecurityAlgorithms.HmacSha256 ? 32 : 64;
 
+    // Base64url without padding, and nothing else: a decoder would also skip white space, and a token is one string.
+    private static readonly SearchValues<char> Base64UrlAlphabet = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
     /// <summary>Whether the token's signature is this key's over its encoded header and payload.</summary>
     public bool Verifies(JsonWebToken jwt)
     {
-        if (jwt.EncodedSignature.Length == 0)
+        // A JWS's signed part and its signature, read from its compact form (the token's parts as strings would each
+        // be a copy): everything before the last dot, and the base64url after it.
+        var token = jwt.EncodedToken.AsSpan();
+        var lastDot = token.LastIndexOf('.');
+        if (jwt.IsEncrypted || lastDot < 1 || token[(lastDot + 1)..].ContainsAnyExcept(Base64UrlAlphabet))
         {
             return false;
         }
-        var signedLength = jwt.EncodedHeader.Length + 1 + jwt.EncodedPayload.Length;
-        var input = ArrayPool<byte>.Shared.Rent(signedLength);
+        // The signature in an array of its own length: the asymmetric provider reads a signature from its start.
+        var signature = new byte[SignatureLength];
+        if (!Base64Url.TryDecodeFromChars(token[(lastDot + 1)..], signature, out var signatureLength) || signatureLength != SignatureLength)
+        {
+            // The whole signature or nothing: the provider also checks a prefix (a truncated MAC) when given one.
+            return false;
+        }
+        var input = ArrayPool<byte>.Shared.Rent(lastDot);
         try
         {
-            var written = Encoding.ASCII.GetBytes(jwt.EncodedToken.AsSpan(0, signedLength), input);
-            var signature = Base64UrlEncoder.DecodeBytes(jwt.EncodedSignature);
-            // The whole signature or nothing: the provider also checks a prefix (a truncated MAC) when given one.
-            return signature.Length == SignatureLength && _verifier.Verify(input, 0, written, signature, 0, signature.Length);
-        }
-        catch (FormatException)
-        {
-            return false;
+            var signed = Encoding.ASCII.GetBytes(token[..lastDot], input);
+            return _verifier.Verify(input, 0, signed, signature, 0, signature.Length);
         }
         finally
         {

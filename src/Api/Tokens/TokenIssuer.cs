@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -14,15 +15,20 @@ public sealed class TokenIssuer(
     IOptions<SessionsOptions> options,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
 {
+    [ThreadStatic]
+    private static Dictionary<string, object>? t_header;
+
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly string _issuer = options.Value.Issuer;
+    private readonly FrozenDictionary<string, string> _orgCodes = options.Value.Brands.ToFrozenDictionary(
+        b => b.Key.ToUpperInvariant(), b => $"{b.Value.OrgId}|{b.Value.OrgUser}", StringComparer.Ordinal);
 
     public string IssueView(DeviceRequest device, DateTimeOffset expiresAt)
     {
         var now = clock.GetUtcNow();
         using var claims = new TokenPayload();
         claims.Add(TokenClaims.Issuer, _issuer);
-        claims.AddSingleElementArray(TokenClaims.OrgCodes, OrgCode(device.Brand));
+        claims.AddSingleElementArray(TokenClaims.OrgCodes, _orgCodes[device.Identifier.Brand]);
         claims.Add(TokenClaims.ExpiresAt, expiresAt.ToUnixTimeSeconds());
         claims.Add(TokenClaims.IssuedAt, now.ToUnixTimeSeconds());
         claims.Add(TokenClaims.Role, TokenClaims.ViewRole);
@@ -43,7 +49,7 @@ public sealed class TokenIssuer(
         claims.Add(TokenClaims.CustomerId, grant.CustomerId);
         claims.Add(TokenClaims.Issuer, _issuer);
         claims.Add(TokenClaims.IsServiceClient, "false");
-        claims.AddSingleElementArray(TokenClaims.OrgCodes, OrgCode(device.Brand));
+        claims.AddSingleElementArray(TokenClaims.OrgCodes, _orgCodes[device.Identifier.Brand]);
         claims.Add(TokenClaims.ExpiresAt, (web?.ExpiresAt ?? now.AddMinutes(minutes)).ToUnixTimeSeconds());
         claims.Add(TokenClaims.IssuedAt, (web?.IssuedAt ?? now).ToUnixTimeSeconds());
         claims.Add(TokenClaims.Role, grant.Role.ToString());
@@ -75,14 +81,14 @@ public sealed class TokenIssuer(
     }
 
     // The payload is written once as JSON and handed to the library, which builds the header, encodes and signs:
-    // a claims dictionary and descriptor would be serialised by the library on every call to the same bytes.
-    private string Sign(DeviceRequest device, TokenPayload claims) =>
-        _handler.CreateToken(claims.ToJson(), keys.SigningCredentials(device.Identifier.Brand), new Dictionary<string, object>
-        {
-            [TokenClaims.Identifiers] = new[] { device.Identifier.ToIdv() },
-            [TokenClaims.Device] = device.TokenDevice!,
-            [TokenClaims.Organization] = device.Identifier.Brand,
-        });
-
-    private static string OrgCode(BrandOptions brand) => $"{brand.OrgId}|{brand.OrgUser}";
+    // a claims dictionary and descriptor would be serialised by the library on every call to the same bytes. Signing
+    // is synchronous, so one dictionary of header claims per thread serves every token that thread signs.
+    private string Sign(DeviceRequest device, TokenPayload claims)
+    {
+        var header = t_header ??= new Dictionary<string, object>(3, StringComparer.Ordinal);
+        header[TokenClaims.Identifiers] = new[] { device.Identifier.ToIdv() };
+        header[TokenClaims.Device] = device.TokenDevice!;
+        header[TokenClaims.Organization] = device.Identifier.Brand;
+        return _handler.CreateToken(claims.ToJson(), keys.SigningCredentials(device.Identifier.Brand), header);
+    }
 }

@@ -68,7 +68,7 @@ public sealed class TokenVerifier
         var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
 
-        if (Signed(compact) is not { } jwt || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org))
+        if (Signed(compact) is not var (jwt, org))
         {
             return (null, invalid);
         }
@@ -137,8 +137,7 @@ public sealed class TokenVerifier
     /// </summary>
     public IntrospectedToken? Introspect(string compact, string brand)
     {
-        if (Signed(compact) is not { } jwt
-            || !jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) || org != brand
+        if (Signed(compact) is not var (jwt, org) || org != brand
             || Claim(jwt, TokenClaims.Role) is not { } role || role is not ("USER" or "MFA_PENDING")
             || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
             || !jwt.TryGetPayloadValue<long>(TokenClaims.IssuedAt, out var iat)
@@ -159,9 +158,9 @@ public sealed class TokenVerifier
     /// kid names) and issuer. Header checks come first and use nothing beyond the configured keys: an unknown org or
     /// kid fails closed, and alg must be the one of the key kid names (an ES256 key's public bytes never verify an
     /// HS256 token). Audience and lifetime are not the library's to check here: expiry is checked by the caller
-    /// against the service clock.
+    /// against the service clock. Hands back the token with the brand (<c>org</c>) whose key verified it.
     /// </summary>
-    private JsonWebToken? Signed(string compact)
+    private (JsonWebToken Jwt, string Org)? Signed(string compact)
     {
         JsonWebToken jwt;
         try
@@ -179,7 +178,7 @@ public sealed class TokenVerifier
             && jwt.Alg == key.Algorithm
             && key.Verifies(jwt)
             && string.Equals(jwt.Issuer, _issuer, StringComparison.Ordinal);
-        return signed ? jwt : null;
+        return signed ? (jwt, org!) : null;
     }
 
     private static string? Claim(JsonWebToken jwt, string name) =>

@@ -9,7 +9,7 @@ public sealed class TokenHardeningTests(ApiFixture fixture)
 {
     private SessionsClient Client => fixture.Client;
 
-    public static TheoryData<string> Forgeries() => ["alg-none", "alg-hs512", "unknown-kid", "path-kid", "foreign-secret", "tampered-payload", "garbage", "unknown-org", "foreign-issuer", "truncated-signature"];
+    public static TheoryData<string> Forgeries() => ["alg-none", "alg-hs512", "unknown-kid", "path-kid", "foreign-secret", "tampered-payload", "garbage", "unknown-org", "foreign-issuer", "truncated-signature", "spaced-signature"];
 
     [Theory]
     [MemberData(nameof(Forgeries))]
@@ -78,6 +78,10 @@ public sealed class TokenHardeningTests(ApiFixture fixture)
                 // The genuine signature less its last two bytes: a verifier that checks only a prefix accepts it.
                 var signature = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(jwt.Split('.')[2]);
                 return $"{jwt[..jwt.LastIndexOf('.')]}.{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(signature[..^2])}";
+            case "spaced-signature":
+                // The genuine signature with a space in it: a base64 decoder skips white space, a JWS has none.
+                var dot = jwt.LastIndexOf('.');
+                return $"{jwt[..(dot + 3)]} {jwt[(dot + 3)..]}";
             default:
                 return "not.a.jwt";
         }
