@@ -4,9 +4,10 @@ using System.Globalization;
 namespace Sessions.Bench;
 
 /// <summary>
-/// With <c>--perf DIR</c>, records a CPU profile of the server processes over each measured window, and of nothing else
-/// (not the warm-up, the set-up or the ceiling): <c>perf record -g</c> into <c>DIR/&lt;scenario&gt;.perf.data</c>. The
-/// servers are started with perf maps on, so that perf names JIT-compiled frames; read with <c>perf report -i</c>.
+/// With <c>--perf DIR</c>, records a CPU profile of the server processes over each scenario's measured window, and of
+/// nothing else (not the warm-up, the set-up or the ceiling): <c>perf record -g</c> into
+/// <c>DIR/&lt;scenario&gt;.perf.data</c>. The servers are started with perf maps on, so that perf names JIT-compiled
+/// frames; read with <c>perf report -i</c>. Recording costs the server CPU, so the ratios of such a run do not count.
 /// </summary>
 internal static class Profiler
 {
@@ -19,7 +20,7 @@ internal static class Profiler
     /// <summary>Starts recording the server's processes; disposing stops it and waits for the file.</summary>
     public static IAsyncDisposable Record(string scenario, IMeasuredServer server)
     {
-        if (Directory is null || scenario == "jit warm-up")
+        if (Directory is null || scenario is "jit warm-up" or "ceiling")
         {
             return NotRecording.Instance;
         }

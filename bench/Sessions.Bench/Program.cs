@@ -35,6 +35,7 @@ if (options.PerfDirectory is { } perfDirectory)
 {
     Directory.CreateDirectory(perfDirectory);
     Profiler.Directory = Path.GetFullPath(perfDirectory);
+    Console.WriteLine($"Profiling every scenario into {Profiler.Directory}: recording costs the servers CPU, so this run's ratios do not count.");
 }
 if (!Wrk.IsInstalled())
 {
@@ -87,8 +88,7 @@ try
     await Wrk.MeasureAsync("jit warm-up", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
     if (options.Runs("regenerate"))
     {
-        await CeilingAsync();
-        regenerate = Record(await Wrk.MeasureAsync("regenerate", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, options.Warmup, options.Duration));
+        regenerate = await RecordRoundsAsync(() => Wrk.MeasureAsync("regenerate", server, Scenarios.RegeneratePath, staticBodies, work, options.Connections, options.Warmup, options.Duration));
     }
 
     if (options.Runs("introspect"))
@@ -106,29 +106,26 @@ try
         {
             throw new InvalidOperationException("set-up introspection did not answer active");
         }
-        await CeilingAsync();
-        Record(await Wrk.MeasureAsync("introspect", server, Scenarios.IntrospectPath, [.. tokens.Select(Scenarios.IntrospectionBody)], work, options.Connections,
+        await RecordRoundsAsync(() => Wrk.MeasureAsync("introspect", server, Scenarios.IntrospectPath, [.. tokens.Select(Scenarios.IntrospectionBody)], work, options.Connections,
             options.Warmup, options.Duration, "application/x-www-form-urlencoded", introspectionAuthorization));
     }
 
     if (options.Runs("regenerate-rotating"))
     {
-        Record(await RotatingAsync(server, "regenerate-rotating"));
+        await RotatingAsync(server, "regenerate-rotating");
     }
 
     if (options.Runs("login"))
     {
         var logins = Enumerable.Range(0, options.Connections).Select(u => (IVirtualUser)new Scenarios.Login("BENCH", Scenarios.Mobile(u % Scenarios.Identifiers), $"login-{u}")).ToList();
-        await CeilingAsync();
-        Record(await Loader.MeasureAsync("login", server, logins, options.Warmup, options.Duration));
+        await RecordRoundsAsync(() => Loader.MeasureAsync("login", server, logins, options.Warmup, options.Duration));
     }
 
     if (options.Runs("regenerate@half") && regenerate is not null)
     {
         var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
         var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
-        await CeilingAsync();
-        Record(await Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2));
+        await RecordRoundsAsync(() => Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2));
     }
 
     if (options.Runs("cold"))
@@ -151,7 +148,7 @@ finally
 
 if (options.Runs("cluster"))
 {
-    Record(await ClusterAsync());
+    await ClusterAsync();
 }
 
 MemoryFigures? memory = null;
@@ -170,8 +167,7 @@ async Task<Measurement> RotatingAsync(ServerProcess api, string scenario)
     var sessions = await LogInAsync(api, "BENCH", scenario, options.Sessions);
     var users = Split(sessions, options.Connections).Select(s => (IVirtualUser)new Scenarios.RegenerateRotating("BENCH", s)).ToList();
     await Loader.MeasureAsync("jit warm-up", api, users, TimeSpan.Zero, options.JitWarmup / 2);
-    await CeilingAsync();
-    return await Loader.MeasureAsync(scenario, api, users, options.Warmup, options.Duration);
+    return await RecordRoundsAsync(() => Loader.MeasureAsync(scenario, api, users, options.Warmup, options.Duration));
 }
 
 // The cost of the hop: an API in Client mode in front of 2 silos, the store in a process of its own (the embedded
@@ -221,8 +217,7 @@ async Task<Measurement> ClusterAsync()
         var sessions = await LogInAsync(group, "BENCHSTATIC", "cluster", options.Sessions);
         var bodies = sessions.Select(s => Encoding.UTF8.GetString(Loader.Json("BENCHSTATIC", s.Mobile, s.Device, ("key", s.Key)))).ToList();
         await Wrk.MeasureAsync("jit warm-up", group, Scenarios.RegeneratePath, bodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
-        await CeilingAsync();
-        return await Wrk.MeasureAsync("regenerate (cluster)", group, Scenarios.RegeneratePath, bodies, work, options.Connections, options.Warmup, options.Duration);
+        return await RecordRoundsAsync(() => Wrk.MeasureAsync("regenerate (cluster)", group, Scenarios.RegeneratePath, bodies, work, options.Connections, options.Warmup, options.Duration));
     }
     finally
     {
@@ -252,6 +247,25 @@ async Task<List<(string Mobile, string Device, string Key)>> LogInAsync(IMeasure
 
 static List<List<T>> Split<T>(IReadOnlyList<T> items, int parts) =>
     [.. Enumerable.Range(0, Math.Min(parts, items.Count)).Select(p => items.Where((_, i) => i % parts == p).ToList())];
+
+// Each round is a ceiling run and the scenario right after it; the round with the median ratio is the scenario's row.
+async Task<Measurement> RecordRoundsAsync(Func<Task<Measurement>> measure)
+{
+    var rounds = new List<(Measurement Row, Measurement Ceiling)>();
+    for (var round = 0; round < options.Rounds; round++)
+    {
+        await CeilingAsync();
+        rounds.Add((await measure(), ceiling));
+    }
+    var ratios = rounds.Select(r => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond).ToList();
+    var median = rounds[ratios.IndexOf(ratios.Order().ElementAt(ratios.Count / 2))];
+    if (rounds.Count > 1)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {median.Row.Scenario}: ratios of the {rounds.Count} rounds {string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}; the median round counts"));
+    }
+    ceiling = median.Ceiling;
+    return Record(median.Row);
+}
 
 async Task CeilingAsync() =>
     ceiling = await Wrk.MeasureAsync("ceiling", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration);
@@ -347,11 +361,13 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
     return env;
 }
 
-// The ceiling runs with the API's garbage collector (the bench's own, the loader's, is a small workstation heap).
+// The ceiling runs with the API's garbage collector, as Api.csproj sets it (the bench's own, the loader's, is a small
+// workstation heap).
 Dictionary<string, string> BaselineEnvironment() => new()
 {
     ["DOTNET_gcServer"] = options.WorkstationGc ? "0" : "1",
     ["DOTNET_gcConcurrent"] = "1",
+    ["DOTNET_GCDynamicAdaptationMode"] = "0",
 };
 
 static string Machine()
@@ -372,15 +388,15 @@ static string FindRoot()
     return directory?.FullName ?? throw new InvalidOperationException("Run the bench from the repository (Sessions.sln not found).");
 }
 
-internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int ColdSessions, int Activations, string? Durability, bool WorkstationGc, string[]? Only,
-    IReadOnlyList<(string Name, string Value)> ApiEnvironment, string? PerfDirectory)
+internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
+    string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, string? PerfDirectory)
 {
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return new(Number("--sessions", 64), Number("--connections", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
-            Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
+            Math.Max(1, Number("--rounds", 1)), Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
             Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             // --api-env NAME=VALUE (repeatable): a runtime or configuration setting for the API processes only, to try one.
             [.. args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))],
