@@ -30,19 +30,23 @@ internal sealed class LocalSessions : IDisposable
         {
             ThrowIfClosed();
             var session = _idle.TryTake(out var idle) ? idle : new StoreSession(_server.NewLocalSession());
+            var completed = false;
             try
             {
-                return operation(session, argument);
+                var result = operation(session, argument);
+                completed = true;
+                return result;
             }
             finally
             {
-                if (session.IsSpent)
+                // A session an operation failed in is not trusted with the next one.
+                if (completed && !session.IsSpent)
                 {
-                    session.Dispose();
+                    _idle.Add(session);
                 }
                 else
                 {
-                    _idle.Add(session);
+                    session.Dispose();
                 }
             }
         }
