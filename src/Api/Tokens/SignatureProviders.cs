@@ -9,9 +9,10 @@ namespace Sessions.Api.Tokens;
 internal sealed class HmacSignatureProvider(SymmetricSecurityKey key, string algorithm, bool willCreateSignatures)
     : SymmetricSignatureProvider(key, algorithm, willCreateSignatures)
 {
+    // Set before the base constructor runs (field initialisers come first), so it is there for any call it makes.
     private readonly byte[] _keyBytes = key.Key;
 
-    protected override byte[] GetKeyBytes(SecurityKey key) => _keyBytes ?? base.GetKeyBytes(key);
+    protected override byte[] GetKeyBytes(SecurityKey key) => _keyBytes;
 }
 
 /// <summary>

@@ -42,10 +42,10 @@ public static class TestStore
     /// A Garnet of the test's own, reached over Redis only, on <paramref name="dataDirectory"/> (which is where the
     /// embedded default of the same data directory keeps its store), committing every write before it answers.
     /// </summary>
-    public static EmbeddedGarnet StartGarnet(string dataDirectory, int port = 0)
+    public static EmbeddedGarnet StartGarnet(string dataDirectory)
     {
         var garnet = new EmbeddedGarnet(
-            Options.Create(new StorageOptions { DataDirectory = dataDirectory, EmbeddedPort = port }),
+            Options.Create(new StorageOptions { DataDirectory = dataDirectory }),
             new TestEnvironment(dataDirectory),
             NullLogger<EmbeddedGarnet>.Instance);
         garnet.EnsureStarted();
