@@ -62,7 +62,7 @@ start_store() {
     redis-server --port "$store_port" --bind 127.0.0.1 --appendonly yes --appendfsync always --save "" \
       --maxmemory-policy noeviction --dir "$run/redis" > "$run/store.log" 2>&1 &
   else
-    Sessions__Storage__EmbeddedPort="$store_port" Sessions__Storage__DataDirectory="$run/garnet" \
+    DOTNET_ENVIRONMENT=Development Sessions__Storage__EmbeddedPort="$store_port" Sessions__Storage__DataDirectory="$run/garnet" \
       Sessions__Storage__EmbeddedDurability=Acknowledged dotnet "$silo_dll" store > "$run/store.log" 2>&1 &
   fi
   echo $! > "$run/store.pid"

@@ -6,6 +6,8 @@ public enum AuthError
 {
     None = 0,
     InternalError = 1500,
+    /// <summary>The bounded password-hashing pool is full (API.md §7): 429 with Retry-After, nothing changed.</summary>
+    TooManyRequests = 429,
     OtpValidationFailed = 1502,
     OtpDeliveryFailed = 1503,
     UnsupportedBrand = 1504,

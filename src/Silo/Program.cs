@@ -29,7 +29,10 @@ internal static class SiloProgram
         }
         if (args.Contains("store"))
         {
-            builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName);
+            builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+            builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
+                .Validate(o => o.EmbeddedPort is not null, "Sessions:Storage:EmbeddedPort must be set for 'store': the silos reach the store on it.")
+                .ValidateOnStart();
             builder.Services.AddSingleton<EmbeddedGarnet>();
             builder.Services.AddHostedService<EmbeddedStoreLifetime>();
         }

@@ -14,6 +14,8 @@ internal sealed class AdminAuthentication(IOptions<AdminOptions> options, AuthAu
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        // Customer ids, families and masked identifiers: nothing a shared cache may keep.
+        http.Response.Headers.CacheControl = "no-store";
         if (Secrets.ReadBearer(http.Request) is not { } presented || KeyId(presented) is not { } keyId)
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";

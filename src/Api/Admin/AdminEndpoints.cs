@@ -52,7 +52,7 @@ public static class AdminEndpoints
         {
             return UnknownBrand();
         }
-        var keys = await customers.Customer(brandName, customerId).GetDeviceSessionsAsync();
+        var keys = (await customers.Customer(brandName, customerId).ListDeviceSessionsAsync()).Keys;
         var listed = await Task.WhenAll(keys.Select(async key => (Key: key, Families: await deviceSessions.Get(key).LiveFamiliesAsync(customerId))));
         var sessions = new JsonArray();
         foreach (var (key, families) in listed.Where(l => l.Families.Count > 0))
@@ -82,8 +82,7 @@ public static class AdminEndpoints
         {
             return UnknownBrand();
         }
-        var customer = customers.Customer(brandName, customerId);
-        var revoked = await customers.RevokeAsync(customer, customerId, await customer.GetDeviceSessionsAsync(), Reason);
+        var revoked = await customers.RevokeAllAsync(brandName, customerId, Reason);
         return PlainJson.Result(new JsonObject { ["revoked"] = revoked });
     }
 
@@ -94,7 +93,7 @@ public static class AdminEndpoints
         {
             return UnknownBrand();
         }
-        foreach (var key in await customers.Customer(brandName, customerId).GetDeviceSessionsAsync())
+        foreach (var key in (await customers.Customer(brandName, customerId).ListDeviceSessionsAsync()).Keys)
         {
             if (await deviceSessions.Get(key).RevokeFamilyAsync(customerId, familyId, Reason))
             {

@@ -19,18 +19,19 @@ public static class AuthHandlers
         {
             return error;
         }
-        if (PasswordRules.TryHashOptionalPassword(request, device.Brand, mfa: false, out var passwordHash) is { } passwordError)
+        if (PasswordRules.TryReadOptionalPassword(request, device.Brand, mfa: false, out var password) is { } passwordError)
         {
             return passwordError;
         }
 
-        var opened = await services.DeviceSession(device).OpenLoginSessionAsync(channel, passwordHash);
+        var opened = await services.DeviceSession(device).OpenLoginSessionAsync(channel, password);
         return services.Opened(device, opened);
     }
 
     /// <summary>
-    /// <c>mfa/token/generate</c>: an MFA session for the second-factor identifier. It belongs to the channel of the
-    /// first factor's token, so that a browser's MFA ends in a web family and an app's in an MFA key.
+    /// <c>mfa/token/generate</c>: an MFA session for the second-factor identifier, authorised by a first-factor token
+    /// of a family that still lives. It belongs to the channel of that token, so that a browser's MFA ends in a web
+    /// family and an app's in an MFA key.
     /// </summary>
     public static async Task<EnvelopeResult> OpenMfaAsync(AuthRequest request, AuthServices services)
     {
@@ -43,12 +44,12 @@ public static class AuthHandlers
         {
             return tokenError!;
         }
-        if (PasswordRules.TryHashOptionalPassword(request, device.Brand, mfa: true, out var passwordHash) is { } passwordError)
+        if (PasswordRules.TryReadOptionalPassword(request, device.Brand, mfa: true, out var password) is { } passwordError)
         {
             return passwordError;
         }
 
-        var opened = await services.DeviceSession(device).OpenMfaSessionAsync(authorized.Channel, authorized.CustomerId, passwordHash);
+        var opened = await services.DeviceSession(device).OpenMfaSessionAsync(authorized.Channel, authorized.Family, password);
         return services.Opened(device, opened);
     }
 

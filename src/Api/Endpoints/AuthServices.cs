@@ -60,7 +60,7 @@ public sealed class AuthServices(DeviceSessionReferences deviceSessions, IOption
     {
         if (!grant.Succeeded)
         {
-            return EnvelopeResult.Fail(grant.Error, retryAfter: grant.RetryAfter);
+            return grant.Error == AuthError.InvalidDetails ? NotASecondFactor() : EnvelopeResult.Fail(grant.Error, retryAfter: grant.RetryAfter);
         }
 
         var token = issuer.IssueUser(device, grant, flow);
@@ -76,15 +76,19 @@ public sealed class AuthServices(DeviceSessionReferences deviceSessions, IOption
     {
         if (opened.Error != AuthError.None)
         {
-            return opened.Error == AuthError.InvalidDetails
-                ? EnvelopeResult.InvalidField("identifierValue", "is linked to another customer")
-                : EnvelopeResult.Fail(opened.Error);
+            return opened.Error == AuthError.InvalidDetails ? NotASecondFactor() : EnvelopeResult.Fail(opened.Error, retryAfter: opened.RetryAfter);
         }
 
         return EnvelopeResult.Success(
             new EnvelopeAuth(issuer.IssueView(device, opened.ExpiresAt), Key: null),
             new EnvelopeUser(opened.AppRegistered, opened.SessionId, TokenClaims.ViewRole, opened.UserRegisteredForPassword));
     }
+
+    /// <summary>
+    /// The one answer for an identifier that may not be this customer's second factor (API.md §4.2), whether someone
+    /// else holds it or it is new to a customer past their first MFA: a caller learns nothing about who holds what.
+    /// </summary>
+    private static EnvelopeResult NotASecondFactor() => EnvelopeResult.InvalidField("identifierValue", "is not a second factor of this customer");
 
     public static EnvelopeResult Acted(Outcome outcome, string message = "SUCCESS") =>
         outcome.Succeeded ? EnvelopeResult.Done(message) : EnvelopeResult.Fail(outcome.Error, retryAfter: outcome.RetryAfter);

@@ -3,20 +3,20 @@ using Sessions.Grains.Identity;
 
 namespace Sessions.Api.Endpoints;
 
-/// <summary>
-/// Revokes a customer's families on a set of its device sessions and takes them off its list: what an identifier
-/// change and an administrator's "log out everywhere" both do.
-/// </summary>
+/// <summary>An administrator's "log out everywhere": every family of the customer on every device session it lists.</summary>
 public sealed class CustomerRevocations(IGrainFactory grains, DeviceSessionReferences deviceSessions)
 {
     public ICustomerGrain Customer(string brand, string customerId) => grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(brand, customerId));
 
-    /// <summary>The number of live families revoked.</summary>
-    public async Task<int> RevokeAsync(ICustomerGrain customer, string customerId, IReadOnlyList<string> deviceSessionKeys, string reason)
+    /// <summary>
+    /// The number of live families revoked. Each device session takes itself off the customer's list once it holds
+    /// nothing of theirs; one where a login completed meanwhile stays listed, so the next revocation reaches it.
+    /// </summary>
+    public async Task<int> RevokeAllAsync(string brand, string customerId, string reason)
     {
-        var revoked = await Task.WhenAll(deviceSessionKeys.Select(key =>
-            deviceSessions.Get(key).RevokeFamiliesAsync(customerId, mfaOnly: false, exceptFamilyId: null, reason)));
-        await customer.ForgetDeviceSessionsAsync(deviceSessionKeys, long.MaxValue);
+        var listed = await Customer(brand, customerId).ListDeviceSessionsAsync();
+        var revoked = await Task.WhenAll(listed.Keys.Select(key =>
+            deviceSessions.Get(key).RevokeFamiliesAsync(customerId, mfaOnly: false, keep: [], reason)));
         return revoked.Sum();
     }
 }

@@ -92,8 +92,9 @@ public static class IntrospectionEndpoints
                     && root.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String
                     && token.GetString() is { Length: > 0 and <= FieldReader.MaxTokenLength } value ? value : null;
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
+                // Not JSON, or a string that is not text (invalid UTF-8, a lone surrogate escape): no token.
                 return null;
             }
         }

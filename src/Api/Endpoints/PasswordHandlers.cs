@@ -12,6 +12,7 @@ namespace Sessions.Api.Endpoints;
 /// </summary>
 public static class PasswordHandlers
 {
+    /// <summary>The password change, with a USER token of a family that still lives (API.md §3); the current password is checked like a login's.</summary>
     public static async Task<EnvelopeResult> ChangeAsync(AuthRequest request, AuthServices services, SessionFlow flow, Channel channel)
     {
         var mfa = flow == SessionFlow.Mfa;
@@ -38,17 +39,18 @@ public static class PasswordHandlers
         {
             return EnvelopeResult.Fail(AuthError.PasswordUnchanged);
         }
-        if (PasswordRules.TryHashRequiredPassword(request, "newPassword", device.Brand, mfa, out var hash) is { } passwordError)
+        if (PasswordRules.TryReadNewPassword(request, "newPassword", device.Brand, mfa, out var newPassword) is { } passwordError)
         {
             return passwordError;
         }
 
         var kind = mfa ? PasswordKind.Mfa : PasswordKind.Primary;
-        var outcome = await services.DeviceSession(device).ChangePasswordAsync(kind, token.CustomerId, current, hash!, keepFamilyId: web ? token.FamilyId : null);
+        var outcome = await services.DeviceSession(device).ChangePasswordAsync(kind, token.Family, current, newPassword!);
         services.Audit.PasswordChanged(device, flow, "changed", outcome);
         return AuthServices.Acted(outcome);
     }
 
+    /// <summary>The reset: nothing is hashed before the session and its OTP have passed (API.md §7).</summary>
     public static async Task<EnvelopeResult> ForgetAsync(AuthRequest request, AuthServices services, SessionFlow flow, Channel channel)
     {
         if (!services.TryReadDevice(request, flow, channel, out var device, out var error)
@@ -61,12 +63,12 @@ public static class PasswordHandlers
         {
             return error;
         }
-        if (PasswordRules.TryHashRequiredPassword(request, "password", device.Brand, flow == SessionFlow.Mfa, out var hash) is { } passwordError)
+        if (PasswordRules.TryReadNewPassword(request, "password", device.Brand, flow == SessionFlow.Mfa, out var newPassword) is { } passwordError)
         {
             return passwordError;
         }
 
-        var outcome = await services.DeviceSession(device).ResetPasswordAsync(flow, sessionId, otp, hash!);
+        var outcome = await services.DeviceSession(device).ResetPasswordAsync(flow, sessionId, otp, newPassword!);
         services.Audit.PasswordChanged(device, flow, "reset", outcome);
         return AuthServices.Acted(outcome);
     }

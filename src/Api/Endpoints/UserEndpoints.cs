@@ -4,7 +4,6 @@ using Sessions.Api.Requests;
 using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Grains;
-using Sessions.Grains.Contracts;
 using Sessions.Grains.Identity;
 
 namespace Sessions.Api.Endpoints;
@@ -21,11 +20,11 @@ public static class UserEndpoints
     }
 
     /// <summary>
-    /// Moves the link (crash-safe inside the identifier grains), then tells the customer, which from then on refuses a
-    /// factor completed under the old identifier, and revokes every family under it. A failure after the move
-    /// answers 1599; the client's retry finds the move done (it is idempotent) and finishes the revocations.
+    /// The change is the device session's to make: it checks that the token's family still lives, proves the new value
+    /// with an OTP (the brand's VerifyNewValue), moves the link crash-safely and revokes every family under the old
+    /// value. A failure half-way answers 1599; the client's retry with the same OTP finishes the job.
     /// </summary>
-    public static async Task<EnvelopeResult> UpdateIdentifierValueAsync(AuthRequest request, AuthServices services, IGrainFactory grains, CustomerRevocations revocations)
+    public static async Task<EnvelopeResult> UpdateIdentifierValueAsync(AuthRequest request, AuthServices services)
     {
         if (!DeviceRequest.TryRead(request, services.Options, deviceOptional: true, out var device, out var error))
         {
@@ -40,6 +39,11 @@ public static class UserEndpoints
         {
             return error;
         }
+        string? otp = null;
+        if (request.Field("otp") is not null && !request.TryOtp(device.Brand.Otp.Length, out otp, out error))
+        {
+            return error;
+        }
         if (IdentifierRules.NormalizeValue(device.Identifier.Type, newText, out var reason) is not { } newValue)
         {
             return EnvelopeResult.InvalidField("newIdentifierValue", reason);
@@ -51,21 +55,14 @@ public static class UserEndpoints
             return InUse();
         }
 
-        var oldKey = GrainKeys.Identifier(device.Identifier);
-        var moved = await grains.GetGrain<IIdentifierGrain>(oldKey).MoveToAsync(token.CustomerId, newValue);
-        if (moved == AuthError.None)
+        var changed = await services.DeviceSession(device).ChangeIdentifierAsync(token.Family, newValue, otp);
+        services.Audit.IdentifierChanged(device, newIdentifier, changed.Error, changed.OtpSent);
+        return changed switch
         {
-            var customer = revocations.Customer(device.Identifier.Brand, token.CustomerId);
-            var underOld = await customer.IdentifierMovedAsync(oldKey, GrainKeys.Identifier(newIdentifier));
-            await revocations.RevokeAsync(customer, token.CustomerId, underOld, "identifier changed");
-        }
-
-        services.Audit.IdentifierChanged(device, newIdentifier, moved);
-        return moved switch
-        {
-            AuthError.None => EnvelopeResult.Done("SUCCESS"),
-            AuthError.InvalidDetails => InUse(),
-            _ => EnvelopeResult.Fail(moved),
+            { OtpSent: true } => EnvelopeResult.Done("OTP sent to the new identifier value."),
+            { Error: AuthError.None } => EnvelopeResult.Done("SUCCESS"),
+            { Error: AuthError.InvalidDetails } => InUse(),
+            _ => EnvelopeResult.Fail(changed.Error, retryAfter: changed.RetryAfter),
         };
     }
 

@@ -7,6 +7,7 @@ public static class ErrorCatalog
 {
     public static string Message(AuthError code) => code switch
     {
+        AuthError.TooManyRequests => "Too many requests, try again shortly.",
         AuthError.OtpValidationFailed => "Unable to validate OTP.",
         AuthError.OtpDeliveryFailed => "Unable to generate OTP.",
         AuthError.UnsupportedBrand => "Unsupported brand.",
@@ -48,7 +49,7 @@ public static class ErrorCatalog
             or AuthError.PasswordPolicyViolation or AuthError.InvalidIdentifierType or AuthError.MfaNotEnabled
             or AuthError.ExternalIdLoginDisabled => StatusCodes.Status400BadRequest,
         AuthError.PasswordAttemptsExhausted or AuthError.IdentifierLocked => StatusCodes.Status423Locked,
-        AuthError.OtpSendLimitReached => StatusCodes.Status429TooManyRequests,
+        AuthError.OtpSendLimitReached or AuthError.TooManyRequests => StatusCodes.Status429TooManyRequests,
         AuthError.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,
         AuthError.InternalError => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status401Unauthorized,

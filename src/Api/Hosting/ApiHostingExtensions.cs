@@ -42,6 +42,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<AuthAudit>();
         builder.AddSessionsRateLimiting();
         builder.AddSessionsTelemetry();
+        builder.AddSessionsMetricsAccess();
         builder.AddSessionsHealth();
         builder.AddSessionsApiDocumentation();
         builder.AddSessionsDashboardOptions();
@@ -73,9 +74,11 @@ public static class ApiHostingExtensions
     {
         var connection = builder.Configuration.GetConnectionString("Redis") ?? "";
         builder.Services.AddSingleton<RedisConnection>();
+        builder.Services.AddSingleton<IStoreProbe, RedisStoreProbe>();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
+            client.UseClusterTls(cluster.Tls);
             client.UseRedisClustering(o =>
             {
                 o.ConfigurationOptions = ConfigurationOptions.Parse(connection);

@@ -44,17 +44,15 @@ public static class Health
             HealthJson.Default.HealthBody);
     }
 
-    private sealed class StoreCheck(RedisConnection redis) : IHealthCheck
+    private sealed class StoreCheck(IStoreProbe store) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             try
             {
-                var multiplexer = await redis.GetAsync().WaitAsync(CheckTimeout, cancellationToken);
-                var latency = await multiplexer.GetDatabase().PingAsync().WaitAsync(CheckTimeout, cancellationToken);
-                return HealthCheckResult.Healthy($"round trip {latency.TotalMilliseconds:F1} ms");
+                return HealthCheckResult.Healthy(await store.ProbeAsync(cancellationToken));
             }
-            catch (Exception e) when (e is TimeoutException or StackExchange.Redis.RedisException or ObjectDisposedException)
+            catch (Exception e) when (e is TimeoutException or StackExchange.Redis.RedisException or Orleans.Persistence.Redis.RedisStorageException or ObjectDisposedException)
             {
                 return HealthCheckResult.Unhealthy("the store does not answer");
             }

@@ -16,7 +16,7 @@ public static class Telemetry
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("sessions"))
             .WithMetrics(metrics => metrics
-                .AddMeter(SessionsMetrics.MeterName, "Microsoft.Orleans")
+                .AddMeter(SessionsMetrics.MeterName, Sessions.Grains.Passwords.PasswordWork.MeterName, "Microsoft.Orleans")
                 // The HTTP server, connection and exception meters of ASP.NET Core, not every one it has: routing,
                 // rate-limiting and memory-pool instruments record on every request, and what they would tell is
                 // in sessions_requests_total (by route and envelope code, 429 included).
@@ -32,7 +32,7 @@ public static class Telemetry
         {
             telemetry.WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", "Microsoft.Orleans.Storage")
-                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics"))
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments(MetricsAccess.Path))
                 .AddOtlpExporter());
         }
         return builder;
@@ -44,7 +44,7 @@ public static class Telemetry
     public static WebApplication MapSessionsTelemetry(this WebApplication app)
     {
         app.UseMiddleware<RequestMetricsMiddleware>();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapSessionsMetrics();
         return app;
     }
 }

@@ -54,6 +54,10 @@ public sealed class AuthRequest
         {
             return Failed(EnvelopeResult.InvalidField("body", "is required"));
         }
+        if (!JsonText.IsValidUtf8(body))
+        {
+            return Failed(EnvelopeResult.InvalidField("body", "is not valid UTF-8"));
+        }
 
         JsonDocument document;
         try
@@ -70,6 +74,11 @@ public sealed class AuthRequest
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             return Failed(EnvelopeResult.InvalidField("body", "must be a JSON object"));
+        }
+
+        if (!JsonText.HasOnlyValidStrings(body, document.RootElement))
+        {
+            return Failed(EnvelopeResult.InvalidField("body", "holds a string that is not valid Unicode (a lone surrogate escape)"));
         }
 
         var fields = new Dictionary<string, JsonElement>(StringComparer.OrdinalIgnoreCase);

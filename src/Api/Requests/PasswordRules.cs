@@ -1,53 +1,58 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Sessions.Api.Envelope;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
-using Sessions.Grains.Passwords;
 
 namespace Sessions.Api.Requests;
 
-/// <summary>Checks and hashes a password a customer is setting: confirmation, length, the brand's MFA regex.</summary>
+/// <summary>
+/// Checks a password a customer is setting: confirmation, length, the brand's MFA regex. Nothing here hashes: the
+/// grain hashes on its bounded pool, and only once the call's cheap checks have passed (API.md §7).
+/// </summary>
 public static class PasswordRules
 {
     public const int MaxLength = 128;
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
+
+    // The brand's pattern is the operator's, not the caller's, and a password is at most 128 characters; the timeout
+    // is a safety net against a pattern that backtracks badly.
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(50);
+    private static readonly ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The optional first-time password of <c>token/generate</c> and <c>mfa/token/generate</c>: <c>password</c> +
-    /// <c>confirmPassword</c>. Returns the error, or null with the hash to store (null when no password was given).
+    /// <c>confirmPassword</c>. Returns the error, or null with the password to keep (null when none was given).
     /// </summary>
-    public static EnvelopeResult? TryHashOptionalPassword(AuthRequest request, BrandOptions brand, bool mfa, out string? hash)
+    public static EnvelopeResult? TryReadOptionalPassword(AuthRequest request, BrandOptions brand, bool mfa, out string? password)
     {
-        hash = null;
-        if (!request.TryOptional("password", FieldReader.MaxSecretLength, out var password, out var error)
+        if (!request.TryOptional("password", FieldReader.MaxSecretLength, out password, out var error)
             || !request.TryOptional("confirmPassword", FieldReader.MaxSecretLength, out var confirmation, out error))
         {
             return error;
         }
         if (string.IsNullOrEmpty(password))
         {
+            password = null;
             return string.IsNullOrEmpty(confirmation) ? null : EnvelopeResult.InvalidField("password", "is required with confirmPassword");
         }
-        return Check(password, confirmation, brand, mfa, out hash);
+        return Check(password, confirmation, brand, mfa);
     }
 
     /// <summary>A password being set by a change or a reset: <paramref name="field"/> + <c>confirmPassword</c>, both required.</summary>
-    public static EnvelopeResult? TryHashRequiredPassword(AuthRequest request, string field, BrandOptions brand, bool mfa, out string? hash)
+    public static EnvelopeResult? TryReadNewPassword(AuthRequest request, string field, BrandOptions brand, bool mfa, out string? password)
     {
-        hash = null;
-        if (!request.TryRequired(field, FieldReader.MaxSecretLength, out var password, out var error)
+        if (!request.TryRequired(field, FieldReader.MaxSecretLength, out password, out var error)
             || !request.TryRequired("confirmPassword", FieldReader.MaxSecretLength, out var confirmation, out error))
         {
             return error;
         }
-        return Check(password, confirmation, brand, mfa, out hash);
+        return Check(password, confirmation, brand, mfa);
     }
 
     public static bool IsEnabled(BrandOptions brand, bool mfa) => mfa ? brand.MfaPasswordEnabled : brand.PasswordEnabled;
 
-    private static EnvelopeResult? Check(string password, string? confirmation, BrandOptions brand, bool mfa, out string? hash)
+    private static EnvelopeResult? Check(string password, string? confirmation, BrandOptions brand, bool mfa)
     {
-        hash = null;
         if (!IsEnabled(brand, mfa))
         {
             return EnvelopeResult.Fail(AuthError.PasswordNotEnabled);
@@ -61,8 +66,6 @@ public static class PasswordRules
         {
             return EnvelopeResult.Fail(AuthError.PasswordPolicyViolation);
         }
-
-        hash = PasswordHashing.Hash(password);
         return null;
     }
 
@@ -70,7 +73,7 @@ public static class PasswordRules
     {
         try
         {
-            return Regex.IsMatch(password, pattern, RegexOptions.None, RegexTimeout);
+            return Patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant, RegexTimeout)).IsMatch(password);
         }
         catch (RegexMatchTimeoutException)
         {

@@ -9,7 +9,7 @@ namespace Sessions.Api.Security;
 
 /// <summary>
 /// The audit trail: one structured event with a stable EventId per security-relevant outcome, with brand, masked
-/// identifier, device and client address. Never an OTP, password, token or key.
+/// identifier, masked device id and client address. Never an OTP, password, token or key.
 /// </summary>
 public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics metrics)
 {
@@ -18,11 +18,11 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
         metrics.Login(device.Identifier.Brand, flow, factor, error);
         if (error == AuthError.None)
         {
-            LoginSucceeded(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, factor);
+            LoginSucceeded(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, factor);
         }
         else
         {
-            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, factor, (int)error);
+            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, factor, (int)error);
             Locked(device, error);
         }
     }
@@ -32,12 +32,12 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
         if (outcome.Succeeded)
         {
             metrics.OtpSent(device.Identifier.Brand, flow);
-            OtpSent(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow);
+            OtpSent(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow);
         }
         else
         {
             metrics.OtpFailed(device.Identifier.Brand, flow, outcome.Error);
-            OtpRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, (int)outcome.Error);
+            OtpRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, (int)outcome.Error);
             Locked(device, outcome.Error);
         }
     }
@@ -50,16 +50,16 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
             // The hot path: do not mask and format for an event that is off (Debug) in a normal deployment.
             if (logger.IsEnabled(LogLevel.Debug))
             {
-                KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, grant.FamilyId, grant.Key is not null);
+                KeyExchanged(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, grant.FamilyId, grant.Key is not null);
             }
         }
         else if (grant.Error == AuthError.KeyReused)
         {
-            KeyReuseDetected(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow);
+            KeyReuseDetected(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow);
         }
         else
         {
-            KeyRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, (int)grant.Error);
+            KeyRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, (int)grant.Error);
         }
     }
 
@@ -67,7 +67,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     {
         if (outcome.Succeeded)
         {
-            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), familyId, "logout");
+            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), familyId, "logout");
         }
     }
 
@@ -75,24 +75,28 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     {
         if (outcome.Succeeded)
         {
-            PasswordUpdated(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, action);
+            PasswordUpdated(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, action);
         }
         else
         {
-            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress), flow, $"password {action}", (int)outcome.Error);
+            LoginFailed(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, $"password {action}", (int)outcome.Error);
             Locked(device, outcome.Error);
         }
     }
 
-    public void IdentifierChanged(DeviceRequest device, Identifier newIdentifier, AuthError error)
+    public void IdentifierChanged(DeviceRequest device, Identifier newIdentifier, AuthError error, bool otpSent = false)
     {
-        if (error == AuthError.None)
+        if (otpSent)
         {
-            IdentifierMoved(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, Address(device.ClientAddress));
+            IdentifierChangeRequested(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), Device(device), Address(device.ClientAddress));
+        }
+        else if (error == AuthError.None)
+        {
+            IdentifierMoved(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), Device(device), Address(device.ClientAddress));
         }
         else
         {
-            IdentifierChangeRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), device.DeviceId, Address(device.ClientAddress), (int)error);
+            IdentifierChangeRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Mask(newIdentifier), Device(device), Address(device.ClientAddress), (int)error);
         }
     }
 
@@ -101,25 +105,18 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
         AdminActed(keyId, action, brand, target, status, Address(clientAddress));
 
     /// <summary>Enough of an identifier to correlate events, not enough to contact the customer.</summary>
-    public static string Mask(Identifier identifier)
-    {
-        var value = identifier.Value;
-        if (identifier.Type == IdentifierType.EMAIL && value.IndexOf('@') is var at and > 0)
-        {
-            return $"{value[0]}***{value[at..]}";
-        }
-        var visible = Math.Min(3, value.Length / 3);
-        return new string('*', value.Length - visible) + value[^visible..];
-    }
+    public static string Mask(Identifier identifier) => LogMasks.Identifier(identifier);
 
     private static string Address(IPAddress? clientAddress) => clientAddress?.ToString() ?? "unknown";
+
+    private static string Device(DeviceRequest device) => LogMasks.Device(device.DeviceId);
 
     private void Locked(DeviceRequest device, AuthError error)
     {
         if (error == AuthError.IdentifierLocked)
         {
             metrics.Locked(device.Identifier.Brand);
-            IdentifierLocked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), device.DeviceId, Address(device.ClientAddress));
+            IdentifierLocked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress));
         }
     }
 
@@ -170,6 +167,10 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     [LoggerMessage(EventId = 3011, EventName = "IdentifierChanged", Level = LogLevel.Information,
         Message = "Identifier changed: {Brand} {IdentifierType} {Identifier} to {NewIdentifier}, device {DeviceId} from {ClientAddress}")]
     private partial void IdentifierMoved(string brand, IdentifierType identifierType, string identifier, string newIdentifier, string deviceId, string clientAddress);
+
+    [LoggerMessage(EventId = 3013, EventName = "IdentifierChangeRequested", Level = LogLevel.Information,
+        Message = "Identifier change requested, OTP sent to the new value: {Brand} {IdentifierType} {Identifier} to {NewIdentifier}, device {DeviceId} from {ClientAddress}")]
+    private partial void IdentifierChangeRequested(string brand, IdentifierType identifierType, string identifier, string newIdentifier, string deviceId, string clientAddress);
 
     [LoggerMessage(EventId = 3012, EventName = "IdentifierChangeRefused", Level = LogLevel.Warning,
         Message = "Identifier change refused: {Brand} {IdentifierType} {Identifier} to {NewIdentifier}, device {DeviceId} from {ClientAddress}: {Code}")]

@@ -18,8 +18,23 @@ public sealed class RateLimitOptions
     /// <summary>For every other <c>/auth/v1</c> endpoint.</summary>
     public int PerMinute { get; set; } = 6000;
 
-    /// <summary>Proxies whose <c>X-Forwarded-For</c> is believed; from anyone else the header is ignored.</summary>
+    /// <summary>
+    /// The proxies (addresses, or CIDR ranges such as <c>10.0.0.0/8</c> where the gateway's address changes) whose
+    /// <c>X-Forwarded-For</c> is believed. Empty: the header is believed from no one, and the client address is the
+    /// connection's.
+    /// </summary>
     public List<string> KnownProxies { get; set; } = [];
 
-    public IEnumerable<IPAddress> ProxyAddresses() => KnownProxies.Select(IPAddress.Parse);
+    /// <summary>Each entry as a network: an address is a network of one.</summary>
+    public IEnumerable<IPNetwork> ProxyNetworks() => KnownProxies.Select(entry => TryParseProxy(entry, out var network) ? network : throw new FormatException(entry));
+
+    public static bool TryParseProxy(string entry, out IPNetwork network)
+    {
+        if (IPAddress.TryParse(entry, out var address))
+        {
+            network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+            return true;
+        }
+        return IPNetwork.TryParse(entry, out network);
+    }
 }

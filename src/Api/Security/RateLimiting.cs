@@ -8,8 +8,10 @@ using Sessions.Api.Envelope;
 namespace Sessions.Api.Security;
 
 /// <summary>
-/// Per-client-address limits with ASP.NET Core's rate limiter: one fixed one-minute window per address and policy.
-/// The address is the connection's, or the <c>X-Forwarded-For</c> one when the connection is a known proxy.
+/// Per-client-address limits with ASP.NET Core's rate limiter: one fixed one-minute window per address and policy
+/// (per /64 for IPv6, which a single client is handed whole). The address is the connection's, or the
+/// <c>X-Forwarded-For</c> one when the connection is a configured proxy; with no proxy configured the header is
+/// believed from no one (a cleared list would make ASP.NET Core believe it from everyone).
 /// </summary>
 public static class RateLimiting
 {
@@ -20,17 +22,17 @@ public static class RateLimiting
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName)
             .Validate(o => o.OtpPerMinute > 0 && o.PerMinute > 0, "Sessions:RateLimit:OtpPerMinute and Sessions:RateLimit:PerMinute must be greater than 0.")
-            .Validate(o => o.KnownProxies.All(p => System.Net.IPAddress.TryParse(p, out _)), "Sessions:RateLimit:KnownProxies must list IP addresses.")
+            .Validate(o => o.KnownProxies.All(p => RateLimitOptions.TryParseProxy(p, out _)), "Sessions:RateLimit:KnownProxies must list IP addresses or CIDR ranges (10.0.0.0/8).")
             .ValidateOnStart();
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<RateLimitOptions>>((forwarded, limits) =>
         {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
-            foreach (var proxy in limits.Value.ProxyAddresses())
+            foreach (var network in limits.Value.ProxyNetworks())
             {
-                forwarded.KnownProxies.Add(proxy);
+                forwarded.KnownIPNetworks.Add(network);
             }
+            forwarded.ForwardedHeaders = forwarded.KnownIPNetworks.Count > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
         });
 
         builder.Services.AddRateLimiter(limiter =>
@@ -63,11 +65,32 @@ public static class RateLimiting
     private static RateLimitPartition<IPAddress> PerAddress(HttpContext context, Func<RateLimitOptions, int> permits)
     {
         var limit = permits(context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value);
-        return RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress ?? IPAddress.None, _ => new FixedWindowRateLimiterOptions
+        return RateLimitPartition.GetFixedWindowLimiter(Client(context.Connection.RemoteIpAddress), _ => new FixedWindowRateLimiterOptions
         {
             PermitLimit = limit,
             Window = TimeSpan.FromMinutes(1),
             QueueLimit = 0,
         });
+    }
+
+    /// <summary>The partition of an address: itself for IPv4, its /64 for IPv6 (one client's usual allocation).</summary>
+    public static IPAddress Client(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return IPAddress.None;
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
     }
 }

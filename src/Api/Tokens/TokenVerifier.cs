@@ -41,8 +41,16 @@ public enum TokenUse
 /// </summary>
 public sealed record IntrospectedToken(string CustomerId, string FamilyId, string TokenId, string Role, string Brand, Identifier Identifier, string Device, long IssuedAt, long ExpiresAt);
 
-/// <summary>The claims of a verified token that the endpoints act on.</summary>
-public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel);
+/// <summary>
+/// The claims of a verified token that the endpoints act on. <see cref="Identifier"/> and <see cref="Device"/> (empty for the
+/// web device session) name the device session its family lives in: the request's own, except for an
+/// <c>authorizedToken</c>, whose first-factor identifier may differ from the request's second-factor one.
+/// </summary>
+public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel, Identifier Identifier, string Device)
+{
+    /// <summary>The token's family, for a grain to ask whether it still lives (API.md §3).</summary>
+    public FamilyReference Family => new() { DeviceSessionKey = GrainKeys.DeviceSession(Identifier, Device), FamilyId = FamilyId, CustomerId = CustomerId };
+}
 
 /// <summary>
 /// Strict verification (API.md §3): a known <c>kid</c> of the token's brand and the <c>alg</c> of that key, valid signature and issuer,
@@ -67,7 +75,18 @@ public sealed class TokenVerifier
     {
         var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
+        try
+        {
+            return Check(compact, use, device, isKey, invalid);
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            return (null, invalid);
+        }
+    }
 
+    private (VerifiedToken? Token, AuthError Error) Check(string compact, TokenUse use, DeviceRequest device, bool isKey, AuthError invalid)
+    {
         if (Signed(compact) is not var (jwt, org))
         {
             return (null, invalid);
@@ -109,7 +128,17 @@ public sealed class TokenVerifier
         {
             return (null, AuthError.DeviceMismatch);
         }
-        if (use != TokenUse.AuthorizedToken && !CarriesIdentifier(jwt, device.Identifier.ToIdv()))
+        var identifier = device.Identifier;
+        if (use == TokenUse.AuthorizedToken)
+        {
+            // The first factor's identifier, where the token's family lives.
+            if (TokenIdentifier(jwt, org) is not { } first)
+            {
+                return (null, invalid);
+            }
+            identifier = first;
+        }
+        else if (!CarriesIdentifier(jwt, device.Identifier.ToIdv()))
         {
             return (null, AuthError.IdentifierMismatch);
         }
@@ -121,7 +150,7 @@ public sealed class TokenVerifier
         {
             return (null, invalid);
         }
-        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel), AuthError.None);
+        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel, identifier, device.DeviceId), AuthError.None);
     }
 
     /// <summary>The token's device; <c>"dev": null</c> (the web device session) reads as <see cref="DeviceRequest.NoDevice"/>.</summary>
@@ -137,12 +166,23 @@ public sealed class TokenVerifier
     /// </summary>
     public IntrospectedToken? Introspect(string compact, string brand)
     {
+        try
+        {
+            return ReadActive(compact, brand);
+        }
+        catch (Exception e) when (IsMalformed(e))
+        {
+            return null;
+        }
+    }
+
+    private IntrospectedToken? ReadActive(string compact, string brand)
+    {
         if (Signed(compact) is not var (jwt, org) || org != brand
             || Claim(jwt, TokenClaims.Role) is not { } role || role is not ("USER" or "MFA_PENDING")
             || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
             || !jwt.TryGetPayloadValue<long>(TokenClaims.IssuedAt, out var iat)
-            || !jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) || identifiers is not [var idv]
-            || Identifier.FromIdv(org, idv) is not { } identifier
+            || TokenIdentifier(jwt, org) is not { } identifier
             || TokenDevice(jwt) is not { } device
             || Claim(jwt, TokenClaims.CustomerId) is not { } customerId
             || Claim(jwt, TokenClaims.FamilyId) is not { } familyId
@@ -172,7 +212,7 @@ public sealed class TokenVerifier
             return null;
         }
 
-        var signed = jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org)
+        var signed = jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) && org is not null
             && _brands.TryGetValue(org, out var brand)
             && brand.ById.TryGetValue(jwt.Kid ?? "", out var key)
             && jwt.Alg == key.Algorithm
@@ -186,4 +226,19 @@ public sealed class TokenVerifier
 
     private static bool CarriesIdentifier(JsonWebToken jwt, string idv) =>
         jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) && identifiers is [var only] && only == idv;
+
+    /// <summary>The one identifier of the token's <c>idv</c>, in the form the service writes it; null for anything else.</summary>
+    private static Identifier? TokenIdentifier(JsonWebToken jwt, string org) =>
+        jwt.TryGetHeaderValue<string[]>(TokenClaims.Identifiers, out var identifiers) && identifiers is [{ } idv]
+        && Identifier.FromIdv(org, idv) is { } identifier
+        && IdentifierRules.NormalizeValue(identifier.Type, identifier.Value, out _) == identifier.Value
+            ? identifier
+            : null;
+
+    /// <summary>
+    /// What the library throws for a token whose parts are not what they claim (a header claim of the wrong JSON type, a
+    /// number out of range): a malformed token, refused like any other invalid one, never a 500.
+    /// </summary>
+    private static bool IsMalformed(Exception exception) =>
+        exception is ArgumentException or InvalidOperationException or FormatException or System.Text.Json.JsonException or OverflowException or InvalidCastException;
 }

@@ -35,6 +35,14 @@ public sealed class BrandOptions
     /// </summary>
     public int MaxDeviceSessions { get; set; } = 50;
 
+    /// <summary>
+    /// Device sessions of one identifier that may hold an open, unvalidated login or MFA session at once (API.md §7):
+    /// anonymous calls on ever new deviceIds cannot grow the store without bound; beyond it 1534 with Retry-After.
+    /// </summary>
+    public int MaxOpenLogins { get; set; } = 20;
+
+    public IdentifierChangeOptions IdentifierChange { get; set; } = new();
+
     public OtpPolicyOptions Otp { get; set; } = new();
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();
@@ -61,6 +69,16 @@ public sealed class WebLoginOptions
 
     /// <summary>Web families one device session keeps; a login beyond it evicts the least recently used.</summary>
     public int MaxFamilies { get; set; } = 10;
+}
+
+/// <summary><c>user/updateIdentifierValue</c> (API.md §4.4).</summary>
+public sealed class IdentifierChangeOptions
+{
+    /// <summary>
+    /// The new value must be proven with an OTP sent to it before the customer moves there. Off only for brands whose
+    /// own CRM verified the value and that call server to server.
+    /// </summary>
+    public bool VerifyNewValue { get; set; } = true;
 }
 
 public sealed class SigningKeyOptions

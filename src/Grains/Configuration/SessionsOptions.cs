@@ -9,6 +9,8 @@ public sealed class SessionsOptions
 
     public OtpDeliveryOptions Otp { get; set; } = new();
 
+    public PasswordHashingOptions PasswordHashing { get; set; } = new();
+
     /// <summary>Brands by name. Names are matched case-insensitively; lookups go through <see cref="FindBrand"/>.</summary>
     public Dictionary<string, BrandOptions> Brands { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -16,6 +18,19 @@ public sealed class SessionsOptions
 
     public BrandOptions GetBrand(string brand) =>
         FindBrand(brand) ?? throw new InvalidOperationException($"Brand '{brand}' is not configured.");
+}
+
+/// <summary>
+/// The <c>Sessions:PasswordHashing</c> section: how many password hashes or verifications (PBKDF2, tens of milliseconds
+/// of CPU each) a silo runs at once. Beyond it a call answers 429 instead of queueing, so a flood of password-bearing
+/// requests cannot take every core from the regenerates (API.md §7).
+/// </summary>
+public sealed class PasswordHashingOptions
+{
+    /// <summary>Default: half the cores, at least one.</summary>
+    public int? MaxConcurrency { get; set; }
+
+    public int EffectiveMaxConcurrency => MaxConcurrency ?? Math.Max(1, Environment.ProcessorCount / 2);
 }
 
 public enum OtpSenderKind

@@ -8,11 +8,16 @@ namespace Sessions.Grains.Contracts;
 [Alias("sessions.customer")]
 public interface ICustomerGrain : IGrainWithStringKey
 {
-    [Alias("profile")]
+    [Alias("profile"), ReadOnly]
     Task<CustomerProfile> GetProfileAsync();
 
-    [Alias("verify-password")]
-    Task<bool> VerifyPasswordAsync(PasswordKind kind, string password);
+    /// <summary>The password hash of <paramref name="kind"/>, for the caller to verify off this grain's turn; null when there is none.</summary>
+    [Alias("password-hash"), ReadOnly]
+    Task<string?> GetPasswordHashAsync(PasswordKind kind);
+
+    /// <summary>Replaces a hash that needed an upgrade, unless the password changed meanwhile (<paramref name="verifiedHash"/> is no longer current).</summary>
+    [Alias("upgrade-password-hash")]
+    Task UpgradePasswordHashAsync(PasswordKind kind, string verifiedHash, string upgradedHash);
 
     /// <summary>
     /// Records a passed first factor on a device session; sets the primary password if there is none yet. Answers
@@ -21,36 +26,38 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("first-factor")]
     Task<FactorCompleted> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey);
 
-    /// <summary>Records a passed second factor on a device session; sets the MFA password if there is none yet.</summary>
+    /// <summary>
+    /// Records a passed second factor on a device session; sets the MFA password if there is none yet.
+    /// <paramref name="enrolling"/>: the second factor is an identifier not yet linked to the customer, which only a
+    /// customer who never completed MFA may enrol (API.md §4.2); refused otherwise.
+    /// </summary>
     [Alias("second-factor")]
-    Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey);
+    Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey, bool enrolling);
 
-    /// <summary>Replaces a password after checking the current one; answers the device sessions to revoke.</summary>
+    /// <summary>
+    /// Replaces a password the caller verified against <paramref name="verifiedHash"/>; 1528 if it changed meanwhile.
+    /// Answers the device sessions to revoke.
+    /// </summary>
     [Alias("change-password")]
-    Task<PasswordChanged> ChangePasswordAsync(PasswordKind kind, string currentPassword, string newPasswordHash);
+    Task<PasswordChanged> ChangePasswordAsync(PasswordKind kind, string verifiedHash, string newPasswordHash);
 
     /// <summary>Sets a password without the current one (the caller checked an OTP); answers the device sessions to revoke.</summary>
     [Alias("reset-password")]
     Task<PasswordChanged> ResetPasswordAsync(PasswordKind kind, string newPasswordHash);
 
+    /// <summary>The device sessions that may hold the customer's families, least recently logged in first, as of a login sequence.</summary>
+    [Alias("list-device-sessions"), ReadOnly]
+    Task<DeviceSessionList> ListDeviceSessionsAsync();
+
     /// <summary>
     /// Drops device sessions that hold no live family of this customer any more, unless a login after
-    /// <paramref name="asOf"/> (a <see cref="PasswordChanged.AsOf"/>, or <see cref="long.MaxValue"/>) renewed them.
+    /// <paramref name="asOf"/> (the <see cref="DeviceSessionList.AsOf"/> the caller acted on) renewed them.
     /// </summary>
-    /// <summary>The device sessions that may hold the customer's families, least recently logged in first.</summary>
-    [Alias("device-sessions"), ReadOnly]
-    Task<IReadOnlyList<string>> GetDeviceSessionsAsync();
-
     [Alias("forget-device-sessions")]
     Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf);
 
-    /// <summary>
-    /// Records that the customer's identifier moved from <paramref name="oldIdentifierKey"/> to
-    /// <paramref name="newIdentifierKey"/>: from now on a factor completed under the old one is refused. Answers the
-    /// device sessions under the old identifier, whose families the caller revokes.
-    /// </summary>
     [Alias("identifier-moved")]
-    Task<IReadOnlyList<string>> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey);
+    Task<DeviceSessionList> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey);
 }
 
 [GenerateSerializer, Alias("sessions.password-kind")]
@@ -77,10 +84,20 @@ public sealed record FactorCompleted
     /// <summary>This login's sequence number: forgetting the evicted as of it keeps any that logged in since.</summary>
     [Id(2)] public long AsOf { get; init; }
 
-    /// <summary>The device session's identifier has moved away from the customer: the login must not complete.</summary>
-    [Id(3)] public bool IsRefused { get; init; }
+    /// <summary>The login must not complete: 1505 when the device session's identifier moved away from the customer, 1519 when an enrolment came too late.</summary>
+    [Id(3)] public AuthError Refusal { get; init; }
 
-    public static readonly FactorCompleted Refused = new() { IsRefused = true };
+    public bool IsRefused => Refusal != AuthError.None;
+
+    public static FactorCompleted Refused(AuthError refusal) => new() { Refusal = refusal };
+}
+
+/// <summary>A customer's device sessions, and the login sequence they were read at: what a later forget may drop.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.device-session-list")]
+public sealed record DeviceSessionList
+{
+    [Id(0)] public IReadOnlyList<string> Keys { get; init; } = [];
+    [Id(1)] public long AsOf { get; init; }
 }
 
 [GenerateSerializer, Immutable, Alias("sessions.password-changed")]

@@ -9,14 +9,17 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Opens a login session: a mobile one replaces the open one; web ones live side by side (one per browser).
-    /// <paramref name="pendingPasswordHash"/> applies on success.
+    /// <paramref name="pendingPassword"/>, a first-time password, is kept sealed and set only when the session succeeds.
     /// </summary>
     [Alias("open-login")]
-    Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPasswordHash);
+    Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPassword);
 
-    /// <summary>Opens an MFA session for the customer that passed the first factor, linking this identifier to it.</summary>
+    /// <summary>
+    /// Opens an MFA session for the customer whose first-factor family <paramref name="authorizedBy"/> is still alive,
+    /// on this identifier if it may be their second factor (API.md §4.2). Nothing is linked until an OTP proves it.
+    /// </summary>
     [Alias("open-mfa")]
-    Task<SessionOpened> OpenMfaSessionAsync(Channel channel, string customerId, string? pendingMfaPasswordHash);
+    Task<SessionOpened> OpenMfaSessionAsync(Channel channel, FamilyReference authorizedBy, string? pendingMfaPassword);
 
     [Alias("send-otp")]
     Task<Outcome> SendOtpAsync(SessionFlow flow, string sessionId);
@@ -52,27 +55,39 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     Task<Outcome> ExpireMfaFamilyAsync(string familyId);
 
     /// <summary>
-    /// Changes the customer's password (<paramref name="kind"/>) after checking the current one, and revokes the
-    /// customer's families (MFA ones only for the MFA password): on every other device for the app, or every family
-    /// but <paramref name="keepFamilyId"/> (the browser's own) for the web.
+    /// Changes the password (<paramref name="kind"/>) of the customer of the live family <paramref name="token"/> names
+    /// after checking the current one, and revokes the customer's families (MFA ones only for the MFA password) but
+    /// the login chain of that token: its family, the family that authorised it and those it authorised.
     /// </summary>
     [Alias("change-password")]
-    Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash, string? keepFamilyId);
+    Task<Outcome> ChangePasswordAsync(PasswordKind kind, FamilyReference token, string currentPassword, string newPassword);
 
     /// <summary>
     /// Resets the password of the session's customer after checking the session's OTP (unless the brand skips it),
     /// and revokes every family of the customer (MFA ones only for the MFA password), this device's included.
+    /// Nothing is hashed before the session and the OTP have passed.
     /// </summary>
     [Alias("reset-password")]
-    Task<Outcome> ResetPasswordAsync(SessionFlow flow, string sessionId, string? otp, string newPasswordHash);
+    Task<Outcome> ResetPasswordAsync(SessionFlow flow, string sessionId, string? otp, string newPassword);
 
-    /// <summary>Revokes this device session's families of <paramref name="customerId"/>, mobile and web, but <paramref name="exceptFamilyId"/> (a password changed elsewhere).</summary>
+    /// <summary>
+    /// Moves the customer of the live family <paramref name="token"/> names from this identifier to
+    /// <paramref name="newValue"/> (API.md §4.4): without <paramref name="otp"/> (and the brand's VerifyNewValue) an OTP
+    /// goes to the new value and nothing moves; with it, the move happens and every family under the old value dies.
+    /// </summary>
+    [Alias("change-identifier")]
+    Task<IdentifierChangeOutcome> ChangeIdentifierAsync(FamilyReference token, string newValue, string? otp);
+
+    /// <summary>
+    /// Revokes this device session's families of <paramref name="customerId"/>, mobile and web, but those whose id, or
+    /// whose authorising family's id, is in <paramref name="keep"/> (the login chain a password was changed with).
+    /// </summary>
     /// <remarks>
     /// Interleaves: a device session that is itself fanning out a password change (or awaiting the customer) must
     /// still take revocations, or two concurrent changes on two devices of one customer would wait on each other.
     /// </remarks>
     [Alias("revoke-families"), AlwaysInterleave]
-    Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason);
+    Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason);
 
     /// <summary>The live families of <paramref name="customerId"/> on this device session, for support staff.</summary>
     [Alias("live-families"), ReadOnly]
@@ -81,6 +96,19 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     /// <summary>Revokes one live family of <paramref name="customerId"/>; false when there is no such live family here.</summary>
     [Alias("revoke-family")]
     Task<bool> RevokeFamilyAsync(string customerId, string familyId, string reason);
+}
+
+/// <summary>What an identifier change did: moved, refused, or sent the OTP the move waits for.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.identifier-change-outcome")]
+public sealed record IdentifierChangeOutcome
+{
+    [Id(0)] public AuthError Error { get; init; }
+    [Id(1)] public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>An OTP went to the new value; the same call with it performs the move.</summary>
+    [Id(2)] public bool OtpSent { get; init; }
+
+    public static IdentifierChangeOutcome Failed(AuthError error, TimeSpan? retryAfter = null) => new() { Error = error, RetryAfter = retryAfter };
 }
 
 /// <summary>One live key family as the admin API lists it.</summary>

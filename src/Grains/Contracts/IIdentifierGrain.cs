@@ -2,8 +2,8 @@ namespace Sessions.Grains.Contracts;
 
 /// <summary>
 /// One identifier of a brand (key from <see cref="Identity.GrainKeys.Identifier"/>): which customer owns it, and the
-/// limits that hold across all its devices and sessions (API.md §7): OTP sends per window, failures and the lock.
-/// Being one grain, its counters are exact however many requests arrive at once.
+/// limits that hold across all its devices and sessions (API.md §7): open logins, OTP sends per window, credential
+/// checks, failures and the lock. Being one grain, its counters are exact however many requests arrive at once.
 /// </summary>
 [Alias("sessions.identifier")]
 public interface IIdentifierGrain : IGrainWithStringKey
@@ -19,6 +19,18 @@ public interface IIdentifierGrain : IGrainWithStringKey
     [Alias("link")]
     Task<bool> LinkAsync(string customerId);
 
+    /// <summary>
+    /// Holds a place for an open, unvalidated session of <paramref name="holder"/> (a device session, or one browser's
+    /// session) until <paramref name="expiresAt"/>: at most the brand's MaxOpenLogins at once (1534 beyond, with
+    /// Retry-After). Answers the owning customer too, which opening a session needs.
+    /// </summary>
+    [Alias("reserve-open-login")]
+    Task<OpenLoginReservation> ReserveOpenLoginAsync(string holder, DateTimeOffset expiresAt);
+
+    /// <summary>The holder's session completed or ended: its place is free again.</summary>
+    [Alias("release-open-login")]
+    Task ReleaseOpenLoginAsync(string holder);
+
     /// <summary>Takes one OTP send from the window; refused while locked or when the window is used up.</summary>
     [Alias("reserve-send")]
     Task<Outcome> TryReserveOtpSendAsync();
@@ -31,26 +43,73 @@ public interface IIdentifierGrain : IGrainWithStringKey
     [Alias("check-lock")]
     Task<Outcome> CheckLockAsync();
 
-    /// <summary>Counts a wrong OTP or password; answers 1550 when this failure locks the identifier.</summary>
-    [Alias("record-failure")]
-    Task<Outcome> RecordFailureAsync();
+    /// <summary>
+    /// Admits one check of an OTP or password: it counts against Lockout.MaxFailures from now on, as a failure until
+    /// <see cref="EndAttemptAsync"/> says otherwise. Refused (1550) while locked, or while the failures and the checks
+    /// in flight already reach the limit, so N parallel guesses get at most MaxFailures evaluations.
+    /// </summary>
+    [Alias("begin-attempt")]
+    Task<Outcome> BeginAttemptAsync(string attemptId);
 
-    /// <summary>A credential was right: the failure count starts again.</summary>
-    [Alias("record-success")]
-    Task RecordSuccessAsync();
+    /// <summary>How an admitted check ended; answers 1550 when this failure locked the identifier.</summary>
+    [Alias("end-attempt")]
+    Task<Outcome> EndAttemptAsync(string attemptId, AttemptResult result);
 
     /// <summary>
-    /// Moves this identifier's link to <paramref name="customerId"/> onto <paramref name="newValue"/> (same brand and
-    /// type): 1519 when the new value is in use, 1507 when this identifier is not the customer's. A retry of a
-    /// completed move succeeds.
+    /// The first step of moving this identifier's link to <paramref name="newValue"/> (same brand and type): the move is
+    /// written down, so that a crash from here on is settled by the next call. See <see cref="Identifiers.IdentifierMove"/>.
     /// </summary>
-    [Alias("move-to")]
-    Task<AuthError> MoveToAsync(string customerId, string newValue);
+    [Alias("begin-move")]
+    Task<MoveStart> BeginMoveAsync(string customerId, string newValue);
 
     /// <summary>The new side of a move: links the unlinked value to <paramref name="customerId"/>, moved from <paramref name="fromValue"/>.</summary>
     [Alias("claim")]
     Task<bool> ClaimAsync(string customerId, string fromValue);
 
-    [Alias("is-claimed-by")]
+    /// <summary>The last step: unlinks this value once <paramref name="newValue"/> holds the customer; false if it does not.</summary>
+    [Alias("complete-move")]
+    Task<bool> CompleteMoveAsync(string customerId, string newValue);
+
+    /// <summary>The new value could not be claimed: the link stays here.</summary>
+    [Alias("abort-move")]
+    Task AbortMoveAsync(string newValue);
+
+    /// <remarks>
+    /// Interleaves: it only reads, and a value settling a move of its own asks the other side, which may be asking it
+    /// back (two values moving onto each other); neither may wait for the other's turn.
+    /// </remarks>
+    [Alias("is-claimed-by"), AlwaysInterleave]
     Task<bool> IsClaimedByAsync(string customerId, string fromValue);
+}
+
+/// <summary>How an admitted credential check ended.</summary>
+[GenerateSerializer, Alias("sessions.attempt-result")]
+public enum AttemptResult
+{
+    Succeeded,
+    Failed,
+
+    /// <summary>Never evaluated (the hashing pool was full, a store call failed): it does not count.</summary>
+    NotEvaluated,
+}
+
+/// <summary>What the first step of a move found.</summary>
+[GenerateSerializer, Alias("sessions.move-start")]
+public enum MoveStart
+{
+    Started,
+
+    /// <summary>A retry of a move that completed: the value is already the customer's new one.</summary>
+    AlreadyMoved,
+
+    /// <summary>This identifier is not the customer's.</summary>
+    NotOwner,
+}
+
+[GenerateSerializer, Immutable, Alias("sessions.open-login-reservation")]
+public sealed record OpenLoginReservation
+{
+    [Id(0)] public AuthError Error { get; init; }
+    [Id(1)] public TimeSpan? RetryAfter { get; init; }
+    [Id(2)] public string? CustomerId { get; init; }
 }

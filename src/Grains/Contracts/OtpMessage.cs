@@ -8,6 +8,9 @@ public enum OtpPurpose
     LOGIN,
     MFA,
     RESET,
+
+    /// <summary>Proof of a new identifier value before the customer moves there (API.md §4.4).</summary>
+    CHANGE,
 }
 
 /// <summary>An OTP on its way to the customer. Only the senders ever see <see cref="Code"/>.</summary>

@@ -9,6 +9,7 @@ public sealed record SessionOpened
     [Id(2)] public DateTimeOffset ExpiresAt { get; init; }
     [Id(3)] public bool AppRegistered { get; init; }
     [Id(4)] public bool UserRegisteredForPassword { get; init; }
+    [Id(5)] public TimeSpan? RetryAfter { get; init; }
 
-    public static SessionOpened Failed(AuthError error) => new() { Error = error };
+    public static SessionOpened Failed(AuthError error, TimeSpan? retryAfter = null) => new() { Error = error, RetryAfter = retryAfter };
 }

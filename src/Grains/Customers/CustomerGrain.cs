@@ -1,10 +1,8 @@
-using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.Identity;
-using Sessions.Grains.Passwords;
 
 namespace Sessions.Grains.Customers;
 
@@ -38,23 +36,14 @@ internal sealed class CustomerGrain(
 
     public Task<CustomerProfile> GetProfileAsync() => Task.FromResult(Profile);
 
-    public async Task<bool> VerifyPasswordAsync(PasswordKind kind, string password)
-    {
-        if (Hash(kind) is not { } hash)
-        {
-            return false;
-        }
+    public Task<string?> GetPasswordHashAsync(PasswordKind kind) => Task.FromResult(Hash(kind));
 
-        switch (PasswordHashing.Verify(hash, password))
+    public async Task UpgradePasswordHashAsync(PasswordKind kind, string verifiedHash, string upgradedHash)
+    {
+        if (Hash(kind) == verifiedHash)
         {
-            case PasswordVerificationResult.Success:
-                return true;
-            case PasswordVerificationResult.SuccessRehashNeeded:
-                SetHash(kind, PasswordHashing.Hash(password));
-                await SaveAsync();
-                return true;
-            default:
-                return false;
+            SetHash(kind, upgradedHash);
+            await SaveAsync();
         }
     }
 
@@ -62,7 +51,7 @@ internal sealed class CustomerGrain(
     {
         if (IsUnderMovedIdentifier(deviceSessionKey))
         {
-            return FactorCompleted.Refused;
+            return FactorCompleted.Refused(AuthError.InvalidSession);
         }
         var evicted = RecordLogin(deviceSessionKey);
         if (pendingPasswordHash is not null && State.PasswordHash is null)
@@ -73,11 +62,16 @@ internal sealed class CustomerGrain(
         return new FactorCompleted { Profile = Profile, EvictedDeviceSessions = evicted, AsOf = State.LoginSequence };
     }
 
-    public async Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey)
+    public async Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey, bool enrolling)
     {
         if (IsUnderMovedIdentifier(deviceSessionKey))
         {
-            return FactorCompleted.Refused;
+            return FactorCompleted.Refused(AuthError.InvalidSession);
+        }
+        if (enrolling && State.MfaCompleted)
+        {
+            // Another second factor completed first: from now on only linked identifiers are second factors.
+            return FactorCompleted.Refused(AuthError.InvalidDetails);
         }
         var evicted = RecordLogin(deviceSessionKey);
         State.MfaCompleted = true;
@@ -89,9 +83,9 @@ internal sealed class CustomerGrain(
         return new FactorCompleted { Profile = Profile, EvictedDeviceSessions = evicted, AsOf = State.LoginSequence };
     }
 
-    public async Task<PasswordChanged> ChangePasswordAsync(PasswordKind kind, string currentPassword, string newPasswordHash)
+    public async Task<PasswordChanged> ChangePasswordAsync(PasswordKind kind, string verifiedHash, string newPasswordHash)
     {
-        if (!await VerifyPasswordAsync(kind, currentPassword))
+        if (Hash(kind) != verifiedHash)
         {
             return new PasswordChanged { Error = AuthError.InvalidPassword };
         }
@@ -102,11 +96,11 @@ internal sealed class CustomerGrain(
     {
         SetHash(kind, newPasswordHash);
         await SaveAsync();
-        return new PasswordChanged { DeviceSessions = [.. State.DeviceSessions.Select(d => d.Key)], AsOf = State.LoginSequence };
+        var sessions = DeviceSessionsNow();
+        return new PasswordChanged { DeviceSessions = sessions.Keys, AsOf = sessions.AsOf };
     }
 
-    public Task<IReadOnlyList<string>> GetDeviceSessionsAsync() =>
-        Task.FromResult<IReadOnlyList<string>>([.. State.DeviceSessions.Select(d => d.Key)]);
+    public Task<DeviceSessionList> ListDeviceSessionsAsync() => Task.FromResult(DeviceSessionsNow());
 
     public async Task ForgetDeviceSessionsAsync(IReadOnlyList<string> deviceSessionKeys, long asOf)
     {
@@ -116,7 +110,7 @@ internal sealed class CustomerGrain(
         }
     }
 
-    public async Task<IReadOnlyList<string>> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey)
+    public async Task<DeviceSessionList> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey)
     {
         State.MovedIdentifiers.RemoveAll(key => key == oldIdentifierKey || key == newIdentifierKey);
         State.MovedIdentifiers.Add(oldIdentifierKey);
@@ -125,8 +119,14 @@ internal sealed class CustomerGrain(
             State.MovedIdentifiers.RemoveAt(0);
         }
         await SaveAsync();
-        return [.. State.DeviceSessions.Select(d => d.Key).Where(key => IsUnder(key, oldIdentifierKey))];
+        return new DeviceSessionList
+        {
+            Keys = [.. State.DeviceSessions.Select(d => d.Key).Where(key => IsUnder(key, oldIdentifierKey))],
+            AsOf = State.LoginSequence,
+        };
     }
+
+    private DeviceSessionList DeviceSessionsNow() => new() { Keys = [.. State.DeviceSessions.Select(d => d.Key)], AsOf = State.LoginSequence };
 
     private bool IsUnderMovedIdentifier(string deviceSessionKey) => State.MovedIdentifiers.Any(key => IsUnder(deviceSessionKey, key));
 

@@ -53,15 +53,11 @@ internal sealed partial class DeviceSessionGrain
         return Outcome.Ok;
     }
 
-    public async Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, string? exceptFamilyId, string reason)
+    public async Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason)
     {
         _revocations++;
-        var revoked = RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId);
-        if (revoked > 0)
-        {
-            await SaveAsync();
-            LogFamilyRevoked(_identifier.Brand, _identifier.Type, mfaOnly ? SessionFlow.Mfa : SessionFlow.Login, "*", reason);
-        }
+        var revoked = await RevokeOwnFamiliesAsync(customerId, mfaOnly, keep, reason);
+        await ForgetIfNoLiveFamilyAsync(customerId);
         return revoked;
     }
 
@@ -91,17 +87,17 @@ internal sealed partial class DeviceSessionGrain
         return true;
     }
 
-    private Task<Grant> StartMobileFamilyAsync(SessionFlow flow, string customerId, SessionRole role) =>
-        StartFamilyAsync(Channel.Mobile, flow, customerId, role, NewMobileKey(flow, Now));
+    private Task<Grant> StartMobileFamilyAsync(SessionFlow flow, string customerId, SessionRole role, FamilyReference? authorizedBy) =>
+        StartFamilyAsync(Channel.Mobile, flow, customerId, role, NewMobileKey(flow, Now), authorizedBy);
 
-    private Task<Grant> StartWebFamilyAsync(SessionFlow flow, string customerId, SessionRole role) =>
-        StartFamilyAsync(Channel.Web, flow, customerId, role, NewWebKey());
+    private Task<Grant> StartWebFamilyAsync(SessionFlow flow, string customerId, SessionRole role, FamilyReference? authorizedBy) =>
+        StartFamilyAsync(Channel.Web, flow, customerId, role, NewWebKey(), authorizedBy);
 
     /// <summary>
     /// A new family for a passed factor. A mobile family replaces its flow's previous one on this device; a web family
     /// joins the others (kept least recently used first), the front ones leaving beyond the brand's Web.MaxFamilies.
     /// </summary>
-    private async Task<Grant> StartFamilyAsync(Channel channel, SessionFlow flow, string customerId, SessionRole role, IssuedKey key)
+    private async Task<Grant> StartFamilyAsync(Channel channel, SessionFlow flow, string customerId, SessionRole role, IssuedKey key, FamilyReference? authorizedBy)
     {
         var now = Now;
         var family = new KeyFamily
@@ -114,6 +110,7 @@ internal sealed partial class DeviceSessionGrain
             CurrentKey = key,
             Channel = channel,
             Flow = flow,
+            AuthorizedByFamilyId = authorizedBy?.FamilyId,
         };
         var replaced = new List<KeyFamily>();
         if (channel == Channel.Mobile)
@@ -179,38 +176,54 @@ internal sealed partial class DeviceSessionGrain
         : null;
 
     /// <summary>
-    /// Revokes the customer's families on the other device sessions a password change names. Where every family went
-    /// (not only the MFA ones), those device sessions hold nothing of the customer's and leave its list.
+    /// Revokes the customer's families (MFA ones only, for the MFA password) on every device session a password change
+    /// names, this one included, but the login chain <paramref name="keep"/>. Each device session takes itself off the
+    /// customer's list once it holds nothing of theirs.
     /// </summary>
-    private async Task RevokeElsewhereAsync(PasswordChanged changed, string customerId, bool mfaOnly, string? keepDeviceId, string? exceptFamilyId, string reason)
+    private async Task RevokeCustomerFamiliesAsync(PasswordChanged changed, string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason)
     {
-        var self = this.GetPrimaryKeyString();
-        var others = changed.DeviceSessions
-            .Where(key => key != self && (keepDeviceId is null || GrainKeys.ParseDeviceSession(key).DeviceId != keepDeviceId))
-            .ToArray();
-        await RevokeAsync(others, customerId, mfaOnly, exceptFamilyId, reason);
-        if (!mfaOnly)
-        {
-            await ForgetAsync(customerId, others, changed.AsOf);
-        }
+        await RevokeAsync(changed.DeviceSessions.Where(key => key != _key), customerId, mfaOnly, keep, reason);
+        _revocations++;
+        await RevokeOwnFamiliesAsync(customerId, mfaOnly, keep, reason);
+        await ForgetIfNoLiveFamilyAsync(customerId);
     }
 
-    private Task RevokeAsync(IEnumerable<string> deviceSessions, string customerId, bool mfaOnly, string? exceptFamilyId, string reason) =>
-        Task.WhenAll(deviceSessions.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, exceptFamilyId, reason)));
+    private Task RevokeAsync(IEnumerable<string> deviceSessions, string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason) =>
+        Task.WhenAll(deviceSessions.Select(key => GrainFactory.GetGrain<IDeviceSessionGrain>(key).RevokeFamiliesAsync(customerId, mfaOnly, keep, reason)));
 
-    private int RevokeOwnFamilies(string customerId, bool mfaOnly, string? exceptFamilyId)
+    /// <summary>Revokes this device session's families of the customer but the chain <paramref name="keep"/>; answers how many were live.</summary>
+    private async Task<int> RevokeOwnFamiliesAsync(string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason)
     {
         var revoked = 0;
         foreach (var family in State.AllFamilies().ToList())
         {
-            if (!family.IsRevoked && family.CustomerId == customerId && family.Id != exceptFamilyId && (!mfaOnly || family.Flow == SessionFlow.Mfa))
+            if (!family.IsRevoked && family.CustomerId == customerId && (!mfaOnly || family.Flow == SessionFlow.Mfa)
+                && !keep.Contains(family.Id) && (family.AuthorizedByFamilyId is null || !keep.Contains(family.AuthorizedByFamilyId)))
             {
                 State.ReplaceFamily(family with { RevokedAt = Now });
                 revoked += IsLive(family) ? 1 : 0;
+                LogFamilyRevoked(_identifier.Brand, _identifier.Type, family.Flow, family.Id, reason);
             }
+        }
+        if (revoked > 0)
+        {
+            await SaveAsync();
         }
         return revoked;
     }
+
+    /// <summary>The live family a token names, if it is this device session's and the token's customer's.</summary>
+    private KeyFamily? LiveFamily(FamilyReference token) =>
+        token.DeviceSessionKey == _key && State.AllFamilies().FirstOrDefault(f => f.Id == token.FamilyId) is { } family
+        && family.CustomerId == token.CustomerId && IsLive(family)
+            ? family
+            : null;
+
+    /// <summary>Whether the family a token names still lives, on this device session or another.</summary>
+    private async Task<bool> IsFamilyAliveAsync(FamilyReference token) =>
+        token.DeviceSessionKey == _key
+            ? LiveFamily(token) is not null
+            : await GrainFactory.GetGrain<IDeviceSessionGrain>(token.DeviceSessionKey).IsFamilyActiveAsync(token.FamilyId);
 
     private bool IsLive(KeyFamily family) =>
         !family.IsRevoked && !(family.Channel == Channel.Web ? IsWebExpired(family) : IsMobileExpired(family.Flow, family));
@@ -231,7 +244,7 @@ internal sealed partial class DeviceSessionGrain
     private Task ForgetIfNoLiveFamilyAsync(string customerId) =>
         State.AllFamilies().Any(f => !f.IsRevoked && f.CustomerId == customerId)
             ? Task.CompletedTask
-            : ForgetAsync(customerId, [this.GetPrimaryKeyString()], long.MaxValue);
+            : ForgetAsync(customerId, [_key], long.MaxValue);
 
     /// <summary>
     /// Best effort: the revocation this follows has committed, so a failure here must not fail the call. An entry

@@ -5,6 +5,7 @@ using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.Identity;
 using Sessions.Grains.Otp;
+using Sessions.Grains.Passwords;
 
 namespace Sessions.Grains.DeviceSessions;
 
@@ -12,7 +13,9 @@ namespace Sessions.Grains.DeviceSessions;
 /// The single writer of one device session's sessions and key families. Non-reentrant: each call reads, decides
 /// and writes before the next one starts, so a key can never rotate twice from the same predecessor.
 /// Other grains are called before any change to this grain's state, so a failure never leaves a half-made change.
-/// This file holds the sessions and the factors that complete them; DeviceSessionGrain.Families.cs the families.
+/// This file holds the sessions and the factors that complete them; DeviceSessionGrain.Credentials.cs the checks of
+/// OTPs and passwords and the password changes, DeviceSessionGrain.Families.cs the families,
+/// DeviceSessionGrain.IdentifierChange.cs the move to a new identifier value.
 /// </summary>
 [GrainType(GrainTypes.DeviceSession)]
 internal sealed partial class DeviceSessionGrain(
@@ -20,11 +23,18 @@ internal sealed partial class DeviceSessionGrain(
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
     IOptions<SessionsOptions> options,
     OtpHasher otpHasher,
+    PendingPasswords pendingPasswords,
+    PasswordWork passwords,
     IOtpSender otpSender,
     ILogger<DeviceSessionGrain> logger) : Grain, IDeviceSessionGrain
 {
+    // One write at a time: revocations interleave (RevokeFamiliesAsync), and each write must carry the whole state as
+    // it is when the write begins, after the write before it has finished.
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
     private Identifier _identifier = null!;
     private string _deviceId = "";
+    private string _key = "";
     private BrandOptions _brand = null!;
 
     // Counts revocations that interleaved (RevokeFamiliesAsync): a login that was completing meanwhile must not
@@ -36,7 +46,8 @@ internal sealed partial class DeviceSessionGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        (_identifier, _deviceId) = GrainKeys.ParseDeviceSession(this.GetPrimaryKeyString());
+        _key = this.GetPrimaryKeyString();
+        (_identifier, _deviceId) = GrainKeys.ParseDeviceSession(_key);
         _brand = options.Value.GetBrand(_identifier.Brand);
         // States written before sessions and families named their flow: the slot tells it.
         State.Mfa = State.Mfa is { } mfa ? mfa with { Flow = SessionFlow.Mfa } : null;
@@ -44,42 +55,96 @@ internal sealed partial class DeviceSessionGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPasswordHash)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        var customerId = await IdentifierGrain.GetCustomerIdAsync();
-        var profile = customerId is null ? null : await Customer(customerId).GetProfileAsync();
-        if (customerId is null && pendingPasswordHash is null && _brand.PasswordEnabled && _brand.RequirePasswordOnSignUp)
+        // A device session that holds nothing (an anonymous caller's expired login, say) keeps no stored state.
+        try
         {
+            var dropped = State.DropExpiredSessions(Now);
+            if (State.IsEmpty && state.RecordExists)
+            {
+                await state.ClearStateAsync();
+            }
+            else if (dropped && state.RecordExists)
+            {
+                await SaveAsync();
+            }
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogTidyFailed(e);
+        }
+    }
+
+    public async Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPassword)
+    {
+        var session = NewSession(channel, SessionFlow.Login, _brand.SessionMinutes);
+        if (await ReserveOpenLoginAsync(session) is not { } reservation)
+        {
+            return SessionOpened.Failed(AuthError.OtpSendLimitReached, OpenWebSessionsRetryAfter());
+        }
+        if (reservation.Error != AuthError.None)
+        {
+            return SessionOpened.Failed(reservation.Error, reservation.RetryAfter);
+        }
+
+        var customerId = reservation.CustomerId;
+        var profile = customerId is null ? null : await Customer(customerId).GetProfileAsync();
+        if (customerId is null && pendingPassword is null && _brand.PasswordEnabled && _brand.RequirePasswordOnSignUp)
+        {
+            await ReleaseOpenLoginAsync(session);
             return SessionOpened.Failed(AuthError.PasswordRequired);
         }
 
-        var session = NewSession(channel, SessionFlow.Login, _brand.SessionMinutes) with
+        session = session with
         {
-            PendingPasswordHash = profile?.HasPassword == true ? null : pendingPasswordHash,
+            SealedPassword = profile?.HasPassword == true || pendingPassword is null ? null : pendingPasswords.Seal(session.Id, pendingPassword),
         };
-        PutSession(session);
+        State.DropExpiredSessions(Now);
+        State.PutSession(session);
         await SaveAsync();
         return Opened(session, appRegistered: customerId is not null, hasPassword: profile?.HasPassword == true);
     }
 
-    public async Task<SessionOpened> OpenMfaSessionAsync(Channel channel, string customerId, string? pendingMfaPasswordHash)
+    public async Task<SessionOpened> OpenMfaSessionAsync(Channel channel, FamilyReference authorizedBy, string? pendingMfaPassword)
     {
         if (!_brand.MfaEnabled)
         {
             return SessionOpened.Failed(AuthError.MfaNotEnabled);
         }
-        if (!await IdentifierGrain.LinkAsync(customerId))
+        if (!await IsFamilyAliveAsync(authorizedBy))
         {
+            return SessionOpened.Failed(AuthError.InvalidToken);
+        }
+
+        var session = NewSession(channel, SessionFlow.Mfa, _brand.MfaSessionMinutes);
+        if (await ReserveOpenLoginAsync(session) is not { } reservation)
+        {
+            return SessionOpened.Failed(AuthError.OtpSendLimitReached, OpenWebSessionsRetryAfter());
+        }
+        if (reservation.Error != AuthError.None)
+        {
+            return SessionOpened.Failed(reservation.Error, reservation.RetryAfter);
+        }
+
+        // A second factor is something the customer proved they hold (API.md §4.2): an identifier linked to them, or,
+        // for a customer who never completed MFA, one that no one holds (linked only once its OTP proves it).
+        var customerId = authorizedBy.CustomerId;
+        var profile = await Customer(customerId).GetProfileAsync();
+        if (reservation.CustomerId is { } owner ? owner != customerId : profile.MfaCompleted)
+        {
+            await ReleaseOpenLoginAsync(session);
             return SessionOpened.Failed(AuthError.InvalidDetails);
         }
 
-        var profile = await Customer(customerId).GetProfileAsync();
-        var session = NewSession(channel, SessionFlow.Mfa, _brand.MfaSessionMinutes) with
+        session = session with
         {
             CustomerId = customerId,
-            PendingPasswordHash = profile.HasMfaPassword ? null : pendingMfaPasswordHash,
+            AuthorizedBy = authorizedBy,
+            SealedPassword = profile.HasMfaPassword || pendingMfaPassword is null ? null : pendingPasswords.Seal(session.Id, pendingMfaPassword),
         };
-        PutSession(session);
+        State.DropExpiredSessions(Now);
+        State.PutSession(session);
         await SaveAsync();
         return Opened(session, appRegistered: true, hasPassword: profile.HasMfaPassword);
     }
@@ -96,43 +161,14 @@ internal sealed partial class DeviceSessionGrain(
         }
 
         var otpExpiresAt = Min(Now.AddMinutes(_brand.Otp.TtlMinutes), session.ExpiresAt);
-        var code = FixedTestCode();
-        if (code is not null)
+        var purpose = flow == SessionFlow.Login ? OtpPurpose.LOGIN : OtpPurpose.MFA;
+        var (code, refusal) = await SendCodeAsync(_identifier, purpose, otpExpiresAt);
+        if (code is null)
         {
-            // Test identifiers send nothing, so they take nothing from the send window; a lock still holds.
-            if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
-            {
-                return locked;
-            }
-        }
-        else
-        {
-            if (await IdentifierGrain.TryReserveOtpSendAsync() is { Succeeded: false } refused)
-            {
-                return refused;
-            }
-
-            code = OtpHasher.NewCode(_brand.Otp.Length);
-            try
-            {
-                await otpSender.SendAsync(new OtpMessage
-                {
-                    Identifier = _identifier,
-                    DeviceId = _deviceId,
-                    Purpose = flow == SessionFlow.Login ? OtpPurpose.LOGIN : OtpPurpose.MFA,
-                    Code = code,
-                    ExpiresAt = otpExpiresAt,
-                }, CancellationToken.None);
-            }
-            catch (OtpDeliveryException e)
-            {
-                await IdentifierGrain.ReleaseOtpSendAsync();
-                LogOtpDeliveryFailed(e, _identifier.Brand, _identifier.Type, flow);
-                return Outcome.Failed(AuthError.OtpDeliveryFailed);
-            }
+            return refusal;
         }
 
-        PutSession(session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt });
+        State.PutSession(session with { OtpHash = otpHasher.Hash(session.Id, code), OtpExpiresAt = otpExpiresAt });
         await SaveAsync();
         return Outcome.Ok;
     }
@@ -143,7 +179,7 @@ internal sealed partial class DeviceSessionGrain(
         {
             return Grant.Failed(AuthError.InvalidSession);
         }
-        if (await VerifyOtpAsync(session, otp) is { Succeeded: false } refused)
+        if (await CheckOtpAsync(session, otp) is { Succeeded: false } refused)
         {
             return Grant.Failed(refused);
         }
@@ -161,171 +197,76 @@ internal sealed partial class DeviceSessionGrain(
         {
             return Grant.Failed(AuthError.PasswordNotEnabled);
         }
-        var customerId = flow == SessionFlow.Mfa ? session.CustomerId : await IdentifierGrain.GetCustomerIdAsync();
-        if (await VerifyPasswordAsync(session, customerId, password) is { Succeeded: false } refused)
+        var owner = await IdentifierGrain.GetCustomerIdAsync();
+        if (flow == SessionFlow.Mfa && owner != session.CustomerId)
+        {
+            // A password proves nothing about an identifier: enrolling a new second factor takes its OTP.
+            return Grant.Failed(AuthError.InvalidDetails);
+        }
+        var customerId = flow == SessionFlow.Mfa ? session.CustomerId : owner;
+        if (await CheckPasswordAsync(session, customerId, password) is { Succeeded: false } refused)
         {
             return Grant.Failed(refused);
         }
 
-        return await CompleteAsync(session with { PendingPasswordHash = null }, customerId!);
-    }
-
-    public async Task<Outcome> ChangePasswordAsync(PasswordKind kind, string customerId, string currentPassword, string newPasswordHash, string? keepFamilyId)
-    {
-        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
-        {
-            return locked;
-        }
-
-        var changed = await Customer(customerId).ChangePasswordAsync(kind, currentPassword, newPasswordHash);
-        if (changed.Error != AuthError.None)
-        {
-            var failure = await IdentifierGrain.RecordFailureAsync();
-            return failure.Succeeded ? Outcome.Failed(changed.Error) : failure;
-        }
-
-        await IdentifierGrain.RecordSuccessAsync();
-        var mfaOnly = kind == PasswordKind.Mfa;
-        if (keepFamilyId is null)
-        {
-            // The app's change: every other device logs in again; this device keeps its families.
-            await RevokeElsewhereAsync(changed, customerId, mfaOnly, keepDeviceId: _deviceId, exceptFamilyId: null, "password changed");
-        }
-        else
-        {
-            // A browser's change: every other family, mobile and web, this device session's included.
-            await RevokeElsewhereAsync(changed, customerId, mfaOnly, keepDeviceId: null, exceptFamilyId: keepFamilyId, "password changed");
-            if (RevokeOwnFamilies(customerId, mfaOnly, exceptFamilyId: keepFamilyId) > 0)
-            {
-                await SaveAsync();
-            }
-        }
-        return Outcome.Ok;
-    }
-
-    public async Task<Outcome> ResetPasswordAsync(SessionFlow flow, string sessionId, string? otp, string newPasswordHash)
-    {
-        if (OpenSession(flow, sessionId) is not { } session)
-        {
-            return Outcome.Failed(AuthError.InvalidSession);
-        }
-        var customerId = flow == SessionFlow.Mfa ? session.CustomerId : await IdentifierGrain.GetCustomerIdAsync();
-        if (customerId is null)
-        {
-            return Outcome.Failed(AuthError.InvalidSession);
-        }
-
-        var verified = _brand.SkipOtpOnReset ? await IdentifierGrain.CheckLockAsync()
-            : otp is null ? Outcome.Failed(AuthError.OtpNotGenerated)
-            : await VerifyOtpAsync(session, otp);
-        if (!verified.Succeeded)
-        {
-            return verified;
-        }
-
-        await IdentifierGrain.RecordSuccessAsync();
-        var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
-        var changed = await Customer(customerId).ResetPasswordAsync(kind, newPasswordHash);
-        await RevokeElsewhereAsync(changed, customerId, mfaOnly: kind == PasswordKind.Mfa, keepDeviceId: null, exceptFamilyId: null, "password reset");
-
-        State.EndSession(session);
-        RevokeOwnFamilies(customerId, mfaOnly: kind == PasswordKind.Mfa, exceptFamilyId: null);
-        await SaveAsync();
-        await ForgetIfNoLiveFamilyAsync(customerId);
-        return Outcome.Ok;
-    }
-
-    /// <summary>Checks an OTP against the session; a wrong one is counted on the session and on the identifier.</summary>
-    private async Task<Outcome> VerifyOtpAsync(PendingSession session, string otp)
-    {
-        if (session.OtpFailures >= _brand.Otp.MaxAttempts)
-        {
-            return Outcome.Failed(AuthError.OtpAttemptsExhausted);
-        }
-        if (session.OtpHash is null)
-        {
-            return Outcome.Failed(AuthError.OtpNotGenerated);
-        }
-        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
-        {
-            return locked;
-        }
-        if (Now >= session.OtpExpiresAt)
-        {
-            return Outcome.Failed(AuthError.InvalidOtp);
-        }
-        if (otpHasher.Matches(session.OtpHash, session.Id, otp))
-        {
-            return Outcome.Ok;
-        }
-
-        var failure = await IdentifierGrain.RecordFailureAsync();
-        var failures = session.OtpFailures + 1;
-        PutSession(session with { OtpFailures = failures });
-        await SaveAsync();
-        return !failure.Succeeded ? failure
-            : Outcome.Failed(failures >= _brand.Otp.MaxAttempts ? AuthError.OtpAttemptsExhausted : AuthError.InvalidOtp);
-    }
-
-    /// <summary>
-    /// Checks the customer's password for the session; a wrong one (or no customer, or no password) is counted on
-    /// the session and on the identifier, like a wrong OTP.
-    /// </summary>
-    private async Task<Outcome> VerifyPasswordAsync(PendingSession session, string? customerId, string password)
-    {
-        if (session.PasswordFailures >= _brand.Password.MaxAttempts)
-        {
-            return Outcome.Failed(AuthError.PasswordAttemptsExhausted);
-        }
-        if (await IdentifierGrain.CheckLockAsync() is { Succeeded: false } locked)
-        {
-            return locked;
-        }
-        var kind = session.Flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
-        if (customerId is not null && await Customer(customerId).VerifyPasswordAsync(kind, password))
-        {
-            return Outcome.Ok;
-        }
-
-        var failure = await IdentifierGrain.RecordFailureAsync();
-        var failures = session.PasswordFailures + 1;
-        PutSession(session with { PasswordFailures = failures });
-        await SaveAsync();
-        return !failure.Succeeded ? failure
-            : Outcome.Failed(failures >= _brand.Password.MaxAttempts ? AuthError.PasswordAttemptsExhausted : AuthError.InvalidPassword);
+        return await CompleteAsync(session, customerId!);
     }
 
     /// <summary>
     /// A factor passed: the customer records it (and hands back device sessions beyond its limit, revoked here), and
-    /// the session becomes a new family of its channel.
+    /// the session becomes a new family of its channel. A first-time password is hashed first, so that a full hashing
+    /// pool refuses the call with nothing changed and the same OTP or password still works on the retry.
     /// </summary>
     private async Task<Grant> CompleteAsync(PendingSession session, string? knownCustomerId = null)
     {
+        var pendingHash = session.PendingPasswordHash;
+        if (session.SealedPassword is { } sealedPassword && pendingPasswords.Open(session.Id, sealedPassword) is { } pendingPassword)
+        {
+            if (await passwords.TryHashAsync(pendingPassword) is not { } hashed)
+            {
+                return Grant.Failed(AuthError.TooManyRequests, PasswordWorkRetryAfter);
+            }
+            pendingHash = hashed;
+        }
+
         var revocations = _revocations;
-        await IdentifierGrain.RecordSuccessAsync();
         string customerId;
         SessionRole role;
         FactorCompleted completed;
         if (session.Flow == SessionFlow.Login)
         {
             customerId = knownCustomerId ?? await IdentifierGrain.EnsureCustomerIdAsync();
-            completed = await Customer(customerId).CompleteFirstFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
+            completed = await Customer(customerId).CompleteFirstFactorAsync(pendingHash, _key);
             role = _brand.MfaEnabled && (_brand.ForcedMfa || completed.Profile.MfaCompleted) ? SessionRole.MFA_PENDING : SessionRole.USER;
         }
         else
         {
             customerId = session.CustomerId!;
-            completed = await Customer(customerId).CompleteSecondFactorAsync(session.PendingPasswordHash, this.GetPrimaryKeyString());
+            if (session.AuthorizedBy is { } authorizedBy && !await IsFamilyAliveAsync(authorizedBy))
+            {
+                // The first factor's family died (logout, revocation, password change) while the MFA was open.
+                return Grant.Failed(AuthError.InvalidSession);
+            }
+            var owner = await IdentifierGrain.GetCustomerIdAsync();
+            if (owner is not null && owner != customerId)
+            {
+                return Grant.Failed(AuthError.InvalidDetails);
+            }
+            var enrolling = owner is null;
+            completed = await Customer(customerId).CompleteSecondFactorAsync(pendingHash, _key, enrolling);
+            if (!completed.IsRefused && enrolling && !await IdentifierGrain.LinkAsync(customerId))
+            {
+                return Grant.Failed(AuthError.InvalidDetails);
+            }
             role = SessionRole.USER;
         }
         if (completed.IsRefused)
         {
-            return Grant.Failed(AuthError.InvalidSession);
+            return Grant.Failed(completed.Refusal);
         }
         if (completed.EvictedDeviceSessions.Count > 0)
         {
-            await RevokeAsync(completed.EvictedDeviceSessions, customerId, mfaOnly: false, exceptFamilyId: null, "device-session limit");
-            await ForgetAsync(customerId, completed.EvictedDeviceSessions, completed.AsOf);
+            await RevokeAsync(completed.EvictedDeviceSessions, customerId, mfaOnly: false, keep: [], "device-session limit");
         }
         if (_revocations != revocations)
         {
@@ -334,9 +275,11 @@ internal sealed partial class DeviceSessionGrain(
         }
 
         State.EndSession(session);
-        return session.Channel == Channel.Web
-            ? await StartWebFamilyAsync(session.Flow, customerId, role)
-            : await StartMobileFamilyAsync(session.Flow, customerId, role);
+        var grant = session.Channel == Channel.Web
+            ? await StartWebFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy)
+            : await StartMobileFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy);
+        await ReleaseOpenLoginAsync(session);
+        return grant;
     }
 
     private PendingSession NewSession(Channel channel, SessionFlow flow, int minutes) => new()
@@ -355,18 +298,85 @@ internal sealed partial class DeviceSessionGrain(
         UserRegisteredForPassword = hasPassword,
     };
 
-    /// <summary>Stores a session; a browser's join the others, the brand's Web.MaxFamilies newest kept.</summary>
-    private void PutSession(PendingSession session) => State.PutSession(session, _brand.Web.MaxFamilies);
-
     private PendingSession? OpenSession(SessionFlow flow, string sessionId) =>
         State.FindSession(flow, sessionId) is { } session && Now < session.ExpiresAt ? session : null;
 
-    private string? FixedTestCode()
+    /// <summary>
+    /// The session's place among the identifier's open logins (API.md §7: MaxOpenLogins); null when this device
+    /// session's own browsers already fill it. A mobile session takes its device session's one place.
+    /// </summary>
+    private async Task<OpenLoginReservation?> ReserveOpenLoginAsync(PendingSession session)
+    {
+        if (session.Channel == Channel.Web && State.WebSessions.Count(s => s.ExpiresAt > Now) >= _brand.MaxOpenLogins)
+        {
+            return null;
+        }
+        return await IdentifierGrain.ReserveOpenLoginAsync(OpenLoginHolder(session), session.ExpiresAt);
+    }
+
+    /// <summary>
+    /// Gives the session's place back once it is over. Best effort: the place is only borrowed until the session's
+    /// expiry, which frees it anyway.
+    /// </summary>
+    private async Task ReleaseOpenLoginAsync(PendingSession session)
+    {
+        if (session.Channel == Channel.Mobile && State.HasOpenMobileSession(Now))
+        {
+            return;
+        }
+        try
+        {
+            await IdentifierGrain.ReleaseOpenLoginAsync(OpenLoginHolder(session));
+        }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogTidyFailed(e);
+        }
+    }
+
+    private string OpenLoginHolder(PendingSession session) => session.Channel == Channel.Web ? $"{_key}#{session.Id}" : _key;
+
+    private TimeSpan OpenWebSessionsRetryAfter() =>
+        State.WebSessions.Where(s => s.ExpiresAt > Now).Select(s => s.ExpiresAt - Now).DefaultIfEmpty(TimeSpan.FromSeconds(1)).Min();
+
+    /// <summary>
+    /// Sends a fresh code to <paramref name="to"/> and answers it; a test identifier's fixed code is answered and nothing
+    /// is sent. No code, and why, when the send window, a lock or the delivery refused it.
+    /// </summary>
+    private async Task<(string? Code, Outcome Refusal)> SendCodeAsync(Identifier to, OtpPurpose purpose, DateTimeOffset expiresAt)
+    {
+        var limits = IdentifierGrainOf(to);
+        if (FixedTestCode(to) is { } fixedCode)
+        {
+            // Test identifiers send nothing, so they take nothing from the send window; a lock still holds.
+            var lockCheck = await limits.CheckLockAsync();
+            return (lockCheck.Succeeded ? fixedCode : null, lockCheck);
+        }
+        if (await limits.TryReserveOtpSendAsync() is { Succeeded: false } refused)
+        {
+            return (null, refused);
+        }
+
+        var code = OtpHasher.NewCode(_brand.Otp.Length);
+        try
+        {
+            await otpSender.SendAsync(new OtpMessage { Identifier = to, DeviceId = _deviceId, Purpose = purpose, Code = code, ExpiresAt = expiresAt }, CancellationToken.None);
+            return (code, Outcome.Ok);
+        }
+        catch (OtpDeliveryException e)
+        {
+            await limits.ReleaseOtpSendAsync();
+            LogOtpDeliveryFailed(e, to.Brand, to.Type, purpose);
+            return (null, Outcome.Failed(AuthError.OtpDeliveryFailed));
+        }
+    }
+
+    private string? FixedTestCode(Identifier identifier)
     {
         foreach (var test in _brand.TestIdentifiers)
         {
-            if (IdentifierRules.TryParseType(test.IdentifierType, out var type) && type == _identifier.Type
-                && IdentifierRules.NormalizeValue(type, test.IdentifierValue, out _) == _identifier.Value)
+            if (IdentifierRules.TryParseType(test.IdentifierType, out var type) && type == identifier.Type
+                && IdentifierRules.NormalizeValue(type, test.IdentifierValue, out _) == identifier.Value)
             {
                 return test.Otp;
             }
@@ -376,21 +386,35 @@ internal sealed partial class DeviceSessionGrain(
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    private IIdentifierGrain IdentifierGrain => GrainFactory.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(_identifier));
+    private IIdentifierGrain IdentifierGrain => IdentifierGrainOf(_identifier);
 
     private ICustomerGrain Customer(string customerId) =>
         GrainFactory.GetGrain<ICustomerGrain>(GrainKeys.Customer(_identifier.Brand, customerId));
 
-    private Task SaveAsync() => state.WriteOrDeactivateAsync(DeactivateOnIdle);
+    private async Task SaveAsync()
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            await state.WriteOrDeactivateAsync(DeactivateOnIdle);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
 
     // Logins, rejections, rotations and reuse are in the API's audit trail (with the client address); the grain
     // logs only what the API cannot see: failed deliveries and revocations of families on this device.
-    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OTP delivery failed: {Brand} {IdentifierType}, flow {Flow}")]
-    private partial void LogOtpDeliveryFailed(Exception exception, string brand, IdentifierType identifierType, SessionFlow flow);
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "OTP delivery failed: {Brand} {IdentifierType}, purpose {Purpose}")]
+    private partial void LogOtpDeliveryFailed(Exception exception, string brand, IdentifierType identifierType, OtpPurpose purpose);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Key family revoked: {Brand} {IdentifierType}, flow {Flow}, family {FamilyId}, reason {Reason}")]
     private partial void LogFamilyRevoked(string brand, IdentifierType identifierType, SessionFlow flow, string familyId, string reason);
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Could not take {Count} revoked device session(s) off a {Brand} customer's list; the next login or revocation retries")]
     private partial void LogForgetFailed(Exception exception, string brand, int count);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Information, Message = "Could not tidy a device session (an open-login place, or expired sessions); expiry does it instead")]
+    private partial void LogTidyFailed(Exception exception);
 }

@@ -17,12 +17,22 @@ public sealed class DeviceSessionState
     /// <summary>Web families (one per browser login), least recently used first.</summary>
     [Id(5)] public List<KeyFamily> WebFamilies { get; set; } = [];
 
+    /// <summary>A change of this identifier's value waiting for the OTP sent to the new value (API.md §4.4).</summary>
+    [Id(6)] public PendingIdentifierChange? IdentifierChange { get; set; }
+
+    /// <summary>Nothing to keep: no session, no family (live or revoked), no change under way.</summary>
+    public bool IsEmpty => Login is null && Mfa is null && LoginFamily is null && MfaFamily is null
+        && WebSessions.Count == 0 && WebFamilies.Count == 0 && IdentifierChange is null;
+
     public PendingSession? FindSession(SessionFlow flow, string sessionId) =>
         (flow == SessionFlow.Login ? Login : Mfa) is { } mobile && mobile.Id == sessionId ? mobile
         : WebSessions.Find(s => s.Flow == flow && s.Id == sessionId);
 
-    /// <summary>Stores a new or changed session: a mobile one in its flow's slot, a web one in the list.</summary>
-    public void PutSession(PendingSession session, int maxWebSessions)
+    /// <summary>
+    /// Stores a new or changed session: a mobile one in its flow's slot (replacing the open one), a web one in the
+    /// list beside the other browsers' (which only expiry removes: an anonymous call never ends another's login).
+    /// </summary>
+    public void PutSession(PendingSession session)
     {
         if (session.Channel == Channel.Mobile)
         {
@@ -36,11 +46,32 @@ public sealed class DeviceSessionState
             return;
         }
         WebSessions.Add(session);
-        if (WebSessions.Count > maxWebSessions)
-        {
-            WebSessions.RemoveRange(0, WebSessions.Count - maxWebSessions);
-        }
     }
+
+    /// <summary>Forgets the sessions that expired; true when there were any.</summary>
+    public bool DropExpiredSessions(DateTimeOffset now)
+    {
+        var dropped = WebSessions.RemoveAll(s => s.ExpiresAt <= now) > 0;
+        if (Login is { } login && login.ExpiresAt <= now)
+        {
+            Login = null;
+            dropped = true;
+        }
+        if (Mfa is { } mfa && mfa.ExpiresAt <= now)
+        {
+            Mfa = null;
+            dropped = true;
+        }
+        if (IdentifierChange is { } change && change.ExpiresAt <= now)
+        {
+            IdentifierChange = null;
+            dropped = true;
+        }
+        return dropped;
+    }
+
+    /// <summary>Whether a mobile session of either flow is open (the device session's place among the identifier's open logins).</summary>
+    public bool HasOpenMobileSession(DateTimeOffset now) => Login?.ExpiresAt > now || Mfa?.ExpiresAt > now;
 
     public void EndSession(PendingSession session)
     {
@@ -90,7 +121,10 @@ public sealed record PendingSession
     /// <summary>MFA sessions: the customer that passed the first factor.</summary>
     [Id(2)] public string? CustomerId { get; init; }
 
-    /// <summary>The password hash to set when the session succeeds (first-time password set-up).</summary>
+    /// <summary>
+    /// The hash of a first-time password, as sessions opened before passwords were sealed kept it; applied like
+    /// <see cref="SealedPassword"/>.
+    /// </summary>
     [Id(3)] public string? PendingPasswordHash { get; init; }
 
     [Id(4)] public byte[]? OtpHash { get; init; }
@@ -99,6 +133,28 @@ public sealed record PendingSession
     [Id(7)] public int PasswordFailures { get; init; }
     [Id(8)] public Channel Channel { get; init; }
     [Id(9)] public SessionFlow Flow { get; init; }
+
+    /// <summary>A first-time password, sealed (<see cref="Passwords.PendingPasswords"/>), hashed and set only when the session succeeds.</summary>
+    [Id(10)] public byte[]? SealedPassword { get; init; }
+
+    /// <summary>MFA sessions: the first-factor family whose token opened it; it must still live when the MFA completes.</summary>
+    [Id(11)] public FamilyReference? AuthorizedBy { get; init; }
+
+    public bool HasPendingPassword => SealedPassword is not null || PendingPasswordHash is not null;
+}
+
+/// <summary>A change of the identifier's value, proven by the OTP sent to the new value (API.md §4.4).</summary>
+[GenerateSerializer, Immutable, Alias("sessions.pending-identifier-change")]
+public sealed record PendingIdentifierChange
+{
+    /// <summary>Binds the OTP hash: a random id per change, like a session's.</summary>
+    [Id(0)] public string Id { get; init; } = "";
+    [Id(1)] public string FamilyId { get; init; } = "";
+    [Id(2)] public string CustomerId { get; init; } = "";
+    [Id(3)] public string NewValue { get; init; } = "";
+    [Id(4)] public byte[] OtpHash { get; init; } = [];
+    [Id(5)] public DateTimeOffset ExpiresAt { get; init; }
+    [Id(6)] public int OtpFailures { get; init; }
 }
 
 /// <summary>
@@ -120,6 +176,12 @@ public sealed record KeyFamily
     [Id(9)] public bool RevokedForReuse { get; init; }
     [Id(10)] public Channel Channel { get; init; }
     [Id(11)] public SessionFlow Flow { get; init; }
+
+    /// <summary>
+    /// MFA families: the first-factor family that authorised the MFA. A password change keeps the chain of the token
+    /// it was made with (that family, the one that authorised it, and those it authorised) and nothing else.
+    /// </summary>
+    [Id(12)] public string? AuthorizedByFamilyId { get; init; }
 
     public bool IsRevoked => RevokedAt is not null;
 }

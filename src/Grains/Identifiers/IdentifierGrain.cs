@@ -9,7 +9,9 @@ namespace Sessions.Grains.Identifiers;
 
 /// <summary>
 /// Owns the identifier → customer link, so that concurrent first logins of a new identifier on two devices agree
-/// on one customer, and the identifier-wide OTP send window and failure lock (API.md §7).
+/// on one customer, and the identifier-wide limits (API.md §7): open logins, the OTP send window, the credential
+/// checks in flight, the failures and the lock. It never waits on another grain's turn (a move is driven from outside,
+/// <see cref="IdentifierMove"/>), so two identifiers can never wait on each other.
 /// </summary>
 [GrainType("identifier")]
 internal sealed partial class IdentifierGrain(
@@ -18,6 +20,13 @@ internal sealed partial class IdentifierGrain(
     IOptions<SessionsOptions> options,
     ILogger<IdentifierGrain> logger) : Grain, IIdentifierGrain
 {
+    // A check admitted but never ended (its device session's silo died) counts as a failure after this long: a
+    // failure, because its answer may have reached the guesser.
+    private static readonly TimeSpan AttemptLease = TimeSpan.FromSeconds(60);
+
+    // What a guess refused because the limit is taken by checks in flight is told: they end within milliseconds.
+    private static readonly TimeSpan InFlightRetryAfter = TimeSpan.FromSeconds(1);
+
     private Identifier _identifier = null!;
     private BrandOptions _brand = null!;
 
@@ -29,6 +38,22 @@ internal sealed partial class IdentifierGrain(
         _identifier = GrainKeys.ParseIdentifier(this.GetPrimaryKeyString());
         _brand = options.Value.GetBrand(_identifier.Brand);
         return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // An identifier that no one owns and that has nothing in a window (an anonymous caller's, say) keeps no state.
+        if (state.RecordExists && IsEmpty())
+        {
+            try
+            {
+                await state.ClearStateAsync();
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException)
+            {
+                LogClearFailed(e);
+            }
+        }
     }
 
     public async Task<string?> GetCustomerIdAsync()
@@ -63,6 +88,29 @@ internal sealed partial class IdentifierGrain(
         return true;
     }
 
+    public async Task<OpenLoginReservation> ReserveOpenLoginAsync(string holder, DateTimeOffset expiresAt)
+    {
+        await SettlePendingMoveAsync();
+        var open = State.OpenLogins.Where(o => o.ExpiresAt > Now && o.Holder != holder).ToList();
+        if (open.Count >= _brand.MaxOpenLogins)
+        {
+            return new OpenLoginReservation { Error = AuthError.OtpSendLimitReached, RetryAfter = open.Min(o => o.ExpiresAt) - Now };
+        }
+
+        open.Add(new OpenLogin { Holder = holder, ExpiresAt = expiresAt });
+        State.OpenLogins = open;
+        await SaveAsync();
+        return new OpenLoginReservation { CustomerId = State.CustomerId };
+    }
+
+    public async Task ReleaseOpenLoginAsync(string holder)
+    {
+        if (State.OpenLogins.RemoveAll(o => o.Holder == holder || o.ExpiresAt <= Now) > 0)
+        {
+            await SaveAsync();
+        }
+    }
+
     public async Task<Outcome> TryReserveOtpSendAsync()
     {
         if (LockRemaining() is { } locked)
@@ -95,12 +143,50 @@ internal sealed partial class IdentifierGrain(
     public Task<Outcome> CheckLockAsync() =>
         Task.FromResult(LockRemaining() is { } locked ? Outcome.Failed(AuthError.IdentifierLocked, locked) : Outcome.Ok);
 
-    public async Task<Outcome> RecordFailureAsync()
+    public async Task<Outcome> BeginAttemptAsync(string attemptId)
     {
-        var failures = Recent(State.Failures, TimeSpan.FromMinutes(_brand.Lockout.WindowMinutes));
-        failures.Add(Now);
-        State.Failures = failures;
-        var locks = failures.Count >= _brand.Lockout.MaxFailures;
+        var expired = ExpireStaleAttempts();
+        if (LockRemaining() is { } locked)
+        {
+            if (expired)
+            {
+                await SaveAsync();
+            }
+            return Outcome.Failed(AuthError.IdentifierLocked, locked);
+        }
+        if (RecentFailures().Count + State.Attempts.Count >= _brand.Lockout.MaxFailures)
+        {
+            if (expired)
+            {
+                await SaveAsync();
+            }
+            return Outcome.Failed(AuthError.IdentifierLocked, InFlightRetryAfter);
+        }
+
+        State.Attempts.Add(new PendingAttempt { Id = attemptId, StartedAt = Now });
+        await SaveAsync();
+        return Outcome.Ok;
+    }
+
+    public async Task<Outcome> EndAttemptAsync(string attemptId, AttemptResult result)
+    {
+        var admitted = State.Attempts.RemoveAll(a => a.Id == attemptId) > 0;
+        if (!admitted && result != AttemptResult.Failed)
+        {
+            // Already counted as a failure after its lease, or never admitted: nothing to undo.
+            return Outcome.Ok;
+        }
+
+        switch (result)
+        {
+            case AttemptResult.Succeeded:
+                State.Failures = [];
+                break;
+            case AttemptResult.Failed:
+                State.Failures = [.. RecentFailures(), Now];
+                break;
+        }
+        var locks = result == AttemptResult.Failed && LockRemaining() is null && State.Failures.Count >= _brand.Lockout.MaxFailures;
         if (locks)
         {
             State.LockedUntil = Now.AddMinutes(_brand.Lockout.LockMinutes);
@@ -110,48 +196,32 @@ internal sealed partial class IdentifierGrain(
 
         if (!locks)
         {
-            return Outcome.Ok;
+            return LockRemaining() is { } stillLocked && result == AttemptResult.Failed ? Outcome.Failed(AuthError.IdentifierLocked, stillLocked) : Outcome.Ok;
         }
         LogLocked(_identifier.Brand, _identifier.Type, State.LockedUntil!.Value);
         return Outcome.Failed(AuthError.IdentifierLocked, State.LockedUntil!.Value - Now);
     }
 
-    public async Task RecordSuccessAsync()
-    {
-        if (State.Failures.Count > 0)
-        {
-            State.Failures = [];
-            await SaveAsync();
-        }
-    }
-
-    public async Task<AuthError> MoveToAsync(string customerId, string newValue)
+    public async Task<MoveStart> BeginMoveAsync(string customerId, string newValue)
     {
         await SettlePendingMoveAsync();
         if (State.CustomerId is null && State.MovedTo == newValue && State.MovedCustomerId == customerId)
         {
-            return AuthError.None; // a retry of a move that completed
+            return MoveStart.AlreadyMoved;
         }
         if (State.CustomerId != customerId)
         {
-            return AuthError.IdentifierMismatch;
+            return MoveStart.NotOwner;
         }
 
-        // Written first, so that a crash from here on is settled by the next call (SettlePendingMoveAsync).
         State.PendingMove = newValue;
         await SaveAsync();
-        if (!await Target(newValue).ClaimAsync(customerId, _identifier.Value))
-        {
-            State.PendingMove = null;
-            await SaveAsync();
-            return AuthError.InvalidDetails;
-        }
-        await UnlinkAsync(newValue);
-        return AuthError.None;
+        return MoveStart.Started;
     }
 
     public async Task<bool> ClaimAsync(string customerId, string fromValue)
     {
+        await SettlePendingMoveAsync();
         if (State.CustomerId is { } owner)
         {
             // Only a retry of the same move finds itself here: any other owner means the value is in use.
@@ -164,12 +234,36 @@ internal sealed partial class IdentifierGrain(
         return true;
     }
 
+    public async Task<bool> CompleteMoveAsync(string customerId, string newValue)
+    {
+        if (State.CustomerId is null && State.MovedTo == newValue && State.MovedCustomerId == customerId)
+        {
+            return true;
+        }
+        if (State.CustomerId != customerId || !await Target(newValue).IsClaimedByAsync(customerId, _identifier.Value))
+        {
+            return false;
+        }
+        await UnlinkAsync(newValue);
+        return true;
+    }
+
+    public async Task AbortMoveAsync(string newValue)
+    {
+        if (State.PendingMove == newValue)
+        {
+            State.PendingMove = null;
+            await SaveAsync();
+        }
+    }
+
     public Task<bool> IsClaimedByAsync(string customerId, string fromValue) =>
         Task.FromResult(State.CustomerId == customerId && State.ClaimedFrom == fromValue);
 
     /// <summary>
     /// A move that a crash interrupted: the new value either took the link (finish: unlink here) or never did (abort:
     /// the link stays here). Either way one value holds the customer, never none and never two customers one value.
+    /// A move still under way is settled the same way; its own last step then finds it done or aborted.
     /// </summary>
     private async Task SettlePendingMoveAsync()
     {
@@ -192,10 +286,38 @@ internal sealed partial class IdentifierGrain(
         await SaveAsync();
     }
 
+    /// <summary>Checks admitted longer ago than their lease count as failures: whoever guessed may have seen the answer.</summary>
+    private bool ExpireStaleAttempts()
+    {
+        var stale = State.Attempts.Where(a => Now - a.StartedAt > AttemptLease).ToList();
+        if (stale.Count == 0)
+        {
+            return false;
+        }
+        State.Attempts.RemoveAll(stale.Contains);
+        State.Failures = [.. RecentFailures(), .. stale.Select(a => a.StartedAt)];
+        if (LockRemaining() is null && State.Failures.Count >= _brand.Lockout.MaxFailures)
+        {
+            State.LockedUntil = Now.AddMinutes(_brand.Lockout.LockMinutes);
+            State.Failures = [];
+        }
+        return true;
+    }
+
+    private bool IsEmpty() =>
+        State is { CustomerId: null, PendingMove: null, MovedTo: null }
+        && LockRemaining() is null
+        && Recent(State.Sends, TimeSpan.FromMinutes(_brand.Otp.SendWindowMinutes)).Count == 0
+        && RecentFailures().Count == 0
+        && State.Attempts.Count == 0
+        && State.OpenLogins.All(o => o.ExpiresAt <= Now);
+
     private IIdentifierGrain Target(string value) =>
         GrainFactory.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(_identifier with { Value = value }));
 
     private TimeSpan? LockRemaining() => State.LockedUntil is { } until && until > Now ? until - Now : null;
+
+    private List<DateTimeOffset> RecentFailures() => Recent(State.Failures, TimeSpan.FromMinutes(_brand.Lockout.WindowMinutes));
 
     private List<DateTimeOffset> Recent(List<DateTimeOffset> times, TimeSpan window) => times.Where(t => t > Now - window).ToList();
 
@@ -203,6 +325,9 @@ internal sealed partial class IdentifierGrain(
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Identifier locked: {Brand} {IdentifierType} until {LockedUntil:O}")]
     private partial void LogLocked(string brand, IdentifierType identifierType, DateTimeOffset lockedUntil);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Could not clear an empty identifier's state; the next deactivation retries")]
+    private partial void LogClearFailed(Exception exception);
 }
 
 [GenerateSerializer, Alias("sessions.identifier-state")]
@@ -227,4 +352,25 @@ public sealed class IdentifierState
     /// <summary>Where the link went and whose it was, so that a retried move answers success.</summary>
     [Id(6)] public string? MovedTo { get; set; }
     [Id(7)] public string? MovedCustomerId { get; set; }
+
+    /// <summary>Credential checks admitted and not yet ended: each counts against the lockout limit meanwhile.</summary>
+    [Id(8)] public List<PendingAttempt> Attempts { get; set; } = [];
+
+    /// <summary>Open, unvalidated sessions of this identifier, at most the brand's MaxOpenLogins.</summary>
+    [Id(9)] public List<OpenLogin> OpenLogins { get; set; } = [];
+}
+
+[GenerateSerializer, Immutable, Alias("sessions.pending-attempt")]
+public sealed record PendingAttempt
+{
+    [Id(0)] public string Id { get; init; } = "";
+    [Id(1)] public DateTimeOffset StartedAt { get; init; }
+}
+
+[GenerateSerializer, Immutable, Alias("sessions.open-login")]
+public sealed record OpenLogin
+{
+    /// <summary>The device session's grain key; a browser's session adds <c>#</c> and its session id.</summary>
+    [Id(0)] public string Holder { get; init; } = "";
+    [Id(1)] public DateTimeOffset ExpiresAt { get; init; }
 }

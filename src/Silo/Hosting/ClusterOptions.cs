@@ -28,6 +28,28 @@ public sealed class SessionsClusterOptions
 
     /// <summary>How fast the cluster notices a silo that died without leaving (Silo mode).</summary>
     public MembershipTimings Membership { get; set; } = new();
+
+    /// <summary>Mutual TLS between silos and from API clients to the gateways (Silo and Client modes).</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
+    /// <summary>
+    /// Outside Development, Silo and Client modes refuse to start without <see cref="Tls"/>: grain calls carry
+    /// password hashes, OTP hashes and the state of every key. This says, on purpose, that the network is private enough.
+    /// </summary>
+    public bool AllowPlaintext { get; set; }
+}
+
+/// <summary>
+/// The <c>Sessions:Cluster:Tls</c> section: one certificate (PKCS#12, with its private key) that every silo and every
+/// API client presents, and the only one each of them accepts from a peer.
+/// </summary>
+public sealed class ClusterTlsOptions
+{
+    public string? CertificatePath { get; set; }
+
+    public string? Password { get; set; }
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath);
 }
 
 /// <summary>

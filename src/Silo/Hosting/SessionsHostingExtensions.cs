@@ -11,6 +11,8 @@ using Orleans.Storage;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Otp;
+using Sessions.Grains.Passwords;
+using Sessions.Silo.Logging;
 using Sessions.Silo.Storage;
 using StackExchange.Redis;
 
@@ -38,6 +40,8 @@ public static class SessionsHostingExtensions
 
         services.TryAddKeyedSingleton(ServiceKeys.Clock, TimeProvider.System);
         services.AddHostedService<TestIdentifierWarning>();
+        // No console line leaves the process with a customer's identifier in a grain id.
+        builder.Logging.AddSessionsLogRedaction();
         return builder;
     }
 
@@ -58,6 +62,7 @@ public static class SessionsHostingExtensions
         {
             builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, durability == EmbeddedDurability.Acknowledged));
             builder.Services.AddHostedService<EmbeddedStoreLifetime>();
+            builder.Services.TryAddSingleton<IStoreProbe, EmbeddedStoreProbe>();
         }
 
         builder.UseOrleans(silo =>
@@ -65,11 +70,13 @@ public static class SessionsHostingExtensions
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
             if (cluster.Mode == ClusterMode.Embedded)
             {
-                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+                // No gateway: the co-hosted API calls the silo in process, and a port no one needs is a way in.
+                silo.UseLocalhostClustering(cluster.SiloPort, gatewayPort: 0, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             }
             else
             {
                 silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                silo.UseClusterTls(cluster.Tls);
                 silo.Configure<ClusterMembershipOptions>(o => ApplyMembershipTimings(o, cluster.Membership));
                 silo.UseRedisClustering(_ => { });
                 silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
@@ -104,6 +111,7 @@ public static class SessionsHostingExtensions
     {
         var services = silo.Services;
         services.TryAddSingleton<RedisConnection>();
+        services.TryAddSingleton<IStoreProbe, RedisStoreProbe>();
         if (embeddedStore is { } durability)
         {
             services.AddSingleton<EmbeddedGrainStorage>();
@@ -125,10 +133,14 @@ public static class SessionsHostingExtensions
                 o.ConfigurationOptions = redis.Options;
                 o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                // An empty device session or identifier (an anonymous caller's expired login) leaves no key behind.
+                o.DeleteStateOnClear = true;
             }));
         }
 
-        services.TryAddSingleton(sp => new OtpHasher(Convert.FromBase64String(sp.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.HashKey!)));
+        services.TryAddSingleton(sp => new OtpHasher(OtpHashKey(sp)));
+        services.TryAddSingleton(sp => new PendingPasswords(OtpHashKey(sp)));
+        services.TryAddSingleton<PasswordWork>();
         services.AddHttpClient<WebhookOtpSender>();
         services.TryAddSingleton<LogOtpSender>();
         services.TryAddSingleton<DevOutboxOtpSender>();
@@ -140,6 +152,9 @@ public static class SessionsHostingExtensions
         });
         return silo;
     }
+
+    private static byte[] OtpHashKey(IServiceProvider services) =>
+        Convert.FromBase64String(services.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.HashKey!);
 
     private static void ApplyMembershipTimings(ClusterMembershipOptions membership, MembershipTimings timings)
     {

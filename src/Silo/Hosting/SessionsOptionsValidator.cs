@@ -18,6 +18,10 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
             errors.Add("Sessions:Issuer must not be empty.");
         }
         ValidateDelivery(options.Otp, errors);
+        if (options.PasswordHashing.MaxConcurrency is < 1 or > 1024)
+        {
+            errors.Add("Sessions:PasswordHashing:MaxConcurrency must be between 1 and 1024.");
+        }
         if (options.Brands.Count == 0)
         {
             errors.Add("Sessions:Brands must configure at least one brand.");
@@ -41,6 +45,11 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
             if (!Uri.TryCreate(otp.Webhook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
             {
                 errors.Add("Sessions:Otp:Webhook:Url must be an absolute http(s) URL when Sessions:Otp:Sender is 'Webhook'.");
+            }
+            else if (url.Scheme == "http" && !environment.IsDevelopment())
+            {
+                // Every OTP travels in this request's body.
+                errors.Add("Sessions:Otp:Webhook:Url must be https:// outside Development: OTPs travel in its body.");
             }
             if (string.IsNullOrEmpty(otp.Webhook.Secret) || otp.Webhook.Secret.Length < 32)
             {
@@ -103,6 +112,10 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         if (b.IntrospectionSecret is { } introspection && (introspection.Length < 32 || !IdentifierRules.IsPrintable(introspection)))
         {
             errors.Add($"{path}:IntrospectionSecret must be at least 32 printable characters.");
+        }
+        if (b.MaxOpenLogins is < 1 or > 1000)
+        {
+            errors.Add($"{path}:MaxOpenLogins must be between 1 and 1000.");
         }
         if (b.MaxDeviceSessions is < 1 or > 1000)
         {

@@ -19,8 +19,14 @@ public sealed class StorageOptions
     /// <summary>Where the embedded store keeps its checkpoint and log (relative paths are under the content root).</summary>
     public string DataDirectory { get; set; } = ".data";
 
-    /// <summary>Loopback port of the embedded store; 0 picks a free one at start.</summary>
-    public int EmbeddedPort { get; set; }
+    /// <summary>
+    /// The loopback port the embedded store listens on, for <c>redis-cli</c> or a local cluster's silos (0 picks a free
+    /// one). None: it listens on no port at all; the grains of this process reach it in process, and nothing else can.
+    /// </summary>
+    public int? EmbeddedPort { get; set; }
+
+    /// <summary>The password (<c>requirepass</c>) of the embedded store's port; required outside Development when a port is set.</summary>
+    public string? EmbeddedPassword { get; set; }
 
     /// <summary>
     /// How the embedded store commits its append-only log; what a crash of the process can lose. The default loses

@@ -1,28 +1,42 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Sessions.Silo.Hosting;
 
-internal sealed class StorageOptionsValidator(IConfiguration configuration) : IValidateOptions<StorageOptions>
+internal sealed class StorageOptionsValidator(IConfiguration configuration, IHostEnvironment environment) : IValidateOptions<StorageOptions>
 {
     public ValidateOptionsResult Validate(string? name, StorageOptions options)
     {
+        var errors = new List<string>();
         if (options.Mode == StorageMode.Redis && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Redis")))
         {
-            return ValidateOptionsResult.Fail("ConnectionStrings:Redis must be set when Sessions:Storage:Mode is 'Redis'.");
+            errors.Add("ConnectionStrings:Redis must be set when Sessions:Storage:Mode is 'Redis'.");
         }
         if (string.IsNullOrWhiteSpace(options.DataDirectory))
         {
-            return ValidateOptionsResult.Fail("Sessions:Storage:DataDirectory must not be empty.");
+            errors.Add("Sessions:Storage:DataDirectory must not be empty.");
         }
-        return options.EmbeddedPort is < 0 or > 65535
-            ? ValidateOptionsResult.Fail("Sessions:Storage:EmbeddedPort must be a TCP port (0 picks a free one).")
-            : ValidateOptionsResult.Success;
+        if (options.EmbeddedPort is < 0 or > 65535)
+        {
+            errors.Add("Sessions:Storage:EmbeddedPort must be a TCP port (0 picks a free one).");
+        }
+        if (options.EmbeddedPassword is { } password && (password.Length < 16 || password.Any(char.IsWhiteSpace)))
+        {
+            errors.Add("Sessions:Storage:EmbeddedPassword must be at least 16 characters without white space.");
+        }
+        if (options.EmbeddedPort is not null && options.EmbeddedPassword is null && !environment.IsDevelopment())
+        {
+            // Grain state holds password hashes and every key family: a port anyone on the host reaches is a way to
+            // read them and to write back a revoked family.
+            errors.Add("Sessions:Storage:EmbeddedPassword must be set when Sessions:Storage:EmbeddedPort is set outside Development.");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
 
 /// <remarks>Its own class: it reads the storage options, whose validator must not in turn depend on it.</remarks>
-internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOptions<StorageOptions> storage) : IValidateOptions<SessionsClusterOptions>
+internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOptions<StorageOptions> storage, IHostEnvironment environment) : IValidateOptions<SessionsClusterOptions>
 {
     public ValidateOptionsResult Validate(string? name, SessionsClusterOptions options)
     {
@@ -44,6 +58,15 @@ internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOpt
         }
         if (options.GatewayPort is < 0 or > 65535) errors.Add("Sessions:Cluster:GatewayPort must be a TCP port (0: no gateway).");
         ValidateMembership(options.Membership, errors);
+        if (options.Tls.IsConfigured && ClusterTls.Problem(options.Tls) is { } problem)
+        {
+            errors.Add($"Sessions:Cluster:Tls:CertificatePath {problem}.");
+        }
+        else if (options.Mode != ClusterMode.Embedded && !options.Tls.IsConfigured && !options.AllowPlaintext && !environment.IsDevelopment())
+        {
+            errors.Add($"Sessions:Cluster:Tls:CertificatePath must name the cluster's certificate in '{options.Mode}' mode outside Development "
+                + "(grain calls carry password hashes and key state), or Sessions:Cluster:AllowPlaintext must be true on purpose.");
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -10,9 +10,10 @@ namespace Sessions.Silo.Storage;
 /// <summary>
 /// The embedded default's store: a Garnet server inside this process, with an append-only log plus checkpoints under
 /// the data directory, replayed on the next start. The grain storage of this process calls into it directly
-/// (<see cref="Sessions"/>); its loopback port serves the health check, the checkpoint on shutdown, <c>redis-cli</c>, and
-/// as <c>Sessions.Silo store</c> the silos of a local cluster, whose Orleans Redis provider runs its compare-and-set as a
-/// Lua script (hence Lua scripts run as transactions).
+/// (<see cref="Sessions"/>), so by default it listens on no port at all. With <c>Sessions:Storage:EmbeddedPort</c> it
+/// also listens on loopback, behind <c>EmbeddedPassword</c>: for <c>redis-cli</c>, and as <c>Sessions.Silo store</c> for
+/// the silos of a local cluster, whose Orleans Redis provider runs its compare-and-set as a Lua script (hence Lua
+/// scripts run as transactions).
 /// </summary>
 public sealed partial class EmbeddedGarnet : IDisposable
 {
@@ -32,14 +33,18 @@ public sealed partial class EmbeddedGarnet : IDisposable
         _groupCommitted = groupCommitted;
         _logger = logger;
         DataDirectory = Path.GetFullPath(Path.Combine(environment.ContentRootPath, _options.DataDirectory));
-        Port = _options.EmbeddedPort != 0 ? _options.EmbeddedPort : FreeLoopbackPort();
+        Port = _options.EmbeddedPort is { } port ? port != 0 ? port : FreeLoopbackPort() : null;
     }
 
     public string DataDirectory { get; }
 
-    public int Port { get; }
+    /// <summary>The loopback port it listens on; null when it listens on none.</summary>
+    public int? Port { get; }
 
-    public string ConnectionString => $"127.0.0.1:{Port},allowAdmin=true";
+    /// <summary>A StackExchange.Redis connection string for the port (with its password); null when there is no port.</summary>
+    public string? ConnectionString => Port is { } port
+        ? $"127.0.0.1:{port},allowAdmin=true{(_options.EmbeddedPassword is { } password ? $",password={password}" : "")}"
+        : null;
 
     /// <summary>Sessions on the store from inside this process (the grain storage's way in); they fail once it is disposed.</summary>
     internal LocalSessions Sessions
@@ -67,8 +72,11 @@ public sealed partial class EmbeddedGarnet : IDisposable
             Directory.CreateDirectory(store);
             string[] args =
             [
+                // Its banner (written to the console, not the log) would announce a port that may never be bound.
+                "-q",
                 "--bind", "127.0.0.1",
-                "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // Without a port of its own, the server is never started on this one (LocalSessions): no socket is bound.
+                "--port", (Port ?? FreeLoopbackPort()).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--lua", "--lua-transaction-mode",
                 "--aof",
                 "--storage-tier", "--device-type", "RandomAccess",
@@ -86,14 +94,27 @@ public sealed partial class EmbeddedGarnet : IDisposable
                 EmbeddedDurability.Immediate => ["--aof-commit-freq", "0"],
                 _ => ["--aof-commit-freq", "100"],
             };
-            args = [.. args, .. commit];
-            _sessions = new LocalSessions(args);
-            LogStarted(Port, DataDirectory);
+            string[] auth = _options.EmbeddedPassword is { } password ? ["--auth", "Password", "--password", password] : [];
+            _sessions = new LocalSessions([.. args, .. commit, .. auth], listen: Port is not null);
+            if (Port is { } port)
+            {
+                LogListening(port, DataDirectory, _options.EmbeddedPassword is not null);
+            }
+            else
+            {
+                LogInProcess(DataDirectory);
+            }
         }
     }
 
     /// <summary>Commits the append-only log up to its tail: every write the store has answered is durable after it.</summary>
     public Task CommitLogAsync(CancellationToken cancellationToken = default) => Sessions.CommitLogAsync(cancellationToken);
+
+    /// <summary>A checkpoint of the whole store, so that the next start replays a short log.</summary>
+    public Task CheckpointAsync(CancellationToken cancellationToken = default) => Sessions.CheckpointAsync(cancellationToken);
+
+    /// <summary>A read through the in-process store: what the health check asks of it.</summary>
+    public void Probe() => Sessions.Run(0, static (session, _) => session.HashGet("sessions/health"u8, "probe"u8));
 
     public void Dispose()
     {
@@ -111,6 +132,9 @@ public sealed partial class EmbeddedGarnet : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded store listening on 127.0.0.1:{Port}, data in {DataDirectory}")]
-    private partial void LogStarted(int port, string dataDirectory);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded store listening on 127.0.0.1:{Port} (password: {PasswordSet}), data in {DataDirectory}")]
+    private partial void LogListening(int port, string dataDirectory, bool passwordSet);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Embedded store in process only (no port), data in {DataDirectory}")]
+    private partial void LogInProcess(string dataDirectory);
 }

@@ -17,10 +17,18 @@ internal sealed class LocalSessions : IDisposable
     private readonly ReaderWriterLockSlim _open = new();
     private bool _closed;
 
-    public LocalSessions(string[] arguments)
+    /// <param name="listen">Whether the server also serves its port; otherwise only this process reaches it.</param>
+    public LocalSessions(string[] arguments, bool listen)
     {
         _server = new EmbeddedServer(arguments);
-        _server.Start();
+        if (listen)
+        {
+            _server.Start();
+        }
+        else
+        {
+            _server.StartWithoutListening();
+        }
     }
 
     public T Run<TArgument, T>(TArgument argument, Func<StoreSession, TArgument, T> operation)
@@ -76,6 +84,23 @@ internal sealed class LocalSessions : IDisposable
         }
     }
 
+    /// <summary>A checkpoint of the whole store (what <c>SAVE</c> takes), so that the next start replays a short log.</summary>
+    public async Task CheckpointAsync(CancellationToken cancellationToken)
+    {
+        Task checkpoint;
+        _open.EnterReadLock();
+        try
+        {
+            ThrowIfClosed();
+            checkpoint = _server.CheckpointAsync(cancellationToken);
+        }
+        finally
+        {
+            _open.ExitReadLock();
+        }
+        await checkpoint;
+    }
+
     public void Dispose()
     {
         _open.EnterWriteLock();
@@ -106,9 +131,57 @@ internal sealed class LocalSessions : IDisposable
         }
     }
 
-    /// <summary>The Garnet server, handing out sessions on its store (a protected member).</summary>
+    /// <summary>A network server that serves nothing: the in-process store's only way in is <see cref="LocalSessions"/>.</summary>
+    private sealed class NoNetworkServer : Garnet.server.IGarnetServer
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<Garnet.networking.WireFormat, Garnet.server.ISessionProvider> _providers = new();
+
+        public void Register(Garnet.networking.WireFormat wireFormat, Garnet.server.ISessionProvider backendProvider) => _providers[wireFormat] = backendProvider;
+
+        public void Unregister(Garnet.networking.WireFormat wireFormat, out Garnet.server.ISessionProvider provider) => _providers.TryRemove(wireFormat, out provider!);
+
+        public System.Collections.Concurrent.ConcurrentDictionary<Garnet.networking.WireFormat, Garnet.server.ISessionProvider> GetSessionProviders() => _providers;
+
+        public bool AddSession(Garnet.networking.WireFormat protocol, ref Garnet.server.ISessionProvider provider, Garnet.networking.INetworkSender networkSender, out Garnet.networking.IMessageConsumer session)
+        {
+            session = null!;
+            return false;
+        }
+
+        public void Start()
+        {
+        }
+
+        public void Close()
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>The Garnet server, handing out sessions on its store and checkpoints of it (protected members).</summary>
     private sealed class EmbeddedServer(string[] arguments) : GarnetServer(arguments, loggerFactory: null, cleanupDir: false)
     {
         public Garnet.server.LocalServerSession NewLocalSession() => new(storeWrapper);
+
+        /// <summary>
+        /// Starts the store with no network server: the TCP server the arguments made (its socket created, never bound)
+        /// is swapped, before the start, for one that serves nothing, in the store's own list of servers.
+        /// </summary>
+        public void StartWithoutListening()
+        {
+            var servers = storeWrapper.Servers;
+            for (var i = 0; i < servers.Length; i++)
+            {
+                servers[i].Dispose();
+                servers[i] = new NoNetworkServer();
+            }
+            Start();
+        }
+
+        public Task CheckpointAsync(CancellationToken cancellationToken) =>
+            storeWrapper.TakeCheckpointAsync(background: false, dbId: -1, cancellationToken, logger: null);
     }
 }

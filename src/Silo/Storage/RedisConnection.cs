@@ -1,37 +1,24 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Sessions.Silo.Hosting;
 using StackExchange.Redis;
 
 namespace Sessions.Silo.Storage;
 
 /// <summary>
-/// The one Redis connection of this process, shared by grain storage and (in cluster modes) membership, pointed at
-/// the embedded store or at <c>ConnectionStrings:Redis</c>.
+/// The one connection of this process to the Redis that <c>ConnectionStrings:Redis</c> names, shared by grain storage
+/// and (in cluster modes) membership. The embedded store needs none: its grains reach it in process.
 /// </summary>
 public sealed class RedisConnection : IAsyncDisposable
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
-    private readonly EmbeddedGarnet? _embedded;
 
-    public RedisConnection(IOptions<StorageOptions> storage, IOptions<SessionsClusterOptions> cluster, IConfiguration configuration, IServiceProvider services)
+    public RedisConnection(IConfiguration configuration)
     {
-        // An API in Client mode hosts no store; its connection is the cluster's Redis (for health checks).
-        if (storage.Value.Mode == StorageMode.Embedded && cluster.Value.Mode != ClusterMode.Client)
-        {
-            _embedded = services.GetRequiredService<EmbeddedGarnet>();
-            Options = ConfigurationOptions.Parse(_embedded.ConnectionString);
-        }
-        else
-        {
-            Options = ConfigurationOptions.Parse(configuration.GetConnectionString("Redis")!);
-        }
-
+        Options = ConfigurationOptions.Parse(configuration.GetConnectionString("Redis")
+            ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set."));
         Options.AbortOnConnectFail = false;
         // With the store down, a command fails at once (the client hears 1599) instead of queueing for the timeout.
         Options.BacklogPolicy = BacklogPolicy.FailFast;
-        _multiplexer = new(ConnectAsync);
+        _multiplexer = new(() => ConnectionMultiplexer.ConnectAsync(Options));
     }
 
     public ConfigurationOptions Options { get; }
@@ -44,11 +31,5 @@ public sealed class RedisConnection : IAsyncDisposable
         {
             await _multiplexer.Value.Result.DisposeAsync();
         }
-    }
-
-    private Task<ConnectionMultiplexer> ConnectAsync()
-    {
-        _embedded?.EnsureStarted();
-        return ConnectionMultiplexer.ConnectAsync(Options);
     }
 }

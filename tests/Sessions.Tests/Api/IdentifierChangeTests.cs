@@ -4,8 +4,9 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>
-/// <c>user/updateIdentifierValue</c> (API.md §4.4): the customer moves to the new value, every family under the old
-/// one dies, the old value is free, and a value in use is refused with nothing changed.
+/// <c>user/updateIdentifierValue</c> (API.md §4.4): the customer proves the new value with the OTP sent to it, moves
+/// there, every family under the old value dies, the old value is free, and a value in use is refused with nothing
+/// changed. A token of a family that no longer lives changes nothing.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public sealed class IdentifierChangeTests(ApiFixture fixture)
@@ -21,7 +22,7 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
         var web = await Client.WebLoginAsync(phone with { DeviceId = null });
         var moved = TestDevice.NewMobile() with { DeviceId = phone.DeviceId };
 
-        var changed = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue)));
+        var changed = await Client.ChangeIdentifierAsync(phone, app.Token!, moved.IdentifierValue);
         var appKey = await Client.PostAsync("token/regenerate", phone.Body(("key", app.Key)));
         var tabletKey = await Client.PostAsync("token/regenerate", phone.OnDevice("tablet").Body(("key", tablet.Key)));
         var webToken = await Client.PostAsync("web/token/regenerate", (phone with { DeviceId = null }).Body(("expiredToken", web.Token)));
@@ -38,12 +39,53 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task AValueInUseIsRefusedAndNothingChanges()
+    public async Task NothingMovesUntilTheOtpSentToTheNewValueIsGiven()
+    {
+        var phone = TestDevice.NewMobile();
+        var app = await Client.LoginAsync(phone);
+        var moved = TestDevice.NewMobile() with { DeviceId = phone.DeviceId };
+
+        var sent = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue)));
+        var stillOld = await Client.PostAsync("token/regenerate", phone.Body(("key", app.Key)));
+        var newValueFree = await Client.LoginAsync(TestDevice.NewMobile() with { IdentifierValue = moved.IdentifierValue });
+
+        Assert.Equal((HttpStatusCode.OK, "OTP sent to the new identifier value."), (sent.Status, sent.Message));
+        Assert.True(stillOld.Success, stillOld.Body.ToString());
+        Assert.NotEqual(CustomerOf(app), CustomerOf(newValueFree));
+    }
+
+    [Fact]
+    public async Task AWrongOtpIsCountedAndTheChangeDiesAtMaxAttempts()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Strict);
+        var app = await Client.LoginAsync(phone, ("password", "Secret123"), ("confirmPassword", "Secret123"));
+        var mfa = await Client.MfaLoginAsync(phone, phone, app);
+        var moved = TestDevice.NewMobile(TestBrands.Strict) with { DeviceId = phone.DeviceId };
+        await SessionsClient.Ok(Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", mfa.Token), ("newIdentifierValue", moved.IdentifierValue))));
+        var right = await Client.LatestOtpAsync(moved);
+
+        var wrong = new List<ApiResponse>();
+        for (var i = 0; i < 3; i++)
+        {
+            wrong.Add(await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", mfa.Token), ("newIdentifierValue", moved.IdentifierValue), ("otp", SessionsClient.WrongOtp(right)))));
+        }
+        var rightTooLate = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", mfa.Token), ("newIdentifierValue", moved.IdentifierValue), ("otp", right)));
+        var otherValue = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", mfa.Token), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue), ("otp", right)));
+
+        Assert.Equal([1506, 1506, 1518], wrong.Select(r => r.Code));
+        Assert.Equal(1518, rightTooLate.Code);
+        Assert.Equal((HttpStatusCode.Unauthorized, 1537), (otherValue.Status, otherValue.Code));
+        Assert.True((await Client.PostAsync("mfa/token/regenerate", phone.Body(("key", mfa.Key)))).Success, "nothing moved");
+    }
+
+    [Fact]
+    public async Task AValueInUseIsRefusedAndNoOtpIsSentToIt()
     {
         var phone = TestDevice.NewMobile();
         var app = await Client.LoginAsync(phone);
         var other = TestDevice.NewMobile();
         await Client.LoginAsync(other);
+        var sentToOtherBefore = await Client.LatestOtpAsync(other);
 
         var taken = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", other.IdentifierValue)));
         var same = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", "+" + phone.IdentifierValue)));
@@ -51,6 +93,7 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
 
         Assert.Equal((HttpStatusCode.BadRequest, 1519), (taken.Status, taken.Code));
         Assert.Equal("Invalid details passed: newIdentifierValue is already in use.", taken.Message);
+        Assert.Equal(sentToOtherBefore, await Client.LatestOtpAsync(other));
         Assert.Equal(1519, same.Code);
         Assert.True(key.Success, key.Body.ToString());
     }
@@ -62,7 +105,7 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
         var web = await Client.WebLoginAsync(browser);
         var moved = TestDevice.NewBrowser();
 
-        var changed = await Client.PostAsync("user/updateIdentifierValue", browser.Body(("token", web.Token), ("newIdentifierValue", moved.IdentifierValue)));
+        var changed = await Client.ChangeIdentifierAsync(browser, web.Token!, moved.IdentifierValue);
         var newLogin = await Client.WebLoginAsync(moved);
 
         Assert.True(changed.Success, changed.Body.ToString());
@@ -74,16 +117,55 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
     {
         var phone = TestDevice.NewMobile();
         var app = await Client.LoginAsync(phone);
-        await SessionsClient.Ok(Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue))));
+        var other = await Client.LoginAsync(phone.OnDevice("other"));
+        await SessionsClient.Ok(Client.ChangeIdentifierAsync(phone, app.Token!, TestDevice.NewMobile().IdentifierValue));
 
         var again = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue)));
-        var bad = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", "12")));
-        var withKey = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Key), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue)));
+        var otherDevice = await Client.PostAsync("user/updateIdentifierValue", phone.OnDevice("other").Body(("token", other.Token), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue)));
+        var fresh = await Client.LoginAsync(phone.OnDevice("fresh"));
+        var bad = await Client.PostAsync("user/updateIdentifierValue", phone.OnDevice("fresh").Body(("token", fresh.Token), ("newIdentifierValue", "12")));
+        var withKey = await Client.PostAsync("user/updateIdentifierValue", phone.OnDevice("fresh").Body(("token", fresh.Key), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue)));
 
-        Assert.Equal(1507, again.Code);
+        Assert.Equal((HttpStatusCode.Unauthorized, 1596), (again.Status, again.Code));
+        Assert.Equal(1596, otherDevice.Code);
         Assert.Equal(1519, bad.Code);
         Assert.Contains("newIdentifierValue", bad.Message, StringComparison.Ordinal);
         Assert.Equal(1596, withKey.Code);
+    }
+
+    [Fact]
+    public async Task ABrandWhoseCrmVouchesForTheValueMovesAtOnce()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Plain);
+        var app = await Client.LoginAsync(phone);
+        var moved = TestDevice.NewMobile(TestBrands.Plain) with { DeviceId = phone.DeviceId };
+
+        var changed = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue)));
+
+        Assert.Equal("SUCCESS", changed.Message);
+        Assert.Null(await Client.LatestOtpOrNullAsync(moved));
+        Assert.Equal(CustomerOf(app), CustomerOf(await Client.LoginAsync(moved)));
+    }
+
+    [Fact]
+    public async Task TwoCustomersMovingOntoEachOthersValuesAtOnceAreBothRefusedAtOnce()
+    {
+        var alice = TestDevice.NewMobile(TestBrands.Plain);
+        var bob = TestDevice.NewMobile(TestBrands.Plain);
+        var aliceLogin = await Client.LoginAsync(alice);
+        var bobLogin = await Client.LoginAsync(bob);
+
+        var started = DateTime.UtcNow;
+        var answers = await Task.WhenAll(
+            Client.PostAsync("user/updateIdentifierValue", alice.Body(("token", aliceLogin.Token), ("newIdentifierValue", bob.IdentifierValue))),
+            Client.PostAsync("user/updateIdentifierValue", bob.Body(("token", bobLogin.Token), ("newIdentifierValue", alice.IdentifierValue))));
+
+        Assert.All(answers, a => Assert.Equal("Invalid details passed: newIdentifierValue is already in use.", a.Message));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "the two moves must not wait on each other");
+        Assert.Equal(CustomerOf(aliceLogin), CustomerOf(await Client.LoginAsync(alice.OnDevice("again"))));
+        Assert.Equal(CustomerOf(bobLogin), CustomerOf(await Client.LoginAsync(bob.OnDevice("again"))));
+        Assert.True((await Client.PostAsync("user/updateIdentifierValue", alice.Body(("token", aliceLogin.Token), ("newIdentifierValue", TestDevice.NewMobile().IdentifierValue)))).Success,
+            "no move is left pending to block the next one");
     }
 
     [Fact]
@@ -97,8 +179,10 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
             var sessionId = await Client.StartLoginAsync(racer);
             var otp = await Client.LatestOtpAsync(racer);
             var moved = TestDevice.NewMobile() with { DeviceId = phone.DeviceId };
+            await SessionsClient.Ok(Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue))));
+            var changeOtp = await Client.LatestOtpAsync(moved);
 
-            var change = Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue)));
+            var change = Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue), ("otp", changeOtp)));
             var login = Client.PostAsync("otp/validate", racer.Body(("sessionId", sessionId), ("otp", otp)));
             await Task.WhenAll(change, login);
 

@@ -61,13 +61,14 @@ public sealed class MfaTests(ApiFixture fixture)
     public async Task AfterMfaTheNextFirstFactorIsMfaPending()
     {
         var device = TestDevice.NewMobile();
-        await Client.MfaLoginAsync(device, TestDevice.NewEmail(deviceId: device.DeviceId));
+        var email = TestDevice.NewEmail(deviceId: device.DeviceId);
+        await Client.MfaLoginAsync(device, email);
 
         var again = await Client.LoginAsync(device.OnDevice("new-phone"));
-        var authorized = await Client.PostAsync("mfa/token/generate", TestDevice.NewEmail(deviceId: "new-phone").Body(("authorizedToken", again.Token)));
+        var authorized = await Client.PostAsync("mfa/token/generate", email.OnDevice("new-phone").Body(("authorizedToken", again.Token)));
 
         Assert.Equal("MFA_PENDING", again.Role);
-        Assert.True(authorized.Success, "an MFA_PENDING token starts the second factor");
+        Assert.True(authorized.Success, "an MFA_PENDING token starts the second factor on the customer's own second factor");
     }
 
     [Fact]

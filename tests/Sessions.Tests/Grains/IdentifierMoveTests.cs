@@ -27,7 +27,7 @@ public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
 
         Assert.Null(await Grain(oldValue).GetCustomerIdAsync());
         Assert.Equal(Customer, await Grain(newValue).GetCustomerIdAsync());
-        Assert.Equal(AuthError.None, await Grain(oldValue).MoveToAsync(Customer, newValue.Value));
+        Assert.Equal(AuthError.None, await MoveAsync(oldValue, newValue, Customer));
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
 
         Assert.Equal(Customer, await Grain(oldValue).GetCustomerIdAsync());
         Assert.Null(await Grain(newValue).GetCustomerIdAsync());
-        Assert.Equal(AuthError.None, await Grain(oldValue).MoveToAsync(Customer, newValue.Value));
+        Assert.Equal(AuthError.None, await MoveAsync(oldValue, newValue, Customer));
         Assert.Null(await Grain(oldValue).GetCustomerIdAsync());
         Assert.Equal(Customer, await Grain(newValue).GetCustomerIdAsync());
     }
@@ -50,10 +50,32 @@ public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
         Assert.True(await Grain(oldValue).LinkAsync(Customer));
         Assert.True(await Grain(newValue).LinkAsync("someone-else"));
 
-        Assert.Equal(AuthError.InvalidDetails, await Grain(oldValue).MoveToAsync(Customer, newValue.Value));
+        Assert.Equal(AuthError.InvalidDetails, await MoveAsync(oldValue, newValue, Customer));
         Assert.Equal(Customer, await Grain(oldValue).GetCustomerIdAsync());
         Assert.Equal("someone-else", await Grain(newValue).GetCustomerIdAsync());
     }
+
+    [Fact]
+    public async Task TwoValuesMovingOntoEachOtherAtOnceBothAnswerInUseAtOnceAndStayWhoseTheyWere()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var (a, b) = (NewIdentifier(), NewIdentifier());
+            Assert.True(await Grain(a).LinkAsync("customer-a"));
+            Assert.True(await Grain(b).LinkAsync("customer-b"));
+
+            var started = DateTime.UtcNow;
+            var moves = await Task.WhenAll(MoveAsync(a, b, "customer-a"), MoveAsync(b, a, "customer-b"));
+
+            Assert.All(moves, move => Assert.Equal(AuthError.InvalidDetails, move));
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "crossing moves must not wait on each other");
+            Assert.Equal("customer-a", await Grain(a).GetCustomerIdAsync());
+            Assert.Equal("customer-b", await Grain(b).GetCustomerIdAsync());
+            Assert.Equal(AuthError.None, await MoveAsync(a, NewIdentifier(), "customer-a"));
+        }
+    }
+
+    private Task<AuthError> MoveAsync(Identifier from, Identifier to, string customerId) => IdentifierMove.RunAsync(fixture.Grains, from, to.Value, customerId);
 
     private IIdentifierGrain Grain(Identifier identifier) => fixture.Grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier));
 

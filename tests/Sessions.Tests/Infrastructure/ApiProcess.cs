@@ -11,22 +11,37 @@ namespace Sessions.Tests.Infrastructure;
 public sealed class ApiProcess : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly string _environment;
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
 
-    public ApiProcess(Dictionary<string, string?> settings)
+    /// <param name="extraPorts">More loopback ports the API listens on besides <see cref="Port"/>.</param>
+    public ApiProcess(Dictionary<string, string?> settings, string environment = "Development", IReadOnlyList<int>? extraPorts = null)
     {
         _settings = new(TestBrands.Configuration().Concat(settings));
         _settings.TryAdd("Sessions:Storage:DataDirectory", TempDirectory.Create("api-process"));
+        _environment = environment;
+        ExtraPorts = extraPorts ?? [];
         Client = new SessionsClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(10) });
     }
 
     public int Port { get; } = FreePort.Next();
 
+    public IReadOnlyList<int> ExtraPorts { get; }
+
+    /// <summary>The silo port of the current run (loopback).</summary>
+    public int SiloPort { get; private set; }
+
+    /// <summary>The running process's id.</summary>
+    public int ProcessId => _process!.Id;
+
     public SessionsClient Client { get; }
 
     /// <summary>The last lines the process wrote, for a failing test's message.</summary>
-    public string OutputTail => string.Join('\n', _output);
+    public string OutputTail => string.Join('\n', _output.TakeLast(200));
+
+    /// <summary>Every line the process wrote (up to the last 20,000), for tests that read its logs.</summary>
+    public IReadOnlyCollection<string> Output => _output;
 
     /// <summary>Starts the process (fresh silo ports, the same HTTP port and data) and waits until it is ready.</summary>
     public async Task StartAsync()
@@ -40,9 +55,10 @@ public sealed class ApiProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(ApiDll);
         start.Environment.Remove("DOTNET_ENVIRONMENT");
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Port}";
-        start.Environment["Sessions__Cluster__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = _environment;
+        start.Environment["ASPNETCORE_URLS"] = string.Join(';', new[] { Port }.Concat(ExtraPorts).Select(port => $"http://127.0.0.1:{port}"));
+        SiloPort = FreePort.Next();
+        start.Environment["Sessions__Cluster__SiloPort"] = SiloPort.ToString(CultureInfo.InvariantCulture);
         start.Environment["Sessions__Cluster__GatewayPort"] = "0";
         foreach (var (key, value) in _settings)
         {
@@ -115,7 +131,7 @@ public sealed class ApiProcess : IAsyncDisposable
             return;
         }
         _output.Enqueue(line);
-        while (_output.Count > 200 && _output.TryDequeue(out _))
+        while (_output.Count > 20_000 && _output.TryDequeue(out _))
         {
         }
     }

@@ -20,7 +20,7 @@ public static class GrainLogins
     {
         var grain = grains.GetGrain<IDeviceSessionGrain>(key);
         var outbox = grains.GetGrain<IDevOutboxGrain>(GrainKeys.Identifier(identifier));
-        var login = await grain.OpenLoginSessionAsync(Channel.Mobile, pendingPasswordHash: null);
+        var login = await grain.OpenLoginSessionAsync(Channel.Mobile, pendingPassword: null);
         Assert.Equal(AuthError.None, (await grain.SendOtpAsync(SessionFlow.Login, login.SessionId!)).Error);
         var first = await grain.ValidateOtpAsync(SessionFlow.Login, login.SessionId!, fixedCode ?? (await outbox.GetLatestAsync())!.Code);
         Assert.Equal(AuthError.None, first.Error);
@@ -29,7 +29,8 @@ public static class GrainLogins
             return first;
         }
 
-        var mfa = await grain.OpenMfaSessionAsync(Channel.Mobile, first.CustomerId, pendingMfaPasswordHash: null);
+        var authorizedBy = new FamilyReference { DeviceSessionKey = key, FamilyId = first.FamilyId, CustomerId = first.CustomerId };
+        var mfa = await grain.OpenMfaSessionAsync(Channel.Mobile, authorizedBy, pendingMfaPassword: null);
         Assert.Equal(AuthError.None, (await grain.SendOtpAsync(SessionFlow.Mfa, mfa.SessionId!)).Error);
         var second = await grain.ValidateOtpAsync(SessionFlow.Mfa, mfa.SessionId!, (await outbox.GetLatestAsync())!.Code);
         Assert.Equal(AuthError.None, second.Error);

@@ -124,13 +124,36 @@ public sealed class SessionsClient(HttpClient http)
         return await Ok(PostAsync("web/otp/validate", browser.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(browser)))));
     }
 
-    /// <summary>First factor on <paramref name="first"/>, then MFA OTP on <paramref name="second"/> (same device).</summary>
-    public async Task<ApiResponse> MfaLoginAsync(TestDevice first, TestDevice second)
+    /// <summary>
+    /// First factor on <paramref name="first"/> (or the <paramref name="firstFactor"/> answer already had), then MFA OTP
+    /// on <paramref name="second"/> (same device).
+    /// </summary>
+    public async Task<ApiResponse> MfaLoginAsync(TestDevice first, TestDevice second, ApiResponse? firstFactor = null)
     {
-        var login = await LoginAsync(first);
+        var login = firstFactor ?? await LoginAsync(first);
         var opened = await Ok(PostAsync("mfa/token/generate", second.Body(("authorizedToken", login.Token))));
         await Ok(PostAsync("mfa/otp/generate", second.Body(("sessionId", opened.SessionId))));
         return await Ok(PostAsync("mfa/otp/validate", second.Body(("sessionId", opened.SessionId), ("otp", await LatestOtpAsync(second)))));
+    }
+
+    /// <summary>
+    /// <c>user/updateIdentifierValue</c> as the contract has it (API.md §4.4): the first call sends an OTP to the new value,
+    /// the second, with the code the dev outbox holds for that value, moves the customer. The second call's answer.
+    /// </summary>
+    public async Task<ApiResponse> ChangeIdentifierAsync(TestDevice device, string token, string newValue)
+    {
+        var sent = await Ok(PostAsync("user/updateIdentifierValue", device.Body(("token", token), ("newIdentifierValue", newValue))));
+        Assert.Equal("OTP sent to the new identifier value.", sent.Message);
+        var otp = await LatestOtpAsync(device with { IdentifierValue = newValue });
+        return await PostAsync("user/updateIdentifierValue", device.Body(("token", token), ("newIdentifierValue", newValue), ("otp", otp)));
+    }
+
+    /// <summary>The newest code the dev outbox holds for an identifier, or null when none was ever sent to it.</summary>
+    public async Task<string?> LatestOtpOrNullAsync(TestDevice device)
+    {
+        var url = $"/dev/otp?brand={device.Brand}&identifierType={device.IdentifierType}&identifierValue={Uri.EscapeDataString(device.IdentifierValue)}";
+        using var response = await http.GetAsync(url);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("otp").GetString();
     }
 
     public static async Task<ApiResponse> Ok(Task<ApiResponse> call)

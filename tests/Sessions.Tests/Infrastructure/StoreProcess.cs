@@ -17,7 +17,10 @@ public sealed class StoreProcess : IAsyncDisposable
 
     public int Port { get; } = FreePort.Next();
 
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    /// <summary>The store's password (<c>requirepass</c>), as a production store has one.</summary>
+    public string Password { get; } = "store-" + Guid.NewGuid().ToString("N");
+
+    public string ConnectionString => $"127.0.0.1:{Port},password={Password}";
 
     public string Kind => TestStore.IsRealRedis ? "redis-server" : "embedded Garnet";
 
@@ -79,6 +82,7 @@ public sealed class StoreProcess : IAsyncDisposable
         {
             "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory,
             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
+            "--requirepass", Password,
         })
         {
             start.ArgumentList.Add(argument);
@@ -92,6 +96,7 @@ public sealed class StoreProcess : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sessions.Silo.dll"));
         start.ArgumentList.Add("store");
         start.Environment["Sessions__Storage__EmbeddedPort"] = Port.ToString(CultureInfo.InvariantCulture);
+        start.Environment["Sessions__Storage__EmbeddedPassword"] = Password;
         start.Environment["Sessions__Storage__DataDirectory"] = _directory;
         start.Environment["Sessions__Storage__EmbeddedDurability"] = "Acknowledged";
         return start;

@@ -14,7 +14,7 @@ public static class TestBrands
     /// <summary>ForcedMfa, an MFA password regex, three OTP attempts, keys that expire after 60 minutes.</summary>
     public const string Strict = "STRICT";
 
-    /// <summary>MFA, passwords and web login off; External ID login on.</summary>
+    /// <summary>MFA, passwords and web login off; External ID login on; identifier changes without an OTP (the CRM vouches).</summary>
     public const string Plain = "PLAIN";
 
     /// <summary>Small identifier-wide limits (3 sends, lock after 4 failures) and password resets without an OTP.</summary>
@@ -60,6 +60,7 @@ public static class TestBrands
             [$"Sessions:Brands:{Plain}:PasswordEnabled"] = "false",
             [$"Sessions:Brands:{Plain}:ExternalIdLoginEnabled"] = "true",
             [$"Sessions:Brands:{Plain}:Web:Enabled"] = "false",
+            [$"Sessions:Brands:{Plain}:IdentifierChange:VerifyNewValue"] = "false",
             [$"Sessions:Brands:{Guarded}:Otp:MaxSends"] = "3",
             [$"Sessions:Brands:{Guarded}:Otp:MaxAttempts"] = "100",
             [$"Sessions:Brands:{Guarded}:Password:MaxAttempts"] = "100",

@@ -35,7 +35,7 @@ public static class TestStore
 
         var garnet = StartGarnet(TempDirectory.Create("store"));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => garnet.Dispose();
-        return garnet.ConnectionString;
+        return garnet.ConnectionString!;
     }
 
     /// <summary>
@@ -45,7 +45,7 @@ public static class TestStore
     public static EmbeddedGarnet StartGarnet(string dataDirectory)
     {
         var garnet = new EmbeddedGarnet(
-            Options.Create(new StorageOptions { DataDirectory = dataDirectory }),
+            Options.Create(new StorageOptions { DataDirectory = dataDirectory, EmbeddedPort = 0 }),
             new TestEnvironment(dataDirectory),
             NullLogger<EmbeddedGarnet>.Instance);
         garnet.EnsureStarted();
