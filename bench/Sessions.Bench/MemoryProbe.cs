@@ -51,11 +51,9 @@ internal static class MemoryProbe
         using var host = builder.Build();
         await host.StartAsync();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
-        var identifier = new Identifier("BENCH", IdentifierType.MOBILE, "19990000000");
-
-        await OpenAsync(grains, identifier, "warm", 2_000);
+        await OpenAsync(grains, "warm", 2_000);
         var before = HeapAfterFullCollection();
-        await OpenAsync(grains, identifier, "probe", activations);
+        await OpenAsync(grains, "probe", activations);
         var after = HeapAfterFullCollection();
         var counted = await grains.GetGrain<IManagementGrain>(0).GetTotalActivationCount();
 
@@ -65,7 +63,7 @@ internal static class MemoryProbe
         const int samples = 200;
         for (var i = 0; i < samples; i++)
         {
-            var key = $"sessions/state/device-session/{GrainKeys.DeviceSession(identifier, $"probe-{i}")}/device-session";
+            var key = $"sessions/state/device-session/{GrainKeys.DeviceSession(IdentifierOf("probe", i), $"probe-{i}")}/device-session";
             usage += (long)await database.ExecuteAsync("MEMORY", "USAGE", key);
             values += key.Length + (await database.HashGetAllAsync(key)).Sum(e => e.Name.ToString().Length + ((byte[])e.Value!).Length);
         }
@@ -74,15 +72,28 @@ internal static class MemoryProbe
         return new MemoryFigures((int)Math.Min(counted, activations), (after - before) / (double)activations, usage / samples, values / samples);
     }
 
-    private static async Task OpenAsync(IGrainFactory grains, Identifier identifier, string prefix, int count)
+    private static async Task OpenAsync(IGrainFactory grains, string prefix, int count)
     {
         const int batch = 512;
         for (var start = 0; start < count; start += batch)
         {
-            await Task.WhenAll(Enumerable.Range(start, Math.Min(batch, count - start)).Select(i =>
-                grains.GetGrain<IDeviceSessionGrain>(GrainKeys.DeviceSession(identifier, $"{prefix}-{i}")).OpenLoginSessionAsync(Channel.Mobile, null)));
+            await Task.WhenAll(Enumerable.Range(start, Math.Min(batch, count - start)).Select(async i =>
+            {
+                var opened = await grains.GetGrain<IDeviceSessionGrain>(GrainKeys.DeviceSession(IdentifierOf(prefix, i), $"{prefix}-{i}")).OpenLoginSessionAsync(Channel.Mobile, null);
+                if (opened.Error != Sessions.Grains.AuthError.None)
+                {
+                    throw new InvalidOperationException($"opening device session {i} failed with {opened.Error}");
+                }
+            }));
         }
     }
+
+    /// <summary>
+    /// A phone number per group of 20 device sessions (the brand's MaxOpenLogins); each prefix has numbers of its own.
+    /// Their identifier grains are active too: about one per 20 device sessions in the heap figure.
+    /// </summary>
+    private static Identifier IdentifierOf(string prefix, int session) =>
+        new("BENCH", IdentifierType.MOBILE, ((prefix == "warm" ? 19980000000L : 19990000000L) + session / 20).ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static long HeapAfterFullCollection()
     {

@@ -57,7 +57,7 @@ var results = new List<(Measurement Row, Measurement Ceiling)>();
 var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 var introspectionAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 var otpHashKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-var signingSecrets = new[] { "BENCH", "BENCHSTATIC" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 
 // The ceiling: a minimal endpoint that parses the same JSON and signs one HS256 JWT, under wrk and under the lean
 // loader; the loader counts only if it reaches wrk's rate within 10 %. Its server runs for the whole bench, idle
@@ -126,6 +126,31 @@ try
         var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
         var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
         await RecordRoundsAsync(() => Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2));
+    }
+
+    if (options.Runs("regenerate@half+flood") && regenerate is not null)
+    {
+        // The paced regenerate again, while password-bearing anonymous requests arrive at FloodPerSecond: wrong passwords
+        // for customers that have one, so each needs a PBKDF2 verification (the brand's limits are raised so that no
+        // lock or attempt limit makes them cheap). The bounded pool takes what it can and refuses the rest with 429.
+        var floodSessions = await Scenarios.OpenFloodSessionsAsync(server.Port, "BENCHFLOOD");
+        var flood = Split(floodSessions, 8).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+        var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
+        var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+        var rounds = new List<(Measurement Regenerate, Measurement Flood, Measurement Ceiling)>();
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            await CeilingAsync();
+            var floodRun = Loader.MeasureAsync($"password flood {Scenarios.FloodPerSecond}/s", server, flood, options.Warmup, options.Duration, Scenarios.FloodPerSecond);
+            var regenerateRun = await Loader.MeasureAsync("regenerate@half+flood", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2);
+            rounds.Add((regenerateRun, await floodRun, ceiling));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  regenerate@half+flood: p99 of the {rounds.Count} rounds {string.Join(", ", rounds.Select(r => r.Regenerate.Latency.P99.ToString("F2", CultureInfo.InvariantCulture)))} ms; the median round counts"));
+        var median = rounds.OrderBy(r => r.Regenerate.Latency.P99).ElementAt(rounds.Count / 2);
+        ceiling = median.Ceiling;
+        Record(median.Regenerate);
+        Record(median.Flood);
     }
 
     if (options.Runs("cold"))
@@ -345,6 +370,9 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         }
     }
     env["Sessions__Brands__BENCHSTATIC__RotateKeyOnRegenerate"] = "false";
+    // The flood's customers: no lock and no attempt limit, so that every wrong password costs a verification.
+    env["Sessions__Brands__BENCHFLOOD__Lockout__MaxFailures"] = "1000000";
+    env["Sessions__Brands__BENCHFLOOD__Password__MaxAttempts"] = "1000000";
     env["Sessions__Brands__BENCHSTATIC__IntrospectionSecret"] = introspectionSecret;
     if (durability is not null)
     {

@@ -97,6 +97,34 @@ internal static class Scenarios
         }
     }
 
+    /// <summary>Password-bearing anonymous requests per second in the <c>regenerate@half+flood</c> scenario (issue 18's figure).</summary>
+    public const int FloodPerSecond = 50;
+
+    /// <summary>
+    /// For every test identifier of <paramref name="brand"/>: a customer with a password (first login sets it), and a
+    /// second device's open login session; answers one wrong-password <c>password/validate</c> request per session.
+    /// </summary>
+    public static async Task<List<byte[]>> OpenFloodSessionsAsync(int port, string brand)
+    {
+        using var connection = await LeanConnection.OpenAsync(port);
+        var requests = new List<byte[]>();
+        for (var i = 0; i < Identifiers; i++)
+        {
+            var mobile = Mobile(i);
+            var answer = await connection.SendAsync(Post("/auth/v1/token/generate", brand, mobile, "owner", ("password", "owner secret 1"), ("confirmPassword", "owner secret 1")));
+            var session = answer.Field("\"sessionId\":\""u8)!;
+            await connection.SendAsync(Post("/auth/v1/otp/generate", brand, mobile, "owner", ("sessionId", session)));
+            answer = await connection.SendAsync(Post("/auth/v1/otp/validate", brand, mobile, "owner", ("sessionId", session), ("otp", Otp)));
+            if (answer.Status != 200)
+            {
+                throw new InvalidOperationException($"set-up of the flood's customers failed with {answer.Status}");
+            }
+            answer = await connection.SendAsync(Post("/auth/v1/token/generate", brand, mobile, "guesser"));
+            requests.Add(Post("/auth/v1/password/validate", brand, mobile, "guesser", ("sessionId", answer.Field("\"sessionId\":\""u8)!), ("password", "a wrong guess")));
+        }
+        return requests;
+    }
+
     /// <summary>An introspection request (RFC 7662 form body with the brand's Basic credentials) of one token.</summary>
     public static byte[] IntrospectionRequest(string token, string authorization) =>
         LeanConnection.Post(IntrospectPath, Encoding.UTF8.GetBytes(IntrospectionBody(token)), "application/x-www-form-urlencoded", authorization);

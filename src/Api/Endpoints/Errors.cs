@@ -10,14 +10,17 @@ internal static class Errors
     public static readonly AuthError[] SetPassword =
         [AuthError.PasswordRequired, AuthError.PasswordNotEnabled, AuthError.PasswordConfirmationMismatch, AuthError.PasswordPolicyViolation];
 
+    /// <summary>Opening a session: the identifier's open logins are bounded (MaxOpenLogins).</summary>
+    public static readonly AuthError[] OpenSession = [.. SetPassword, AuthError.OtpSendLimitReached];
+
     public static readonly AuthError[] SendOtp =
         [AuthError.InvalidSession, AuthError.OtpAttemptsExhausted, AuthError.OtpSendLimitReached, AuthError.IdentifierLocked, AuthError.OtpDeliveryFailed];
 
     public static readonly AuthError[] CheckOtp =
-        [AuthError.InvalidSession, AuthError.InvalidOtp, AuthError.OtpNotGenerated, AuthError.OtpAttemptsExhausted, AuthError.IdentifierLocked];
+        [AuthError.InvalidSession, AuthError.InvalidOtp, AuthError.OtpNotGenerated, AuthError.OtpAttemptsExhausted, AuthError.IdentifierLocked, AuthError.InvalidDetails, AuthError.TooManyRequests];
 
     public static readonly AuthError[] CheckPassword =
-        [AuthError.InvalidSession, AuthError.PasswordNotEnabled, AuthError.InvalidPassword, AuthError.PasswordAttemptsExhausted, AuthError.IdentifierLocked];
+        [AuthError.InvalidSession, AuthError.PasswordNotEnabled, AuthError.InvalidPassword, AuthError.PasswordAttemptsExhausted, AuthError.IdentifierLocked, AuthError.InvalidDetails, AuthError.TooManyRequests];
 
     public static readonly AuthError[] Identity = [AuthError.BrandMismatch, AuthError.DeviceMismatch, AuthError.IdentifierMismatch];
 
@@ -29,11 +32,13 @@ internal static class Errors
 
     public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity];
 
-    public static readonly AuthError[] ChangeIdentifier = [.. UserToken, AuthError.InvalidDetails];
+    public static readonly AuthError[] ChangeIdentifier =
+        [.. UserToken, AuthError.InvalidDetails, AuthError.OtpSendLimitReached, AuthError.IdentifierLocked, AuthError.OtpDeliveryFailed,
+         AuthError.InvalidOtp, AuthError.OtpAttemptsExhausted, AuthError.OtpNotGenerated];
 
     public static readonly AuthError[] ChangePassword =
         [.. UserToken, AuthError.PasswordNotEnabled, AuthError.PasswordUnchanged, AuthError.PasswordConfirmationMismatch,
-         AuthError.PasswordPolicyViolation, AuthError.InvalidPassword, AuthError.IdentifierLocked];
+         AuthError.PasswordPolicyViolation, AuthError.InvalidPassword, AuthError.IdentifierLocked, AuthError.TooManyRequests];
 
     public static readonly AuthError[] ResetPassword =
         [.. CheckOtp, AuthError.PasswordNotEnabled, AuthError.PasswordConfirmationMismatch, AuthError.PasswordPolicyViolation];

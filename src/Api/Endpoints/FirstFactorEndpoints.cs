@@ -30,7 +30,7 @@ public static class FirstFactorEndpoints
         var credential = web ? "USER or MFA_PENDING token of a new web family (auth.key null)" : "USER or MFA_PENDING token and primary key";
 
         group.MapPost("/token/generate", (AuthRequest r, AuthServices s) => AuthHandlers.OpenLoginAsync(r, s, channel))
-            .WithName(Name("GenerateToken")).Documented<TokenGenerateRequest>("Open a login session (VIEW token + sessionId)", WebToo(Errors.SetPassword));
+            .WithName(Name("GenerateToken")).Documented<TokenGenerateRequest>("Open a login session (VIEW token + sessionId)", WebToo(Errors.OpenSession));
         group.MapPost("/otp/generate", (AuthRequest r, AuthServices s) => AuthHandlers.SendOtpAsync(r, s, flow, channel))
             .WithName(Name("GenerateOtp")).RequireRateLimiting(RateLimiting.OtpPolicy)
             .Documented<SessionRequest>("Send an OTP for the login session", WebToo(Errors.SendOtp));

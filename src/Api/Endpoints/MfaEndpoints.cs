@@ -18,7 +18,7 @@ public static class MfaEndpoints
         var channel = Channel.Mobile;
         var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)").RequireRateLimiting(RateLimiting.AuthPolicy);
         group.MapPost("/token/generate", AuthHandlers.OpenMfaAsync).WithName("GenerateMfaToken")
-            .Documented<MfaTokenGenerateRequest>("Open an MFA session for the second-factor identifier", [.. Errors.Mfa, .. Errors.AuthorizedToken, .. Errors.SetPassword]);
+            .Documented<MfaTokenGenerateRequest>("Open an MFA session for the second-factor identifier", [.. Errors.Mfa, .. Errors.AuthorizedToken, .. Errors.OpenSession, AuthError.InvalidDetails]);
         group.MapPost("/otp/generate", (AuthRequest r, AuthServices s) => AuthHandlers.SendOtpAsync(r, s, flow, channel))
             .WithName("GenerateMfaOtp").RequireRateLimiting(RateLimiting.OtpPolicy)
             .Documented<SessionRequest>("Send an OTP for the MFA session", [.. Errors.Mfa, .. Errors.SendOtp]);

@@ -71,11 +71,14 @@ public sealed record WebRegenerateRequest : DeviceFields
 
 public sealed record UpdateIdentifierRequest : DeviceFields
 {
-    [Required, Description("A USER token (app or web) of the current identifier and device, unexpired.")]
+    [Required, Description("A USER token (app or web) of the current identifier and device, unexpired, of a family that still lives.")]
     public string Token { get; init; } = "";
 
     [Required, Description("The new value, normalised like identifierValue for the same identifierType.")]
     public string NewIdentifierValue { get; init; } = "";
+
+    [Description("The OTP sent to the new value by the same call without it (brand setting IdentifierChange:VerifyNewValue, on by default).")]
+    public string? Otp { get; init; }
 }
 
 public sealed record MfaTokenGenerateRequest : DeviceFields

@@ -45,9 +45,14 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
 
     /// <summary>
     /// Whether the family <paramref name="familyId"/> (mobile or web) is alive: not revoked, replaced or expired.
-    /// Read-only and answered from memory by an active grain, for introspection (API.md §4.5).
+    /// Answered from memory by an active grain, for introspection (API.md §4.5) and for another device session whose
+    /// MFA session this family authorised.
     /// </summary>
-    [Alias("is-family-active"), ReadOnly]
+    /// <remarks>
+    /// Interleaves: it only reads, and two device sessions of one customer may each be asking the other at once (each
+    /// one's MFA authorised by the other's first factor); neither may wait for the other's turn.
+    /// </remarks>
+    [Alias("is-family-active"), AlwaysInterleave]
     Task<bool> IsFamilyActiveAsync(string familyId);
 
     /// <summary>Revokes the MFA key family that <paramref name="familyId"/> names, if it is this device's current one.</summary>

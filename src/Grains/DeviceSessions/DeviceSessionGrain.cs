@@ -28,6 +28,9 @@ internal sealed partial class DeviceSessionGrain(
     IOtpSender otpSender,
     ILogger<DeviceSessionGrain> logger) : Grain, IDeviceSessionGrain
 {
+    // How long a revoked family is kept, so that a replay of one of its keys is still recognised (1525, an audit event).
+    private static readonly TimeSpan RevokedFamilyRetention = TimeSpan.FromDays(30);
+
     // One write at a time: revocations interleave (RevokeFamiliesAsync), and each write must carry the whole state as
     // it is when the write begins, after the write before it has finished.
     private readonly SemaphoreSlim _writes = new(1, 1);
@@ -57,10 +60,11 @@ internal sealed partial class DeviceSessionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // A device session that holds nothing (an anonymous caller's expired login, say) keeps no stored state.
+        // A device session that holds nothing (an anonymous caller's expired login, say, or families revoked long ago)
+        // keeps no stored state.
         try
         {
-            var dropped = State.DropExpiredSessions(Now);
+            var dropped = State.DropExpiredSessions(Now) | State.DropFamiliesRevokedBefore(Now - RevokedFamilyRetention);
             if (State.IsEmpty && state.RecordExists)
             {
                 await state.ClearStateAsync();

@@ -70,6 +70,26 @@ public sealed class DeviceSessionState
         return dropped;
     }
 
+    /// <summary>
+    /// Forgets families revoked before <paramref name="before"/>: their keys answered 1525 or 1597 for a while; from
+    /// now on they are unknown keys (1597), and the store does not keep every device a customer ever dropped.
+    /// </summary>
+    public bool DropFamiliesRevokedBefore(DateTimeOffset before)
+    {
+        var dropped = WebFamilies.RemoveAll(f => f.RevokedAt < before) > 0;
+        if (LoginFamily?.RevokedAt < before)
+        {
+            LoginFamily = null;
+            dropped = true;
+        }
+        if (MfaFamily?.RevokedAt < before)
+        {
+            MfaFamily = null;
+            dropped = true;
+        }
+        return dropped;
+    }
+
     /// <summary>Whether a mobile session of either flow is open (the device session's place among the identifier's open logins).</summary>
     public bool HasOpenMobileSession(DateTimeOffset now) => Login?.ExpiresAt > now || Mfa?.ExpiresAt > now;
 

@@ -205,7 +205,7 @@ internal sealed partial class IdentifierGrain(
     public async Task<MoveStart> BeginMoveAsync(string customerId, string newValue)
     {
         await SettlePendingMoveAsync();
-        if (State.CustomerId is null && State.MovedTo == newValue && State.MovedCustomerId == customerId)
+        if (HasMovedTo(customerId, newValue))
         {
             return MoveStart.AlreadyMoved;
         }
@@ -236,7 +236,7 @@ internal sealed partial class IdentifierGrain(
 
     public async Task<bool> CompleteMoveAsync(string customerId, string newValue)
     {
-        if (State.CustomerId is null && State.MovedTo == newValue && State.MovedCustomerId == customerId)
+        if (HasMovedTo(customerId, newValue))
         {
             return true;
         }
@@ -279,6 +279,13 @@ internal sealed partial class IdentifierGrain(
         State.PendingMove = null;
         await SaveAsync();
     }
+
+    /// <summary>
+    /// The customer's move to <paramref name="newValue"/> completed here: a retry answers success, even once the freed value
+    /// belongs to someone new (a login that raced the move, or a later sign-up).
+    /// </summary>
+    private bool HasMovedTo(string customerId, string newValue) =>
+        State.MovedTo == newValue && State.MovedCustomerId == customerId && State.CustomerId != customerId;
 
     private async Task UnlinkAsync(string movedTo)
     {

@@ -61,6 +61,34 @@ public sealed class BoundedStateTests
     }
 
     [Fact]
+    public async Task ADeviceSessionForgetsAFamilyThirtyDaysAfterItWasRevoked()
+    {
+        var port = FreePort.Next();
+        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        var client = factory.CreateSessionsClient();
+        var phone = TestDevice.NewMobile();
+        var mfa = await client.MfaLoginAsync(phone, phone);
+        // A reset revokes every family of the customer, this device's included.
+        var reset = await client.StartLoginAsync(phone);
+        await SessionsClient.Ok(client.PostAsync("password/forget", phone.Body(("sessionId", reset), ("otp", await client.LatestOtpAsync(phone)), ("password", "new secret 12"), ("confirmPassword", "new secret 12"))));
+        await SessionsClient.Ok(client.PostAsync("token/generate", phone.OnDevice("other").Body()));
+        var management = factory.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+
+        factory.Clock.Advance(TimeSpan.FromDays(29));
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var kept = await StoredKeysAsync(port, phone);
+        var replayWithin = await client.PostAsync("mfa/token/regenerate", phone.Body(("key", mfa.Key)));
+        factory.Clock.Advance(TimeSpan.FromDays(2));
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var afterRetention = await StoredKeysAsync(port, phone);
+
+        Assert.Contains(kept, key => key.Contains(phone.DeviceId!, StringComparison.Ordinal));
+        Assert.Equal(1597, replayWithin.Code);
+        Assert.DoesNotContain(afterRetention, key => key.Contains("device-session", StringComparison.Ordinal));
+        Assert.Contains(afterRetention, key => key.Contains("/identifier/", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task StrangersOpeningWebLoginsNeverEndABrowsersPendingLogin()
     {
         await using var factory = new ApiFactory();

@@ -67,11 +67,30 @@ public sealed class ComposeFileTests
         Assert.Equal(["gateway"], publishing);
         foreach (var (key, value) in environment.Children)
         {
-            if (Regex.IsMatch(key.ToString(), "Secret|HashKey"))
+            if (Regex.IsMatch(key.ToString(), "Secret|HashKey|Tls__Password"))
             {
                 Assert.Matches(@"^\$\{[A-Z_]+:\?", value.ToString());
             }
         }
+    }
+
+    [Fact]
+    public void TheClusterRunsOverTlsRedisAsksForAPasswordAndMetricsStayOffTheGateway()
+    {
+        var environment = Map(_compose, "x-sessions-environment");
+        var api = Map(Map(_services, "api"), "environment");
+        var gateway = _compose["configs"]["gateway"]["content"].ToString();
+        var redis = string.Join(' ', ((YamlSequenceNode)Map(_services, "redis")["command"]).Select(n => n.ToString()));
+
+        Assert.Equal("/run/secrets/cluster-certificate", environment["Sessions__Cluster__Tls__CertificatePath"].ToString());
+        Assert.False(environment.Children.ContainsKey("Sessions__Cluster__AllowPlaintext"));
+        Assert.All(new[] { "silo", "api" }, service => Assert.Contains("cluster-certificate", Map(_services, service)["secrets"].ToString()));
+        Assert.Contains("--requirepass", redis);
+        Assert.Contains("password=", environment["ConnectionStrings__Redis"].ToString());
+        Assert.Equal("9090", api["Sessions__Metrics__Port"].ToString());
+        Assert.Contains("proxy_pass $api", gateway.Replace("$$", "$", StringComparison.Ordinal));
+        Assert.DoesNotContain("9090", gateway);
+        Assert.Contains("location = /metrics { return 404; }", gateway);
     }
 
     [Fact]

@@ -75,6 +75,24 @@ public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task AMoveThatALoginRacedIntoAFreshCustomerStillCompletesAndItsRetrySucceeds()
+    {
+        var (oldValue, newValue) = (NewIdentifier(), NewIdentifier());
+        Assert.True(await Grain(oldValue).LinkAsync(Customer));
+        Assert.Equal(MoveStart.Started, await Grain(oldValue).BeginMoveAsync(Customer, newValue.Value));
+        Assert.True(await Grain(newValue).ClaimAsync(Customer, oldValue.Value));
+
+        // A first login on the old value lands between the claim and the last step: the value is free, so it is a new customer's.
+        var racer = await Grain(oldValue).EnsureCustomerIdAsync();
+
+        Assert.NotEqual(Customer, racer);
+        Assert.True(await Grain(oldValue).CompleteMoveAsync(Customer, newValue.Value));
+        Assert.Equal(AuthError.None, await MoveAsync(oldValue, newValue, Customer));
+        Assert.Equal(racer, await Grain(oldValue).GetCustomerIdAsync());
+        Assert.Equal(Customer, await Grain(newValue).GetCustomerIdAsync());
+    }
+
     private Task<AuthError> MoveAsync(Identifier from, Identifier to, string customerId) => IdentifierMove.RunAsync(fixture.Grains, from, to.Value, customerId);
 
     private IIdentifierGrain Grain(Identifier identifier) => fixture.Grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier));
