@@ -83,10 +83,7 @@ internal sealed partial class DeviceSessionGrain(
     public async Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPassword)
     {
         var session = NewSession(channel, SessionFlow.Login, _brand.SessionMinutes);
-        if (await ReserveOpenLoginAsync(session) is not { } reservation)
-        {
-            return SessionOpened.Failed(AuthError.OtpSendLimitReached, OpenWebSessionsRetryAfter());
-        }
+        var reservation = await ReserveOpenLoginAsync(session);
         if (reservation.Error != AuthError.None)
         {
             return SessionOpened.Failed(reservation.Error, reservation.RetryAfter);
@@ -122,10 +119,7 @@ internal sealed partial class DeviceSessionGrain(
         }
 
         var session = NewSession(channel, SessionFlow.Mfa, _brand.MfaSessionMinutes);
-        if (await ReserveOpenLoginAsync(session) is not { } reservation)
-        {
-            return SessionOpened.Failed(AuthError.OtpSendLimitReached, OpenWebSessionsRetryAfter());
-        }
+        var reservation = await ReserveOpenLoginAsync(session);
         if (reservation.Error != AuthError.None)
         {
             return SessionOpened.Failed(reservation.Error, reservation.RetryAfter);
@@ -306,14 +300,16 @@ internal sealed partial class DeviceSessionGrain(
         State.FindSession(flow, sessionId) is { } session && Now < session.ExpiresAt ? session : null;
 
     /// <summary>
-    /// The session's place among the identifier's open logins (API.md §7: MaxOpenLogins); null when this device
-    /// session's own browsers already fill it. A mobile session takes its device session's one place.
+    /// The session's place among the identifier's open logins (API.md §7: MaxOpenLogins), and the identifier's owner.
+    /// A mobile session takes its device session's one place; each browser's session a place of its own.
     /// </summary>
-    private async Task<OpenLoginReservation?> ReserveOpenLoginAsync(PendingSession session)
+    private async Task<OpenLoginReservation> ReserveOpenLoginAsync(PendingSession session)
     {
-        if (session.Channel == Channel.Web && State.WebSessions.Count(s => s.ExpiresAt > Now) >= _brand.MaxOpenLogins)
+        var openWebSessions = State.WebSessions.Where(s => s.ExpiresAt > Now).ToList();
+        if (session.Channel == Channel.Web && openWebSessions.Count >= _brand.MaxOpenLogins)
         {
-            return null;
+            // This device session's own browsers fill the identifier's places (its identifier grain may have lost count).
+            return new OpenLoginReservation { Error = AuthError.OtpSendLimitReached, RetryAfter = openWebSessions.Min(s => s.ExpiresAt) - Now };
         }
         return await IdentifierGrain.ReserveOpenLoginAsync(OpenLoginHolder(session), session.ExpiresAt);
     }
@@ -339,9 +335,6 @@ internal sealed partial class DeviceSessionGrain(
     }
 
     private string OpenLoginHolder(PendingSession session) => session.Channel == Channel.Web ? $"{_key}#{session.Id}" : _key;
-
-    private TimeSpan OpenWebSessionsRetryAfter() =>
-        State.WebSessions.Where(s => s.ExpiresAt > Now).Select(s => s.ExpiresAt - Now).DefaultIfEmpty(TimeSpan.FromSeconds(1)).Min();
 
     /// <summary>
     /// Sends a fresh code to <paramref name="to"/> and answers it; a test identifier's fixed code is answered and nothing

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -19,9 +18,9 @@ public sealed class ClusterTlsTests
         var certificate = TlsCertificates.Create("sessions-cluster");
         var cluster = WithTls(TestCluster.OnTestStore("tls"), certificate);
         var (silo1Gateway, silo2Gateway) = (FreePort.Next(), FreePort.Next());
-        await using var silo1 = new ApiFactory(settings: Node(cluster, "Silo", silo1Gateway));
-        await using var silo2 = new ApiFactory(settings: Node(cluster, "Silo", silo2Gateway));
-        await using var client = new ApiFactory(settings: Node(cluster, "Client", FreePort.Next()));
+        await using var silo1 = new ApiFactory(settings: TestCluster.Node(cluster, "Silo", silo1Gateway));
+        await using var silo2 = new ApiFactory(settings: TestCluster.Node(cluster, "Silo", silo2Gateway));
+        await using var client = new ApiFactory(settings: TestCluster.Node(cluster, "Client"));
         var viaSilo1 = silo1.CreateSessionsClient();
         var viaSilo2 = silo2.CreateSessionsClient();
         var viaClient = client.CreateSessionsClient();
@@ -75,13 +74,6 @@ public sealed class ClusterTlsTests
             ["Sessions:Cluster:Tls:Password"] = "pfx-password",
         };
     }
-
-    private static Dictionary<string, string?> Node(Dictionary<string, string?> cluster, string mode, int gatewayPort) => new(cluster)
-    {
-        ["Sessions:Cluster:Mode"] = mode,
-        ["Sessions:Cluster:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-        ["Sessions:Cluster:GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture),
-    };
 }
 
 public static class TlsCertificates

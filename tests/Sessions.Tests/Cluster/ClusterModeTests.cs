@@ -1,4 +1,3 @@
-using System.Globalization;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Cluster;
@@ -10,9 +9,9 @@ public sealed class ClusterModeTests
     public async Task AnApiClientAndTwoSilosShareOneClusterThroughRedis()
     {
         var cluster = TestCluster.OnTestStore("modes");
-        await using var silo1 = new ApiFactory(settings: With(cluster, "Silo"));
-        await using var silo2 = new ApiFactory(settings: With(cluster, "Silo"));
-        await using var client = new ApiFactory(settings: With(cluster, "Client"));
+        await using var silo1 = new ApiFactory(settings: TestCluster.Node(cluster, "Silo"));
+        await using var silo2 = new ApiFactory(settings: TestCluster.Node(cluster, "Silo"));
+        await using var client = new ApiFactory(settings: TestCluster.Node(cluster, "Client"));
         var viaSilo1 = silo1.CreateSessionsClient();
         var viaSilo2 = silo2.CreateSessionsClient();
         var viaClient = client.CreateSessionsClient();
@@ -26,11 +25,4 @@ public sealed class ClusterModeTests
         Assert.Equal(first.Key, retry.Key);
         Assert.NotEqual(first.Key, next.Key);
     }
-
-    private static Dictionary<string, string?> With(Dictionary<string, string?> cluster, string mode) => new(cluster)
-    {
-        ["Sessions:Cluster:Mode"] = mode,
-        ["Sessions:Cluster:SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-        ["Sessions:Cluster:GatewayPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
-    };
 }

@@ -72,6 +72,14 @@ public static class TestCluster
         ["Sessions:Storage:Mode"] = "Redis",
         ["ConnectionStrings:Redis"] = TestStore.ConnectionString,
     };
+
+    /// <summary>One node of <paramref name="cluster"/> in <paramref name="mode"/> (Silo or Client), on ports of its own.</summary>
+    public static Dictionary<string, string?> Node(Dictionary<string, string?> cluster, string mode, int? gatewayPort = null) => new(cluster)
+    {
+        ["Sessions:Cluster:Mode"] = mode,
+        ["Sessions:Cluster:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Sessions:Cluster:GatewayPort"] = (gatewayPort ?? FreePort.Next()).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 }
 
 public static class TempDirectory
