@@ -176,6 +176,11 @@ if (options.Runs("cluster"))
     await ClusterAsync();
 }
 
+if (options.Runs("rotating-redis"))
+{
+    await RotatingOnRedisAsync();
+}
+
 MemoryFigures? memory = null;
 if (options.Runs("memory"))
 {
@@ -187,7 +192,7 @@ if (options.Runs("memory"))
 PrintSummary();
 return 0;
 
-async Task<Measurement> RotatingAsync(ServerProcess api, string scenario)
+async Task<Measurement> RotatingAsync(IMeasuredServer api, string scenario)
 {
     var sessions = await LogInAsync(api, "BENCH", scenario, options.Sessions);
     var users = Split(sessions, options.Connections).Select(s => (IVirtualUser)new Scenarios.RegenerateRotating("BENCH", s)).ToList();
@@ -250,6 +255,38 @@ async Task<Measurement> ClusterAsync()
         {
             await silo.DisposeAsync();
         }
+    }
+}
+
+// What the store's guarantee costs: regenerate-rotating with grain state on a real Redis, one durable primary, then a
+// 3-primary, 3-replica Redis Cluster without and with every write waiting for its replica (RequireReplicaAcks=1).
+async Task RotatingOnRedisAsync()
+{
+    if (!RedisStores.IsInstalled)
+    {
+        Console.WriteLine("  rotating-redis: skipped (apt-get install redis-server)");
+        return;
+    }
+    foreach (var (name, cluster, acks) in new[]
+    {
+        ("regenerate-rotating (redis primary)", false, false),
+        ("regenerate-rotating (redis cluster)", true, false),
+        ("regenerate-rotating (redis cluster, acks)", true, true),
+    })
+    {
+        var directory = Path.Combine(work, cluster ? acks ? "redis-cluster-acks" : "redis-cluster" : "redis-primary");
+        await using var redis = cluster ? await RedisStores.ClusterAsync(directory) : await RedisStores.PrimaryAsync(directory);
+        var port = ServerProcess.FreePort();
+        var env = new Dictionary<string, string>(ApiEnvironment(port, Path.Combine(work, $"{directory}-api"), options.Durability))
+        {
+            ["Sessions__Storage__Mode"] = "Redis",
+            ["ConnectionStrings__Redis"] = redis.ConnectionString,
+            ["Sessions__Storage__RequireReplicaAcks"] = acks ? "1" : "0",
+        };
+        env.Remove("Sessions__Storage__EmbeddedDurability");
+        await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"{Path.GetFileName(directory)}-api.log"), port, "/health/live");
+        var group = ServerProcess.Group(api, [api, redis]);
+        await RotatingAsync(group, name);
     }
 }
 

@@ -123,7 +123,7 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
     }
 
     /// <summary>Several processes that serve one port together (an API client, its silos and their store), measured as one.</summary>
-    public static IMeasuredServer Group(ServerProcess front, IReadOnlyList<ServerProcess> members) => new ServerGroup(front.Port, members);
+    public static IMeasuredServer Group(ServerProcess front, IReadOnlyList<IMeasuredServer> members) => new ServerGroup(front.Port, members);
 
     public static int FreePort()
     {
@@ -133,7 +133,7 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
     }
 }
 
-internal sealed record ServerGroup(int Port, IReadOnlyList<ServerProcess> Members) : IMeasuredServer
+internal sealed record ServerGroup(int Port, IReadOnlyList<IMeasuredServer> Members) : IMeasuredServer
 {
     public TimeSpan CpuTime => Members.Aggregate(TimeSpan.Zero, (sum, m) => sum + m.CpuTime);
 

@@ -72,7 +72,9 @@ public static class ApiHostingExtensions
 
     private static void AddSessionsClusterClient(this WebApplicationBuilder builder, SessionsClusterOptions cluster)
     {
-        var connection = builder.Configuration.GetConnectionString("Redis") ?? "";
+        var connection = builder.Configuration.GetConnectionString("Membership") is { Length: > 0 } membership
+            ? membership
+            : builder.Configuration.GetConnectionString("Redis") ?? "";
         builder.Services.AddSingleton<RedisConnection>();
         builder.Services.AddSingleton<IStoreProbe, RedisStoreProbe>();
         builder.UseOrleansClient(client =>

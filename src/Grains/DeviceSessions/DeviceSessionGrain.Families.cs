@@ -162,6 +162,13 @@ internal sealed partial class DeviceSessionGrain
             }
             await SaveAsync();
         }
+        else if (exchange.HandOut is not null)
+        {
+            // A retry within the grace gets the successor again. The rotation that made it may be one the store never
+            // confirmed (its answer was a 1599, and this activation read it back from a primary whose replicas lack
+            // it): written again, it goes out only once the store holds it as durably as a first answer would.
+            await SaveAsync();
+        }
         if (exchange.Error != AuthError.None)
         {
             await ForgetIfNoLiveFamilyAsync(exchange.Family.CustomerId);

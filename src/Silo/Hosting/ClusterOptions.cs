@@ -26,6 +26,9 @@ public sealed class SessionsClusterOptions
     /// <summary>The IP other silos and clients reach this silo on (Silo mode); the host's first IPv4 when empty.</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>The silo's name in the membership table and the logs (on Kubernetes, the pod name); Orleans makes one when empty.</summary>
+    public string? SiloName { get; set; }
+
     /// <summary>How fast the cluster notices a silo that died without leaving (Silo mode).</summary>
     public MembershipTimings Membership { get; set; } = new();
 

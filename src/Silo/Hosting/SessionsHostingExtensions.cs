@@ -76,14 +76,18 @@ public static class SessionsHostingExtensions
             else
             {
                 silo.ConfigureEndpoints(AdvertisedAddress(cluster), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+                if (cluster.SiloName is { Length: > 0 } siloName)
+                {
+                    silo.Configure<SiloOptions>(o => o.SiloName = siloName);
+                }
                 silo.UseClusterTls(cluster.Tls);
                 silo.Configure<ClusterMembershipOptions>(o => ApplyMembershipTimings(o, cluster.Membership));
                 silo.UseRedisClustering(_ => { });
                 silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
                     .Configure<RedisConnection>((o, redis) =>
                     {
-                        o.ConfigurationOptions = redis.Options;
-                        o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
+                        o.ConfigurationOptions = redis.Membership.Options;
+                        o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.Membership.GetAsync(), true);
                     });
             }
             silo.AddSessionsGrains(embeddedStore);
@@ -112,6 +116,7 @@ public static class SessionsHostingExtensions
         var services = silo.Services;
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<IStoreProbe, RedisStoreProbe>();
+        services.TryAddSingleton<GrainStateKeys>();
         if (embeddedStore is { } durability)
         {
             services.AddSingleton<EmbeddedGrainStorage>();
@@ -128,14 +133,26 @@ public static class SessionsHostingExtensions
         }
         else
         {
-            silo.AddRedisGrainStorage(ServiceKeys.Storage, ob => ob.Configure<RedisConnection, Serializer>((o, redis, serializer) =>
+            // Orleans' Redis provider under a name of its own, behind the sessions storage: with replicas required, a
+            // write counts only once they hold it (ReplicaAcknowledgedGrainStorage).
+            const string redisStorage = ServiceKeys.Storage + "-redis";
+            silo.AddRedisGrainStorage(redisStorage, ob => ob.Configure<RedisConnection, Serializer, GrainStateKeys>((o, redis, serializer, keys) =>
             {
-                o.ConfigurationOptions = redis.Options;
-                o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.GetAsync(), true);
+                o.ConfigurationOptions = redis.State.Options;
+                o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.State.GetAsync(), true);
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                o.GetStorageKey = (stateName, grainId) => keys.Of(stateName, grainId);
                 // An empty device session or identifier (an anonymous caller's expired login) leaves no key behind.
                 o.DeleteStateOnClear = true;
             }));
+            services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
+            {
+                var redis = sp.GetRequiredKeyedService<IGrainStorage>(redisStorage);
+                var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+                return storage.RequireReplicaAcks == 0 ? redis : new ReplicaAcknowledgedGrainStorage(redis,
+                    new ReplicaAcknowledgements(sp.GetRequiredService<RedisConnection>(), storage.RequireReplicaAcks, storage.ReplicaAckTimeout),
+                    sp.GetRequiredService<GrainStateKeys>());
+            });
         }
 
         services.TryAddSingleton(sp => new OtpHasher(OtpHashKey(sp)));

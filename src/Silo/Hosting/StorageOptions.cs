@@ -34,6 +34,17 @@ public sealed class StorageOptions
     /// every write (see the README's Performance section).
     /// </summary>
     public EmbeddedDurability EmbeddedDurability { get; set; } = EmbeddedDurability.Acknowledged;
+
+    /// <summary>
+    /// Redis mode: how many replicas must hold a grain write before it counts (and the client is told). 0 for a single
+    /// primary; 1 on a Redis with replicas (Redis Cluster, a managed Redis), so that a failover to a replica never loses
+    /// a rotation a client was told about. A write that fewer replicas confirm in <see cref="ReplicaAckTimeout"/> fails:
+    /// the client hears 1599 and keeps a key that still works.
+    /// </summary>
+    public int RequireReplicaAcks { get; set; }
+
+    /// <summary>How long a write waits for its replicas (Redis <c>WAIT</c>) before it is refused.</summary>
+    public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
 }
 
 public enum EmbeddedDurability

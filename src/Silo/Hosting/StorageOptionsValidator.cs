@@ -25,6 +25,18 @@ internal sealed class StorageOptionsValidator(IConfiguration configuration, IHos
         {
             errors.Add("Sessions:Storage:EmbeddedPassword must be at least 16 characters without white space.");
         }
+        if (options.RequireReplicaAcks is < 0 or > 5)
+        {
+            errors.Add("Sessions:Storage:RequireReplicaAcks must be between 0 (a single primary) and 5.");
+        }
+        if (options.RequireReplicaAcks > 0 && options.Mode != StorageMode.Redis)
+        {
+            errors.Add("Sessions:Storage:RequireReplicaAcks needs Sessions:Storage:Mode 'Redis': the embedded store has no replicas.");
+        }
+        if (options.ReplicaAckTimeout < TimeSpan.FromMilliseconds(10) || options.ReplicaAckTimeout > TimeSpan.FromSeconds(10))
+        {
+            errors.Add("Sessions:Storage:ReplicaAckTimeout must be between 00:00:00.010 and 00:00:10.");
+        }
         if (options.EmbeddedPort is not null && options.EmbeddedPassword is null && !environment.IsDevelopment())
         {
             // Grain state holds password hashes and every key family: a port anyone on the host reaches is a way to
@@ -51,6 +63,11 @@ internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOpt
         }
         if (string.IsNullOrWhiteSpace(options.ClusterId)) errors.Add("Sessions:Cluster:ClusterId must not be empty.");
         if (string.IsNullOrWhiteSpace(options.ServiceId)) errors.Add("Sessions:Cluster:ServiceId must not be empty.");
+        if (options.ServiceId.AsSpan().IndexOfAny('{', '}') >= 0)
+        {
+            // It starts every grain-state key: a {…} in it would pin every key to one Redis Cluster slot.
+            errors.Add("Sessions:Cluster:ServiceId must not contain '{' or '}'.");
+        }
         if (options.SiloPort is < 1 or > 65535) errors.Add("Sessions:Cluster:SiloPort must be a TCP port.");
         if (!string.IsNullOrEmpty(options.AdvertisedAddress) && !System.Net.IPAddress.TryParse(options.AdvertisedAddress, out _))
         {

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Text;
-using Microsoft.Extensions.Options;
-using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
@@ -16,7 +14,7 @@ namespace Sessions.Silo.Storage;
 /// a data directory reads the same either way and <c>redis-cli</c> shows the same keys. A write compares the ETag the
 /// grain holds with the stored one, as the provider's script does: another writer's version is a conflict.
 /// </summary>
-internal sealed class EmbeddedGrainStorage(EmbeddedGarnet store, Serializer serializer, IActivatorProvider activators, IOptions<ClusterOptions> cluster)
+internal sealed class EmbeddedGrainStorage(EmbeddedGarnet store, Serializer serializer, IActivatorProvider activators, GrainStateKeys keys)
     : IGrainStorage
 {
     private static readonly byte[] EtagField = "etag"u8.ToArray();
@@ -25,7 +23,6 @@ internal sealed class EmbeddedGrainStorage(EmbeddedGarnet store, Serializer seri
     // The ETag comparison and the write are one step for every writer in this process: writes of one key take the
     // same stripe. A grain's own writes never overlap, so a stripe is contended only by chance or by the conflict.
     private readonly Lock[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new Lock())];
-    private readonly byte[] _keyPrefix = Encoding.UTF8.GetBytes($"{cluster.Value.ServiceId}/state/");
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_payload;
@@ -95,25 +92,5 @@ internal sealed class EmbeddedGrainStorage(EmbeddedGarnet store, Serializer seri
         return Convert.ToHexStringLower(bits);
     }
 
-    /// <summary>The Redis provider's key: <c>{ServiceId}/state/{grain type}/{grain key}/{state name}</c>, in bytes.</summary>
-    private byte[] Key(string stateName, GrainId grainId)
-    {
-        var type = grainId.Type.AsSpan();
-        var id = grainId.Key.AsSpan();
-        var key = new byte[_keyPrefix.Length + type.Length + 1 + id.Length + 1 + Encoding.UTF8.GetByteCount(stateName)];
-        var rest = key.AsSpan();
-        Append(ref rest, _keyPrefix);
-        Append(ref rest, type);
-        Append(ref rest, "/"u8);
-        Append(ref rest, id);
-        Append(ref rest, "/"u8);
-        Encoding.UTF8.GetBytes(stateName, rest);
-        return key;
-
-        static void Append(ref Span<byte> rest, ReadOnlySpan<byte> part)
-        {
-            part.CopyTo(rest);
-            rest = rest[part.Length..];
-        }
-    }
+    private byte[] Key(string stateName, GrainId grainId) => keys.Of(stateName, grainId);
 }

@@ -4,17 +4,41 @@ using StackExchange.Redis;
 namespace Sessions.Silo.Storage;
 
 /// <summary>
-/// The one connection of this process to the Redis that <c>ConnectionStrings:Redis</c> names, shared by grain storage
-/// and (in cluster modes) membership. The embedded store needs none: its grains reach it in process.
+/// This process's connections to Redis: one to the grain state's store (<c>ConnectionStrings:Redis</c>: a primary, or a
+/// Redis Cluster's seeds) and one for cluster membership (<c>ConnectionStrings:Membership</c>, else the same store).
+/// They are separate multiplexers, so a write waiting for its replicas (<see cref="ReplicaAcknowledgements"/>) never
+/// holds up a silo's I-am-alive. The embedded store needs neither: its grains reach it in process.
 /// </summary>
 public sealed class RedisConnection : IAsyncDisposable
 {
-    private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
-
     public RedisConnection(IConfiguration configuration)
     {
-        Options = ConfigurationOptions.Parse(configuration.GetConnectionString("Redis")
-            ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set."));
+        var state = configuration.GetConnectionString("Redis") ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set.");
+        State = new RedisEndpoint(state);
+        Membership = new RedisEndpoint(configuration.GetConnectionString("Membership") is { Length: > 0 } membership ? membership : state);
+    }
+
+    /// <summary>The grain state's store.</summary>
+    public RedisEndpoint State { get; }
+
+    /// <summary>The membership table's store.</summary>
+    public RedisEndpoint Membership { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await State.DisposeAsync();
+        await Membership.DisposeAsync();
+    }
+}
+
+/// <summary>One Redis (a primary, or a cluster through its seeds) and the multiplexer this process keeps to it.</summary>
+public sealed class RedisEndpoint : IAsyncDisposable
+{
+    private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
+
+    public RedisEndpoint(string connectionString)
+    {
+        Options = ConfigurationOptions.Parse(connectionString);
         Options.AbortOnConnectFail = false;
         // With the store down, a command fails at once (the client hears 1599) instead of queueing for the timeout.
         Options.BacklogPolicy = BacklogPolicy.FailFast;

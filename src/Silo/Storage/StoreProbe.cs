@@ -24,7 +24,7 @@ public sealed class RedisStoreProbe(RedisConnection redis) : IStoreProbe
 
     public async Task<string> ProbeAsync(CancellationToken cancellationToken)
     {
-        var multiplexer = await redis.GetAsync().WaitAsync(Timeout, cancellationToken);
+        var multiplexer = await redis.State.GetAsync().WaitAsync(Timeout, cancellationToken);
         var latency = await multiplexer.GetDatabase().PingAsync().WaitAsync(Timeout, cancellationToken);
         return $"round trip {latency.TotalMilliseconds:F1} ms";
     }

@@ -36,6 +36,28 @@ public sealed class KeyChains
     }
 
     /// <summary>
+    /// Rotates every chain in a loop (one caller per chain, as one app holds one key) until <paramref name="stop"/>:
+    /// what each answer was, and when, for the tests that break the store under it.
+    /// </summary>
+    public async Task<RotationLog> RotateUntilAsync(SessionsClient client, CancellationToken stop)
+    {
+        var log = new RotationLog(Count);
+        await Task.WhenAll(Enumerable.Range(0, Count).Select(i => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var response = await RegenerateAsync(client, i);
+                log.Record(i, response);
+                if (!response.Success)
+                {
+                    await Task.Delay(100);
+                }
+            }
+        })));
+        return log;
+    }
+
+    /// <summary>
     /// Regenerates every chain once, all at the same time, retrying a 503 as an app would (with the same key) until
     /// <paramref name="deadline"/>; fails on any other answer. Returns when the last chain succeeded.
     /// </summary>
@@ -57,4 +79,24 @@ public sealed class KeyChains
             }
         }));
     }
+}
+
+/// <summary>The answers of a rotating load, by chain: what was acknowledged (and when), refused with 1599, or neither.</summary>
+public sealed class RotationLog(int chains)
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(int Chain, DateTime At, int Code)> _answers = new();
+
+    public void Record(int chain, ApiResponse response) => _answers.Enqueue((chain, DateTime.UtcNow, response.Code));
+
+    public int Acknowledged => _answers.Count(a => a.Code == 200);
+
+    public int Refused => _answers.Count(a => a.Code == 1599);
+
+    /// <summary>Answers that are neither a success nor a 1599: a chain the store broke.</summary>
+    public IReadOnlyList<(int Chain, DateTime At, int Code)> Broken => [.. _answers.Where(a => a.Code is not (200 or 1599))];
+
+    /// <summary>Rotations acknowledged to chain <paramref name="chain"/> between two instants.</summary>
+    public int AcknowledgedBetween(int chain, DateTime from, DateTime to) => _answers.Count(a => a.Chain == chain && a.Code == 200 && a.At > from && a.At < to);
+
+    public override string ToString() => $"{Acknowledged} rotations acknowledged and {Refused} refused with 1599 over {chains} chains";
 }
