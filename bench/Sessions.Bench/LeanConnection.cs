@@ -26,7 +26,7 @@ internal sealed class LeanConnection : IDisposable
     }
 
     /// <summary>A whole POST request, ready to send as it is.</summary>
-    public static byte[] Post(string path, ReadOnlySpan<byte> body, string contentType = "application/json", string? authorization = null)
+    public static byte[] Post(string path, ReadOnlySpan<byte> body, string contentType = "application/json", string? authorization = null, string? deviceProof = null)
     {
         var head = new StringBuilder()
             .Append("POST ").Append(path).Append(" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ").Append(contentType)
@@ -34,6 +34,10 @@ internal sealed class LeanConnection : IDisposable
         if (authorization is not null)
         {
             head.Append("Authorization: ").Append(authorization).Append("\r\n");
+        }
+        if (deviceProof is not null)
+        {
+            head.Append("DPoP: ").Append(deviceProof).Append("\r\n");
         }
         var headBytes = Encoding.ASCII.GetBytes(head.Append("\r\n").ToString());
         return [.. headBytes, .. body];

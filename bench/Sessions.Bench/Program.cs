@@ -57,7 +57,7 @@ var results = new List<(Measurement Row, Measurement Ceiling)>();
 var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 var introspectionAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 var otpHashKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD", "BENCHBOUND" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 
 // The ceiling: a minimal endpoint that parses the same JSON and signs one HS256 JWT, under wrk and under the lean
 // loader; the loader counts only if it reaches wrk's rate within 10 %. Its server runs for the whole bench, idle
@@ -108,6 +108,22 @@ try
         }
         await RecordRoundsAsync(() => Wrk.MeasureAsync("introspect", server, Scenarios.IntrospectPath, [.. tokens.Select(Scenarios.IntrospectionBody)], work, options.Connections,
             options.Warmup, options.Duration, "application/x-www-form-urlencoded", introspectionAuthorization));
+    }
+
+    if (options.Runs("regenerate-bound") && regenerate is not null)
+    {
+        // regenerate with a device proof on every call: families bound to a device key, the same non-rotating brand
+        // rules as regenerate, so the difference is the proof's verification and the family recording its id. Every
+        // round has families of its own, enough for regenerate's rate at ProofsPerBoundFamily proofs each.
+        var round = 0;
+        var families = (int)Math.Ceiling(regenerate.RequestsPerSecond * (options.Warmup + options.Duration).TotalSeconds * 1.2 / Scenarios.ProofsPerBoundFamily);
+        await RecordRoundsAsync(async () =>
+        {
+            var sessions = await LogInAsync(server, "BENCHBOUND", $"bound-{round++}", families);
+            var requests = Scenarios.BoundRegenerates("BENCHBOUND", sessions, Scenarios.ProofsPerBoundFamily);
+            var users = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+            return await Loader.MeasureAsync("regenerate-bound", server, users, options.Warmup, options.Duration);
+        });
     }
 
     if (options.Runs("regenerate-rotating"))
@@ -407,6 +423,12 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         }
     }
     env["Sessions__Brands__BENCHSTATIC__RotateKeyOnRegenerate"] = "false";
+    // regenerate-bound: BENCHSTATIC's rules with device binding; proofs are made before a round, so a 5-minute window,
+    // and a round's families spread over the 64 test identifiers.
+    env["Sessions__Brands__BENCHBOUND__RotateKeyOnRegenerate"] = "false";
+    env["Sessions__Brands__BENCHBOUND__DeviceBinding"] = "Optional";
+    env["Sessions__Brands__BENCHBOUND__DeviceProofWindowSeconds"] = "300";
+    env["Sessions__Brands__BENCHBOUND__MaxDeviceSessions"] = "1000";
     // The flood's customers: no lock and no attempt limit, so that every wrong password costs a verification.
     env["Sessions__Brands__BENCHFLOOD__Lockout__MaxFailures"] = "1000000";
     env["Sessions__Brands__BENCHFLOOD__Password__MaxAttempts"] = "1000000";

@@ -11,6 +11,12 @@ internal static class Scenarios
     public const string RegeneratePath = "/auth/v1/mfa/token/regenerate";
     public const string IntrospectPath = "/auth/v1/token/introspect";
 
+    /// <summary>
+    /// Proofs made ahead per device-bound family for <c>regenerate-bound</c>: few, as a real device sends one a quarter of
+    /// an hour, and well under the 100 a family takes while they are fresh.
+    /// </summary>
+    public const int ProofsPerBoundFamily = 25;
+
     public static string Mobile(int i) => (19990000000L + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The full flow: token/generate, otp/generate, otp/validate, mfa/token/generate, mfa/otp/generate, mfa/otp/validate.</summary>
@@ -35,6 +41,28 @@ internal static class Scenarios
 
     public static byte[] Post(string path, string brand, string mobile, string device, params (string Name, string Value)[] fields) =>
         LeanConnection.Post(path, Loader.Json(brand, mobile, device, fields));
+
+    /// <summary>
+    /// Regenerate requests of device-bound families, each with a proof of its own by the family's device key, made before
+    /// the measurement so that the loader stays as light as for <c>regenerate</c>: <paramref name="proofsPerFamily"/>
+    /// rounds over the families (the first proof binds each one). The proofs carry the URL the server sees (Host
+    /// 127.0.0.1) and stay fresh through the brand's 5-minute window.
+    /// </summary>
+    public static List<byte[]> BoundRegenerates(string brand, IReadOnlyList<(string Mobile, string Device, string Key)> sessions, int proofsPerFamily)
+    {
+        var makers = sessions.Select(_ => new Sessions.Samples.DeviceProof.DeviceProofMaker(
+            System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))).ToArray();
+        var bodies = sessions.Select(s => Loader.Json(brand, s.Mobile, s.Device, ("key", s.Key))).ToArray();
+        var requests = new byte[proofsPerFamily * sessions.Count][];
+        var now = DateTimeOffset.UtcNow;
+        Parallel.For(0, requests.Length, i =>
+        {
+            var family = i % sessions.Count;
+            var proof = makers[family].Create("POST", "http://127.0.0.1" + RegeneratePath, now);
+            requests[i] = LeanConnection.Post(RegeneratePath, bodies[family], deviceProof: proof);
+        });
+        return [.. requests];
+    }
 
     /// <summary>Sends one fixed request again and again (the ceiling check, and the paced regenerate).</summary>
     public sealed class Fixed(byte[] request) : IVirtualUser

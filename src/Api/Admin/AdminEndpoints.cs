@@ -70,6 +70,7 @@ public static class AdminEndpoints
                     ["createdAt"] = f.CreatedAt,
                     ["lastUsedAt"] = f.LastUsedAt,
                     ["expiresAt"] = f.ExpiresAt,
+                    ["deviceBound"] = f.DeviceBound,
                 })]),
             });
         }

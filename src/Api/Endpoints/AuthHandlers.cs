@@ -70,12 +70,13 @@ public static class AuthHandlers
     {
         if (!services.TryReadDevice(request, flow, channel, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error)
-            || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error))
+            || !request.TryOtp(device.Brand.Otp.Length, out var otp, out error)
+            || !services.TryReadProof(request, device, out var proof, out error))
         {
             return error;
         }
 
-        var grant = await services.DeviceSession(device).ValidateOtpAsync(flow, sessionId, otp);
+        var grant = await services.DeviceSession(device).ValidateOtpAsync(flow, sessionId, otp, proof);
         services.Audit.Authenticated(device, flow, "otp", grant.Error);
         return services.Granted(device, grant, flow);
     }
@@ -84,19 +85,21 @@ public static class AuthHandlers
     {
         if (!services.TryReadDevice(request, flow, channel, out var device, out var error)
             || !request.TryRequired("sessionId", 64, out var sessionId, out error)
-            || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error))
+            || !request.TryRequired("password", FieldReader.MaxSecretLength, out var password, out error)
+            || !services.TryReadProof(request, device, out var proof, out error))
         {
             return error;
         }
 
-        var grant = await services.DeviceSession(device).ValidatePasswordAsync(flow, sessionId, password);
+        var grant = await services.DeviceSession(device).ValidatePasswordAsync(flow, sessionId, password, proof);
         services.Audit.Authenticated(device, flow, "password", grant.Error);
         return services.Granted(device, grant, flow, withIdentifiers: true);
     }
 
     /// <summary>
     /// <c>token/regenerate</c> and <c>mfa/token/regenerate</c> with a key; <c>web/token/regenerate</c> with the last
-    /// web token (expired or not). Idempotent within the reuse grace, so retried on a transient failure.
+    /// web token (expired or not). Idempotent within the reuse grace, so retried on a transient failure; not with a
+    /// device proof, whose id the lost first try may have recorded (the client retries with a fresh proof on 1599).
     /// </summary>
     public static async Task<EnvelopeResult> RegenerateAsync(AuthRequest request, AuthServices services, SessionFlow flow, Channel channel)
     {
@@ -112,11 +115,16 @@ public static class AuthHandlers
         {
             return credentialError!;
         }
+        if (!services.TryReadProof(request, device, out var proof, out error))
+        {
+            return error;
+        }
 
         var session = services.DeviceSession(device);
-        var grant = await IdempotentRetry.CallAsync(() => channel == Channel.Web
-            ? session.RegenerateWebAsync(credential.FamilyId, credential.TokenId)
-            : session.RegenerateAsync(flow, credential.FamilyId, credential.TokenId));
+        Task<Grant> Exchange() => channel == Channel.Web
+            ? session.RegenerateWebAsync(credential.FamilyId, credential.TokenId, proof)
+            : session.RegenerateAsync(flow, credential.FamilyId, credential.TokenId, proof);
+        var grant = proof is null ? await IdempotentRetry.CallAsync(Exchange) : await Exchange();
         services.Audit.Regenerated(device, flow, grant);
         return services.Granted(device, grant, flow);
     }

@@ -11,7 +11,14 @@ using Sessions.Grains.Contracts;
 namespace Sessions.Api.Endpoints;
 
 /// <summary>What every <c>/auth/v1</c> handler works with, and the steps they share.</summary>
-public sealed class AuthServices(DeviceSessionReferences deviceSessions, IOptions<SessionsOptions> options, TokenIssuer issuer, TokenVerifier verifier, AuthAudit audit)
+public sealed class AuthServices(
+    DeviceSessionReferences deviceSessions,
+    IOptions<SessionsOptions> options,
+    TokenIssuer issuer,
+    TokenVerifier verifier,
+    DeviceProofs proofs,
+    DeviceNonces nonces,
+    AuthAudit audit)
 {
     public SessionsOptions Options => options.Value;
     public TokenIssuer Issuer => issuer;
@@ -55,8 +62,41 @@ public sealed class AuthServices(DeviceSessionReferences deviceSessions, IOption
         return token is null ? (null, EnvelopeResult.Fail(code)) : (token, null);
     }
 
+    /// <summary>
+    /// Reads the device proof of a call that can bind or exchange a family (API.md §4.7). With the brand's binding
+    /// <c>Off</c> the header is ignored. A proof that does not verify is refused here (1560; 1563 with a nonce), before any
+    /// grain hears of the call; whether the family needs a proof, and this one, is its grain's to decide.
+    /// </summary>
+    public bool TryReadProof(AuthRequest request, DeviceRequest device, out DeviceProof? proof, [NotNullWhen(false)] out EnvelopeResult? error)
+    {
+        proof = null;
+        error = null;
+        if (device.Brand.DeviceBinding == DeviceBinding.Off)
+        {
+            return true;
+        }
+        var check = proofs.Check(request.Http, device.Identifier.Brand, device.Brand);
+        if (check.Error != AuthError.None)
+        {
+            error = WithNonce(device, EnvelopeResult.Fail(check.Error));
+            return false;
+        }
+        proof = check.Proof;
+        return true;
+    }
+
+    /// <summary>
+    /// An answer of a call that can carry a device proof: for a brand that binds devices, with the nonce for the client's
+    /// next proof (RFC 9449 §8), on success and refusal alike, so a client never needs its own clock to be right.
+    /// </summary>
+    public EnvelopeResult WithNonce(DeviceRequest device, EnvelopeResult result) =>
+        device.Brand.DeviceBinding == DeviceBinding.Off ? result : result.WithDeviceNonce(nonces.Issue(device.Identifier.Brand));
+
     /// <summary>The answer to a successful validate or regenerate: a fresh token, and the key when one is granted.</summary>
-    public EnvelopeResult Granted(DeviceRequest device, Grant grant, SessionFlow flow, bool withIdentifiers = false)
+    public EnvelopeResult Granted(DeviceRequest device, Grant grant, SessionFlow flow, bool withIdentifiers = false) =>
+        WithNonce(device, GrantedAnswer(device, grant, flow, withIdentifiers));
+
+    private EnvelopeResult GrantedAnswer(DeviceRequest device, Grant grant, SessionFlow flow, bool withIdentifiers)
     {
         if (!grant.Succeeded)
         {

@@ -22,11 +22,21 @@ internal static class Errors
     public static readonly AuthError[] CheckPassword =
         [AuthError.InvalidSession, AuthError.PasswordNotEnabled, AuthError.InvalidPassword, AuthError.PasswordAttemptsExhausted, AuthError.IdentifierLocked, AuthError.InvalidDetails, AuthError.TooManyRequests];
 
+    /// <summary>A call that creates a family or exchanges its key can carry a device proof (API.md §4.7).</summary>
+    public static readonly AuthError[] DeviceProof = [AuthError.DeviceProofInvalid, AuthError.DeviceProofRequired, AuthError.DeviceProofNonceRequired];
+
+    public static readonly AuthError[] ValidateOtp = [.. CheckOtp, .. DeviceProof];
+
+    public static readonly AuthError[] ValidatePassword = [.. CheckPassword, .. DeviceProof];
+
     public static readonly AuthError[] Identity = [AuthError.BrandMismatch, AuthError.DeviceMismatch, AuthError.IdentifierMismatch];
 
-    public static readonly AuthError[] Regenerate = [AuthError.InvalidKey, AuthError.KeyReused, .. Identity];
+    /// <summary>A bound family's exchange: the proof's key must be the family's (1561), and a family takes so many proofs a minute (429).</summary>
+    private static readonly AuthError[] BoundExchange = [.. DeviceProof, AuthError.DeviceKeyMismatch, AuthError.TooManyRequests];
 
-    public static readonly AuthError[] WebRegenerate = [AuthError.InvalidToken, AuthError.InvalidKey, AuthError.KeyReused, .. Identity];
+    public static readonly AuthError[] Regenerate = [AuthError.InvalidKey, AuthError.KeyReused, .. Identity, .. BoundExchange];
+
+    public static readonly AuthError[] WebRegenerate = [AuthError.InvalidToken, AuthError.InvalidKey, AuthError.KeyReused, .. Identity, .. BoundExchange];
 
     public static readonly AuthError[] AuthorizedToken = [AuthError.InvalidToken, AuthError.TokenExpired, AuthError.BrandMismatch, AuthError.DeviceMismatch];
 

@@ -35,9 +35,9 @@ public static class FirstFactorEndpoints
             .WithName(Name("GenerateOtp")).RequireRateLimiting(RateLimiting.OtpPolicy)
             .Documented<SessionRequest>("Send an OTP for the login session", WebToo(Errors.SendOtp));
         group.MapPost("/otp/validate", (AuthRequest r, AuthServices s) => AuthHandlers.ValidateOtpAsync(r, s, flow, channel))
-            .WithName(Name("ValidateOtp")).Documented<OtpValidateRequest>($"Validate the OTP: {credential}", WebToo(Errors.CheckOtp));
+            .WithName(Name("ValidateOtp")).Documented<OtpValidateRequest>($"Validate the OTP: {credential}", WebToo(Errors.ValidateOtp));
         group.MapPost("/password/validate", (AuthRequest r, AuthServices s) => AuthHandlers.ValidatePasswordAsync(r, s, flow, channel))
-            .WithName(Name("ValidatePassword")).Documented<PasswordValidateRequest>($"Validate the password: {credential}", WebToo(Errors.CheckPassword));
+            .WithName(Name("ValidatePassword")).Documented<PasswordValidateRequest>($"Validate the password: {credential}", WebToo(Errors.ValidatePassword));
         var regenerate = group.MapPost("/token/regenerate", (AuthRequest r, AuthServices s) => AuthHandlers.RegenerateAsync(r, s, flow, channel))
             .WithName(Name("RegenerateToken"));
         if (web)

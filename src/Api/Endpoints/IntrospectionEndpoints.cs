@@ -45,7 +45,7 @@ public static class IntrospectionEndpoints
         {
             return PlainJson.Result(new JsonObject { ["active"] = false });
         }
-        return PlainJson.Result(new JsonObject
+        var answer = new JsonObject
         {
             ["active"] = true,
             ["sub"] = token.CustomerId,
@@ -58,7 +58,14 @@ public static class IntrospectionEndpoints
             ["exp"] = token.ExpiresAt,
             ["jti"] = token.TokenId,
             ["token_type"] = "access_token",
-        });
+        };
+        if (token.DeviceKeyThumbprint is { } thumbprint)
+        {
+            // A device-bound token (API.md §4.7): the resource server checks a DPoP proof by this key (RFC 9449 §7).
+            answer["cnf"] = new JsonObject { ["jkt"] = thumbprint };
+            answer["token_type"] = "DPoP";
+        }
+        return PlainJson.Result(answer);
     }
 
     /// <summary>The brand whose client credentials the request carries, compared in constant time; null otherwise.</summary>

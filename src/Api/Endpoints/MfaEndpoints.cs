@@ -23,9 +23,9 @@ public static class MfaEndpoints
             .WithName("GenerateMfaOtp").RequireRateLimiting(RateLimiting.OtpPolicy)
             .Documented<SessionRequest>("Send an OTP for the MFA session", [.. Errors.Mfa, .. Errors.SendOtp]);
         group.MapPost("/otp/validate", (AuthRequest r, AuthServices s) => AuthHandlers.ValidateOtpAsync(r, s, flow, channel))
-            .WithName("ValidateMfaOtp").Documented<OtpValidateRequest>("Validate the MFA OTP: USER token and a new MFA key family (a web family for a browser's MFA)", [.. Errors.Mfa, .. Errors.CheckOtp]);
+            .WithName("ValidateMfaOtp").Documented<OtpValidateRequest>("Validate the MFA OTP: USER token and a new MFA key family (a web family for a browser's MFA)", [.. Errors.Mfa, .. Errors.ValidateOtp]);
         group.MapPost("/password/validate", (AuthRequest r, AuthServices s) => AuthHandlers.ValidatePasswordAsync(r, s, flow, channel))
-            .WithName("ValidateMfaPassword").Documented<PasswordValidateRequest>("Validate the MFA password: USER token and a new MFA key family (a web family for a browser's MFA)", [.. Errors.Mfa, .. Errors.CheckPassword]);
+            .WithName("ValidateMfaPassword").Documented<PasswordValidateRequest>("Validate the MFA password: USER token and a new MFA key family (a web family for a browser's MFA)", [.. Errors.Mfa, .. Errors.ValidatePassword]);
         group.MapPost("/token/regenerate", (AuthRequest r, AuthServices s) => AuthHandlers.RegenerateAsync(r, s, flow, channel))
             .WithName("RegenerateMfaToken").Documented<KeyRequest>("Exchange an MFA key for a new USER token (and the rotated key)", [.. Errors.Mfa, .. Errors.Regenerate]);
         group.MapMethods("/token/expire", [HttpMethods.Delete, HttpMethods.Post], AuthHandlers.ExpireAsync).WithName("ExpireMfaToken")

@@ -20,6 +20,12 @@ public sealed class EnvelopeResult : IResult, IStatusCodeHttpResult, IValueHttpR
 
     public TimeSpan? RetryAfter { get; }
 
+    /// <summary>The server nonce for the client's next device proof (<c>DPoP-Nonce</c>, API.md §4.7), when there is one.</summary>
+    public string? DeviceNonce { get; private init; }
+
+    /// <summary>This answer with the nonce for the client's next device proof.</summary>
+    public EnvelopeResult WithDeviceNonce(string nonce) => new(StatusCode, Value, RetryAfter) { DeviceNonce = nonce };
+
     public static EnvelopeResult Success(EnvelopeAuth? auth = null, EnvelopeUser? user = null, EnvelopeIdentifiers? identifiers = null) =>
         new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, "SUCCESS"), auth, user, identifiers));
 

@@ -10,6 +10,9 @@ public static class EnvelopeWriter
     /// <summary>Where the written envelope's code is left for the request metrics.</summary>
     public const string CodeItem = "sessions.envelope-code";
 
+    /// <summary>The response header with the nonce for the next device proof (RFC 9449 §8).</summary>
+    public const string DeviceNonceHeader = "DPoP-Nonce";
+
     // Serialisation is synchronous, so one buffer and writer per thread serve every envelope that thread writes.
     [ThreadStatic]
     private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_json;
@@ -25,6 +28,10 @@ public static class EnvelopeWriter
         if (result.RetryAfter is { } retryAfter)
         {
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        if (result.DeviceNonce is { } nonce)
+        {
+            response.Headers[DeviceNonceHeader] = nonce;
         }
 
         // Serialised whole, then written once with its length: an envelope is small, and one write with Content-Length

@@ -34,6 +34,10 @@ public static class ErrorCatalog
         AuthError.InvalidIdentifierType => "Invalid identifierType passed.",
         AuthError.IdentifierLocked => "Account temporarily locked, try again later.",
         AuthError.MfaNotEnabled => "MFA is not enabled for the brand.",
+        AuthError.DeviceProofInvalid => "Invalid device proof.",
+        AuthError.DeviceKeyMismatch => "Device key does not match the key's binding.",
+        AuthError.DeviceProofRequired => "Device proof required.",
+        AuthError.DeviceProofNonceRequired => "Device proof needs a fresh nonce.",
         AuthError.InvalidToken => "Token is not valid.",
         AuthError.InvalidKey => "Key expired or not valid",
         AuthError.ServiceUnavailable => "Service temporarily unavailable.",
@@ -47,7 +51,7 @@ public static class ErrorCatalog
         AuthError.UnsupportedBrand or AuthError.InvalidDetails or AuthError.PasswordRequired
             or AuthError.PasswordConfirmationMismatch or AuthError.PasswordNotEnabled or AuthError.PasswordUnchanged
             or AuthError.PasswordPolicyViolation or AuthError.InvalidIdentifierType or AuthError.MfaNotEnabled
-            or AuthError.ExternalIdLoginDisabled => StatusCodes.Status400BadRequest,
+            or AuthError.ExternalIdLoginDisabled or AuthError.DeviceProofInvalid or AuthError.DeviceProofNonceRequired => StatusCodes.Status400BadRequest,
         AuthError.PasswordAttemptsExhausted or AuthError.IdentifierLocked => StatusCodes.Status423Locked,
         AuthError.OtpSendLimitReached or AuthError.TooManyRequests => StatusCodes.Status429TooManyRequests,
         AuthError.ServiceUnavailable => StatusCodes.Status503ServiceUnavailable,

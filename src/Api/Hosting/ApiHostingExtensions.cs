@@ -36,6 +36,8 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<SigningKeyRing>();
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<TokenVerifier>();
+        builder.Services.AddSingleton<DeviceProofs>();
+        builder.Services.AddSingleton<DeviceNonces>();
         builder.Services.AddSingleton<DeviceSessionReferences>();
         builder.Services.AddSingleton<CustomerRevocations>();
         builder.Services.AddSingleton<AuthServices>();

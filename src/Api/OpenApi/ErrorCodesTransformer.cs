@@ -21,6 +21,19 @@ internal static class ErrorCodesTransformer
         {
             requestMedia.Example = Examples.Request(request.RequestType);
         }
+        if (metadata.Codes.Contains(Grains.AuthError.DeviceProofInvalid))
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "DPoP",
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "Device proof (RFC 9449, API.md §4.7) for a brand whose DeviceBinding is Optional or Required: binds the new family, "
+                    + "or proves a bound family's device. Answers for such brands carry DPoP-Nonce for the next proof.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
 
         foreach (var (status, response) in operation.Responses)
         {

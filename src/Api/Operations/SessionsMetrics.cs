@@ -9,7 +9,8 @@ namespace Sessions.Api.Operations;
 /// The service's own instruments (meter <c>Sessions</c>), exported with the ASP.NET Core, runtime and Orleans
 /// meters at <c>/metrics</c>. Prometheus names: <c>sessions_requests_total</c>, <c>sessions_request_duration_seconds</c>,
 /// <c>sessions_otp_sent_total</c>, <c>sessions_otp_failed_total</c>, <c>sessions_logins_total</c>,
-/// <c>sessions_regenerations_total</c>, <c>sessions_key_reuse_detected_total</c>, <c>sessions_identifier_locks_total</c>.
+/// <c>sessions_regenerations_total</c>, <c>sessions_key_reuse_detected_total</c>, <c>sessions_device_key_mismatches_total</c>,
+/// <c>sessions_identifier_locks_total</c>.
 /// </summary>
 public sealed class SessionsMetrics : IDisposable
 {
@@ -23,6 +24,7 @@ public sealed class SessionsMetrics : IDisposable
     private readonly Counter<long> _logins;
     private readonly Counter<long> _regenerations;
     private readonly Counter<long> _reuse;
+    private readonly Counter<long> _deviceKeyMismatches;
     private readonly Counter<long> _locks;
 
     public SessionsMetrics(IMeterFactory meters)
@@ -36,6 +38,7 @@ public sealed class SessionsMetrics : IDisposable
         _logins = _meter.CreateCounter<long>("sessions.logins", description: "Credential checks by flow, factor and outcome");
         _regenerations = _meter.CreateCounter<long>("sessions.regenerations", description: "Regenerate calls by flow, outcome and whether the key rotated");
         _reuse = _meter.CreateCounter<long>("sessions.key.reuse_detected", description: "Replayed keys that revoked their family");
+        _deviceKeyMismatches = _meter.CreateCounter<long>("sessions.device_key.mismatches", description: "Keys presented with a proof by another device key than their family's");
         _locks = _meter.CreateCounter<long>("sessions.identifier.locks", description: "Requests refused because the identifier is locked");
     }
 
@@ -65,6 +68,10 @@ public sealed class SessionsMetrics : IDisposable
         if (error == AuthError.KeyReused)
         {
             _reuse.Add(1, Tags(brand, flow));
+        }
+        else if (error == AuthError.DeviceKeyMismatch)
+        {
+            _deviceKeyMismatches.Add(1, Tags(brand, flow));
         }
     }
 

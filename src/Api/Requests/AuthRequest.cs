@@ -17,12 +17,16 @@ public sealed class AuthRequest
 
     private readonly Dictionary<string, JsonElement> _fields;
 
-    private AuthRequest(Dictionary<string, JsonElement> fields, EnvelopeResult? problem, IPAddress? clientAddress)
+    private AuthRequest(HttpRequest http, Dictionary<string, JsonElement> fields, EnvelopeResult? problem)
     {
+        Http = http;
         _fields = fields;
         Problem = problem;
-        ClientAddress = clientAddress;
+        ClientAddress = http.HttpContext.Connection.RemoteIpAddress;
     }
+
+    /// <summary>The HTTP request, for what is not in the body (the <c>DPoP</c> header and the URL a proof names).</summary>
+    public HttpRequest Http { get; }
 
     /// <summary>Why the body could not be read, or null when it could.</summary>
     public EnvelopeResult? Problem { get; }
@@ -33,8 +37,7 @@ public sealed class AuthRequest
     public static async ValueTask<AuthRequest> BindAsync(HttpContext context, ParameterInfo parameter)
     {
         var request = context.Request;
-        var clientAddress = context.Connection.RemoteIpAddress;
-        AuthRequest Failed(EnvelopeResult problem) => new([], problem, clientAddress);
+        AuthRequest Failed(EnvelopeResult problem) => new(request, [], problem);
 
         if (request.ContentLength > MaxBodyBytes)
         {
@@ -89,7 +92,7 @@ public sealed class AuthRequest
                 return Failed(EnvelopeResult.InvalidField(property.Name, "is given more than once"));
             }
         }
-        return new AuthRequest(fields, null, clientAddress);
+        return new AuthRequest(request, fields, null);
     }
 
     /// <summary>The field's value, or null when it is absent or JSON null.</summary>

@@ -57,6 +57,11 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
         {
             KeyReuseDetected(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow);
         }
+        else if (grant.Error == AuthError.DeviceKeyMismatch)
+        {
+            // A valid key with a proof by another device key: the key was copied off its device (API.md §4.7).
+            DeviceKeyMismatch(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow);
+        }
         else
         {
             KeyRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), flow, (int)grant.Error);
@@ -147,6 +152,10 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     [LoggerMessage(EventId = 3007, EventName = "KeyReuseDetected", Level = LogLevel.Warning,
         Message = "Key reuse detected, family revoked: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
     private partial void KeyReuseDetected(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow);
+
+    [LoggerMessage(EventId = 3014, EventName = "DeviceKeyMismatch", Level = LogLevel.Warning,
+        Message = "Key presented with another device's proof, refused and the family kept: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
+    private partial void DeviceKeyMismatch(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow);
 
     [LoggerMessage(EventId = 3008, EventName = "KeyRefused", Level = LogLevel.Information,
         Message = "Key refused: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}: {Code}")]

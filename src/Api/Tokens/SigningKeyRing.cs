@@ -30,6 +30,12 @@ public sealed class SigningKeyRing
 
     public SigningCredentials SigningCredentials(string brand) => _brands[brand].Signing;
 
+    /// <summary>What the brand's web tokens are signed with: see <see cref="BrandKeys.WebSigning"/>.</summary>
+    public SigningCredentials WebSigningCredentials(string brand) => _brands[brand].WebSigning;
+
+    /// <summary>What the brand's keys (refresh credentials) are signed with: see <see cref="BrandKeys.KeySigning"/>.</summary>
+    public SigningCredentials KeySigningCredentials(string brand) => _brands[brand].KeySigning;
+
     public BrandKeys? Find(string brand) => _brands.GetValueOrDefault(brand);
 
     public sealed class BrandKeys
@@ -37,20 +43,52 @@ public sealed class SigningKeyRing
         public BrandKeys(SigningKey[] keys)
         {
             Keys = keys;
-            ById = keys.ToFrozenDictionary(k => k.Key.KeyId, StringComparer.Ordinal);
-            Signing = new SigningCredentials(keys[0].Key, keys[0].Algorithm) { CryptoProviderFactory = new KeptSignerFactory(keys[0].Signer()) };
+            // Every ES256 key has an HS256 twin for keys, derived from it: verification only, and never for a token.
+            var keySigners = keys.Where(k => k.PublicKey is not null).Select(k => k.KeySigningTwin()).ToArray();
+            ById = keys.Concat(keySigners).ToFrozenDictionary(k => k.Key.KeyId, StringComparer.Ordinal);
+            Signing = Credentials(keys[0]);
+            KeySigning = keys[0].PublicKey is null ? Signing : Credentials(keySigners[0]);
+            WebSigning = keys[0].Key is ECDsaSecurityKey ecdsa
+                ? new SigningCredentials(ecdsa, keys[0].Algorithm) { CryptoProviderFactory = new KeptSignerFactory(new DeterministicEs256SignatureProvider(ecdsa)) }
+                : Signing;
+            NonceSecret = keys[0].Derive("sessions/dpop-nonce/v1");
         }
 
         public IReadOnlyList<SigningKey> Keys { get; }
 
+        /// <summary>Every key that verifies, by kid: the configured keys and the ES256 keys' twins for keys.</summary>
         public FrozenDictionary<string, SigningKey> ById { get; }
 
         public SigningCredentials Signing { get; }
+
+        /// <summary>
+        /// Keys are only ever verified by this service, so they need not be signed the way tokens are: an ES256 brand signs
+        /// them with HS256 under a secret derived from its first key, which makes a retry within the grace get the
+        /// byte-identical successor (ECDSA signatures are randomised) without any key being stored. An HS256 brand signs
+        /// keys as it signs tokens.
+        /// </summary>
+        public SigningCredentials KeySigning { get; }
+
+        /// <summary>
+        /// A web token is its family's refresh credential, so a retry within the grace must get it byte-identical, and
+        /// resource servers verify it, so it is signed as tokens are: with deterministic ECDSA (RFC 6979) in an ES256
+        /// brand, with the HMAC key in an HS256 brand (deterministic already).
+        /// </summary>
+        public SigningCredentials WebSigning { get; }
+
+        /// <summary>The MAC key of the brand's device-proof nonces (API.md §4.7), the same on every API process.</summary>
+        public byte[] NonceSecret { get; }
+
+        private static SigningCredentials Credentials(SigningKey key) =>
+            new(key.Key, key.Algorithm) { CryptoProviderFactory = new KeptSignerFactory(key.Signer()) };
     }
 }
 
-/// <summary>One configured key: the IdentityModel key and the one <c>alg</c> a token signed with it may name.</summary>
-public sealed record SigningKey(SecurityKey Key, string Algorithm, ECDsaSecurityKey? PublicKey)
+/// <summary>
+/// One configured key: the IdentityModel key and the one <c>alg</c> a token signed with it may name. <see cref="KeysOnly"/>:
+/// an ES256 key's HS256 twin, which signs and verifies keys (refresh credentials) and never a token.
+/// </summary>
+public sealed record SigningKey(SecurityKey Key, string Algorithm, ECDsaSecurityKey? PublicKey, bool KeysOnly = false)
 {
     // Made once and kept (thread-safe, pooled inside): the library's verifier for this key and algorithm; an HMAC is
     // compared in constant time.
@@ -98,6 +136,22 @@ public sealed record SigningKey(SecurityKey Key, string Algorithm, ECDsaSecurity
             ArrayPool<byte>.Shared.Return(input);
         }
     }
+
+    /// <summary>32 bytes derived from the key's secret material for <paramref name="purpose"/> (HKDF-SHA256): the same on every process that has the key.</summary>
+    public byte[] Derive(string purpose)
+    {
+        var material = Key switch
+        {
+            SymmetricSecurityKey symmetric => symmetric.Key,
+            ECDsaSecurityKey ecdsa => ecdsa.ECDsa.ExportParameters(includePrivateParameters: true).D!,
+            _ => throw new InvalidOperationException($"Key {Key.KeyId} has no secret material."),
+        };
+        return System.Security.Cryptography.HKDF.DeriveKey(System.Security.Cryptography.HashAlgorithmName.SHA256, material, 32, salt: [], info: Encoding.UTF8.GetBytes(purpose));
+    }
+
+    /// <summary>This ES256 key's HS256 twin for keys: kid <c>{kid}+keys</c>, secret derived from the private key.</summary>
+    public SigningKey KeySigningTwin() =>
+        new(new SymmetricSecurityKey(Derive("sessions/key-signing/v1")) { KeyId = Key.KeyId + "+keys" }, SecurityAlgorithms.HmacSha256, null, KeysOnly: true);
 
     public static SigningKey From(SigningKeyOptions options)
     {

@@ -18,6 +18,10 @@ public static class TokenClaims
     public const string FamilyId = "sid";
     public const string Mfa = "mfa";
 
+    /// <summary>Confirmation (RFC 7800) of a device-bound family's tokens and keys: <c>{"jkt": thumbprint}</c> (API.md §4.7).</summary>
+    public const string Confirmation = "cnf";
+    public const string KeyThumbprint = "jkt";
+
     /// <summary>On tokens of a web family (API.md §4.4): the token is its family's refresh credential.</summary>
     public const string Channel = "chn";
     public const string WebChannel = "WEB";

@@ -33,7 +33,7 @@ public sealed class TokenIssuer(
         claims.Add(TokenClaims.IssuedAt, now.ToUnixTimeSeconds());
         claims.Add(TokenClaims.Role, TokenClaims.ViewRole);
         claims.Add(TokenClaims.TokenId, RandomIds.NewTokenId());
-        return Sign(device, claims);
+        return Sign(device, claims, keys.SigningCredentials(device.Identifier.Brand));
     }
 
     /// <summary>
@@ -59,10 +59,14 @@ public sealed class TokenIssuer(
         {
             claims.Add(TokenClaims.Channel, TokenClaims.WebChannel);
         }
-        return Sign(device, claims);
+        claims.AddConfirmation(grant.DeviceKeyThumbprint);
+        return Sign(device, claims, web is null ? keys.SigningCredentials(device.Identifier.Brand) : keys.WebSigningCredentials(device.Identifier.Brand));
     }
 
-    /// <summary>Signs a key from its stored claims only, so the same <see cref="IssuedKey"/> always gives the same key.</summary>
+    /// <summary>
+    /// Signs a key from its stored claims only, with the brand's key-signing credentials (deterministic in every brand), so
+    /// the same <see cref="IssuedKey"/> always gives the byte-identical key.
+    /// </summary>
     public string IssueKey(DeviceRequest device, Grant grant, IssuedKey key, SessionFlow flow)
     {
         using var claims = new TokenPayload();
@@ -77,18 +81,19 @@ public sealed class TokenIssuer(
         {
             claims.Add(TokenClaims.ExpiresAt, expiresAt.ToUnixTimeSeconds());
         }
-        return Sign(device, claims);
+        claims.AddConfirmation(grant.DeviceKeyThumbprint);
+        return Sign(device, claims, keys.KeySigningCredentials(device.Identifier.Brand));
     }
 
     // The payload is written once as JSON and handed to the library, which builds the header, encodes and signs:
     // a claims dictionary and descriptor would be serialised by the library on every call to the same bytes. Signing
     // is synchronous, so one dictionary of header claims per thread serves every token that thread signs.
-    private string Sign(DeviceRequest device, TokenPayload claims)
+    private string Sign(DeviceRequest device, TokenPayload claims, SigningCredentials credentials)
     {
         var header = t_header ??= new Dictionary<string, object>(3, StringComparer.Ordinal);
         header[TokenClaims.Identifiers] = new[] { device.Identifier.ToIdv() };
         header[TokenClaims.Device] = device.TokenDevice!;
         header[TokenClaims.Organization] = device.Identifier.Brand;
-        return _handler.CreateToken(claims.ToJson(), keys.SigningCredentials(device.Identifier.Brand), header);
+        return _handler.CreateToken(claims.ToJson(), credentials, header);
     }
 }

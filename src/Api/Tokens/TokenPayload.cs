@@ -40,6 +40,18 @@ internal sealed class TokenPayload : IDisposable
 
     public void Add(string name, bool value) => _writer.WriteBoolean(name, value);
 
+    /// <summary><c>"cnf":{"jkt":"…"}</c> when the family is bound to a device key; nothing otherwise.</summary>
+    public void AddConfirmation(string? keyThumbprint)
+    {
+        if (keyThumbprint is null)
+        {
+            return;
+        }
+        _writer.WriteStartObject(TokenClaims.Confirmation);
+        _writer.WriteString(TokenClaims.KeyThumbprint, keyThumbprint);
+        _writer.WriteEndObject();
+    }
+
     public void AddSingleElementArray(string name, string value)
     {
         _writer.WriteStartArray(name);

@@ -39,7 +39,8 @@ public enum TokenUse
 /// An active-looking token as introspection answers it: <see cref="Identifier"/> and <see cref="Device"/> (empty for
 /// the web device session) name the device session its family lives in.
 /// </summary>
-public sealed record IntrospectedToken(string CustomerId, string FamilyId, string TokenId, string Role, string Brand, Identifier Identifier, string Device, long IssuedAt, long ExpiresAt);
+public sealed record IntrospectedToken(string CustomerId, string FamilyId, string TokenId, string Role, string Brand, Identifier Identifier, string Device, long IssuedAt, long ExpiresAt,
+    string? DeviceKeyThumbprint);
 
 /// <summary>
 /// The claims of a verified token that the endpoints act on. <see cref="Identifier"/> and <see cref="Device"/> (empty for the
@@ -87,7 +88,7 @@ public sealed class TokenVerifier
 
     private (VerifiedToken? Token, AuthError Error) Check(string compact, TokenUse use, DeviceRequest device, bool isKey, AuthError invalid)
     {
-        if (Signed(compact) is not var (jwt, org))
+        if (Signed(compact) is not var (jwt, org, keysOnly) || keysOnly && !isKey)
         {
             return (null, invalid);
         }
@@ -178,7 +179,7 @@ public sealed class TokenVerifier
 
     private IntrospectedToken? ReadActive(string compact, string brand)
     {
-        if (Signed(compact) is not var (jwt, org) || org != brand
+        if (Signed(compact) is not var (jwt, org, keysOnly) || keysOnly || org != brand
             || Claim(jwt, TokenClaims.Role) is not { } role || role is not ("USER" or "MFA_PENDING")
             || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
             || !jwt.TryGetPayloadValue<long>(TokenClaims.IssuedAt, out var iat)
@@ -190,7 +191,7 @@ public sealed class TokenVerifier
         {
             return null;
         }
-        return new IntrospectedToken(customerId, familyId, tokenId, role, org, identifier, device, iat, exp);
+        return new IntrospectedToken(customerId, familyId, tokenId, role, org, identifier, device, iat, exp, DeviceKeyThumbprint(jwt));
     }
 
     /// <summary>
@@ -200,7 +201,7 @@ public sealed class TokenVerifier
     /// HS256 token). Audience and lifetime are not the library's to check here: expiry is checked by the caller
     /// against the service clock. Hands back the token with the brand (<c>org</c>) whose key verified it.
     /// </summary>
-    private (JsonWebToken Jwt, string Org)? Signed(string compact)
+    private (JsonWebToken Jwt, string Org, bool KeysOnly)? Signed(string compact)
     {
         JsonWebToken jwt;
         try
@@ -212,14 +213,24 @@ public sealed class TokenVerifier
             return null;
         }
 
-        var signed = jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) && org is not null
+        if (jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) && org is not null
             && _brands.TryGetValue(org, out var brand)
             && brand.ById.TryGetValue(jwt.Kid ?? "", out var key)
             && jwt.Alg == key.Algorithm
             && key.Verifies(jwt)
-            && string.Equals(jwt.Issuer, _issuer, StringComparison.Ordinal);
-        return signed ? (jwt, org!) : null;
+            && string.Equals(jwt.Issuer, _issuer, StringComparison.Ordinal))
+        {
+            return (jwt, org, key.KeysOnly);
+        }
+        return null;
     }
+
+    /// <summary>The <c>cnf.jkt</c> of a token of a device-bound family (API.md §4.7); null for a bearer token.</summary>
+    private static string? DeviceKeyThumbprint(JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<System.Text.Json.JsonElement>(TokenClaims.Confirmation, out var cnf) && cnf.ValueKind == System.Text.Json.JsonValueKind.Object
+        && cnf.TryGetProperty(TokenClaims.KeyThumbprint, out var jkt) && jkt.ValueKind == System.Text.Json.JsonValueKind.String
+            ? jkt.GetString()
+            : null;
 
     private static string? Claim(JsonWebToken jwt, string name) =>
         jwt.TryGetPayloadValue<string>(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;

@@ -43,6 +43,15 @@ public sealed class BrandOptions
 
     public IdentifierChangeOptions IdentifierChange { get; set; } = new();
 
+    /// <summary>Whether key families are bound to a device key by RFC 9449 proofs (API.md §4.7).</summary>
+    public DeviceBinding DeviceBinding { get; set; } = DeviceBinding.Off;
+
+    /// <summary>How far a proof's <c>iat</c> may be from the server's clock without a server nonce.</summary>
+    public int DeviceProofWindowSeconds { get; set; } = 60;
+
+    /// <summary>How long a server nonce (<c>DPoP-Nonce</c>) makes a proof fresh, whatever its <c>iat</c>.</summary>
+    public int DeviceNonceSeconds { get; set; } = 300;
+
     public OtpPolicyOptions Otp { get; set; } = new();
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();
@@ -69,6 +78,19 @@ public sealed class WebLoginOptions
 
     /// <summary>Web families one device session keeps; a login beyond it evicts the least recently used.</summary>
     public int MaxFamilies { get; set; } = 10;
+}
+
+/// <summary>Device-bound keys (API.md §4.7).</summary>
+public enum DeviceBinding
+{
+    /// <summary>Keys are bearer credentials; the <c>DPoP</c> header is ignored (the reference behaviour).</summary>
+    Off,
+
+    /// <summary>A family is bound when a proof arrives; families without one stay bearer.</summary>
+    Optional,
+
+    /// <summary>Every new family must be bound, and an unbound family cannot regenerate.</summary>
+    Required,
 }
 
 /// <summary><c>user/updateIdentifierValue</c> (API.md §4.4).</summary>

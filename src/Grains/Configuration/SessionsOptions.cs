@@ -7,6 +7,12 @@ public sealed class SessionsOptions
 
     public string Issuer { get; set; } = "SESSIONS";
 
+    /// <summary>
+    /// The URL clients reach the API on, behind a proxy (<c>https://auth.example.com</c>): a device proof's <c>htu</c> is
+    /// compared with it and the request's path (API.md §4.7). None: the request's own scheme, host and path.
+    /// </summary>
+    public string? PublicBaseUrl { get; set; }
+
     public OtpDeliveryOptions Otp { get; set; } = new();
 
     public PasswordHashingOptions PasswordHashing { get; set; } = new();

@@ -17,6 +17,9 @@ public sealed record Grant
     /// <summary>Web: <see cref="Key"/> holds the claims of the USER token itself, and no key is handed out.</summary>
     [Id(6)] public Channel Channel { get; init; }
 
+    /// <summary>The device key the family is bound to (API.md §4.7): its tokens and keys carry it as <c>cnf.jkt</c>.</summary>
+    [Id(7)] public string? DeviceKeyThumbprint { get; init; }
+
     public bool Succeeded => Error == AuthError.None;
 
     public static Grant Failed(AuthError error, TimeSpan? retryAfter = null) => new() { Error = error, RetryAfter = retryAfter };

@@ -24,24 +24,33 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     [Alias("send-otp")]
     Task<Outcome> SendOtpAsync(SessionFlow flow, string sessionId);
 
+    /// <summary>
+    /// Completes the session with its OTP; the new family is bound to <paramref name="proof"/>'s device key when the
+    /// brand binds devices (API.md §4.7). Under <c>Required</c>, no proof is refused (1562) before anything is consumed.
+    /// </summary>
     [Alias("validate-otp")]
-    Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp);
+    Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp, DeviceProof? proof = null);
 
+    /// <summary>As <see cref="ValidateOtpAsync"/>, with a password.</summary>
     [Alias("validate-password")]
-    Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password);
+    Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password, DeviceProof? proof = null);
 
-    /// <summary>Exchanges the key <paramref name="keyId"/> of family <paramref name="familyId"/> (API.md §5).</summary>
+    /// <summary>
+    /// Exchanges the key <paramref name="keyId"/> of family <paramref name="familyId"/> (API.md §5), with the device proof
+    /// a bound family needs (§4.7): a refused proof leaves the family exactly as it was.
+    /// </summary>
     /// <remarks>
     /// Idempotent within the reuse grace, so the API retries it; a short timeout lets that retry happen when the
-    /// call was lost with a crashed silo, instead of after the default 30 s.
+    /// call was lost with a crashed silo, instead of after the default 30 s. Not with a proof, whose id the first try
+    /// may have recorded: the client hears 1599 and retries with a fresh proof, as RFC 9449 §7.3 has it.
     /// </remarks>
     [Alias("regenerate"), ResponseTimeout("00:00:03")]
-    Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId);
+    Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId, DeviceProof? proof = null);
 
     /// <summary>Exchanges the web USER token <paramref name="tokenId"/> (its jti) of web family <paramref name="familyId"/> (API.md §4.4).</summary>
     /// <remarks>As idempotent within the grace as <see cref="RegenerateAsync"/>, and retried the same way.</remarks>
     [Alias("regenerate-web"), ResponseTimeout("00:00:03")]
-    Task<Grant> RegenerateWebAsync(string familyId, string tokenId);
+    Task<Grant> RegenerateWebAsync(string familyId, string tokenId, DeviceProof? proof = null);
 
     /// <summary>
     /// Whether the family <paramref name="familyId"/> (mobile or web) is alive: not revoked, replaced or expired.
@@ -128,4 +137,7 @@ public sealed record FamilySummary
 
     /// <summary>When the family dies unless used again (idle limit) or at the latest (age limit), whichever is first.</summary>
     [Id(5)] public DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>Whether the family is bound to a device key (API.md §4.7).</summary>
+    [Id(6)] public bool DeviceBound { get; init; }
 }

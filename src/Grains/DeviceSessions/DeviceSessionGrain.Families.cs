@@ -6,35 +6,36 @@ namespace Sessions.Grains.DeviceSessions;
 /// <summary>The device session's key families: mobile (one per flow) and web (one per browser), and their revocation.</summary>
 internal sealed partial class DeviceSessionGrain
 {
-    public async Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId)
+    public async Task<Grant> RegenerateAsync(SessionFlow flow, string familyId, string keyId, DeviceProof? proof)
     {
         var family = State.Family(flow);
         if (family is null || family.Id != familyId)
         {
             return Grant.Failed(AuthError.InvalidKey);
         }
-        if (Refusal(family, IsMobileExpired(flow, family)) is { } refused)
+        if (Refusal(family, IsMobileExpired(flow, family), proof) is { } refused)
         {
             return refused;
         }
 
         var exchange = KeyRotation.Exchange(family, keyId, Now, Grace, _brand.RotateKeyOnRegenerate ? () => NewMobileKey(flow, family.CreatedAt) : null);
-        return await ApplyAsync(exchange);
+        return await ApplyAsync(DeviceBindingRule.Record(exchange, proof, _brand.DeviceBinding, Now));
     }
 
-    public async Task<Grant> RegenerateWebAsync(string familyId, string tokenId)
+    public async Task<Grant> RegenerateWebAsync(string familyId, string tokenId, DeviceProof? proof)
     {
         if (State.WebFamilies.Find(f => f.Id == familyId) is not { } family)
         {
             return Grant.Failed(AuthError.InvalidKey);
         }
-        if (Refusal(family, IsWebExpired(family)) is { } refused)
+        if (Refusal(family, IsWebExpired(family), proof) is { } refused)
         {
             return refused;
         }
 
         // A browser's token always rotates: its jti is the family's current credential.
-        return await ApplyAsync(KeyRotation.Exchange(family, tokenId, Now, Grace, NewWebKey));
+        var exchange = KeyRotation.Exchange(family, tokenId, Now, Grace, NewWebKey);
+        return await ApplyAsync(DeviceBindingRule.Record(exchange, proof, _brand.DeviceBinding, Now));
     }
 
     public Task<bool> IsFamilyActiveAsync(string familyId) =>
@@ -72,6 +73,7 @@ internal sealed partial class DeviceSessionGrain
                 CreatedAt = f.CreatedAt,
                 LastUsedAt = f.LastUsedAt,
                 ExpiresAt = ExpiresAt(f),
+                DeviceBound = DeviceBindingRule.Thumbprint(f, _brand.DeviceBinding) is not null,
             })]);
 
     public async Task<bool> RevokeFamilyAsync(string customerId, string familyId, string reason)
@@ -87,17 +89,17 @@ internal sealed partial class DeviceSessionGrain
         return true;
     }
 
-    private Task<Grant> StartMobileFamilyAsync(SessionFlow flow, string customerId, SessionRole role, FamilyReference? authorizedBy) =>
-        StartFamilyAsync(Channel.Mobile, flow, customerId, role, NewMobileKey(flow, Now), authorizedBy);
+    private Task<Grant> StartMobileFamilyAsync(SessionFlow flow, string customerId, SessionRole role, FamilyReference? authorizedBy, DeviceProof? proof) =>
+        StartFamilyAsync(Channel.Mobile, flow, customerId, role, NewMobileKey(flow, Now), authorizedBy, proof);
 
-    private Task<Grant> StartWebFamilyAsync(SessionFlow flow, string customerId, SessionRole role, FamilyReference? authorizedBy) =>
-        StartFamilyAsync(Channel.Web, flow, customerId, role, NewWebKey(), authorizedBy);
+    private Task<Grant> StartWebFamilyAsync(SessionFlow flow, string customerId, SessionRole role, FamilyReference? authorizedBy, DeviceProof? proof) =>
+        StartFamilyAsync(Channel.Web, flow, customerId, role, NewWebKey(), authorizedBy, proof);
 
     /// <summary>
     /// A new family for a passed factor. A mobile family replaces its flow's previous one on this device; a web family
     /// joins the others (kept least recently used first), the front ones leaving beyond the brand's Web.MaxFamilies.
     /// </summary>
-    private async Task<Grant> StartFamilyAsync(Channel channel, SessionFlow flow, string customerId, SessionRole role, IssuedKey key, FamilyReference? authorizedBy)
+    private async Task<Grant> StartFamilyAsync(Channel channel, SessionFlow flow, string customerId, SessionRole role, IssuedKey key, FamilyReference? authorizedBy, DeviceProof? proof)
     {
         var now = Now;
         var family = new KeyFamily
@@ -112,6 +114,8 @@ internal sealed partial class DeviceSessionGrain
             Flow = flow,
             AuthorizedByFamilyId = authorizedBy?.FamilyId,
         };
+        // A proof at the validate (its signature checked before anything was consumed) binds the new family (API.md §4.7).
+        family = DeviceBindingRule.Bind(family, proof, _brand.DeviceBinding, now);
         var replaced = new List<KeyFamily>();
         if (channel == Channel.Mobile)
         {
@@ -177,9 +181,12 @@ internal sealed partial class DeviceSessionGrain
         return GrantFor(exchange.Family, exchange.HandOut);
     }
 
-    private static Grant? Refusal(KeyFamily family, bool expired) =>
+    /// <summary>A dead family's answer, then the device binding's (API.md §4.7): either leaves the family as it was.</summary>
+    private Grant? Refusal(KeyFamily family, bool expired, DeviceProof? proof) =>
         family.RevokedForReuse ? Grant.Failed(AuthError.KeyReused)
         : family.IsRevoked || expired ? Grant.Failed(AuthError.InvalidKey)
+        : DeviceBindingRule.Refusal(family, proof, _brand.DeviceBinding, Now, _proofSignatures) is { } binding
+            ? Grant.Failed(binding, binding == AuthError.TooManyRequests ? TimeSpan.FromSeconds(_brand.DeviceProofWindowSeconds) : null)
         : null;
 
     /// <summary>
@@ -303,12 +310,13 @@ internal sealed partial class DeviceSessionGrain
         Now >= family.CreatedAt.AddHours(_brand.Web.MaxHours)
         || Now >= family.CurrentKey.ExpiresAt!.Value.AddMinutes(_brand.Web.IdleMinutes);
 
-    private static Grant GrantFor(KeyFamily family, IssuedKey? key) => new()
+    private Grant GrantFor(KeyFamily family, IssuedKey? key) => new()
     {
         CustomerId = family.CustomerId,
         Role = family.Role,
         FamilyId = family.Id,
         Key = key,
         Channel = family.Channel,
+        DeviceKeyThumbprint = DeviceBindingRule.Thumbprint(family, _brand.DeviceBinding),
     };
 }

@@ -40,6 +40,9 @@ internal sealed partial class DeviceSessionGrain(
     private string _key = "";
     private BrandOptions _brand = null!;
 
+    // The device keys of this device session's bound families, imported once per activation.
+    private readonly DeviceProofSignatures _proofSignatures = new();
+
     // Counts revocations that interleaved (RevokeFamiliesAsync): a login that was completing meanwhile must not
     // start a family the revocation could not see.
     private long _revocations;
@@ -77,6 +80,10 @@ internal sealed partial class DeviceSessionGrain(
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
             LogTidyFailed(e);
+        }
+        finally
+        {
+            _proofSignatures.Dispose();
         }
     }
 
@@ -171,25 +178,33 @@ internal sealed partial class DeviceSessionGrain(
         return Outcome.Ok;
     }
 
-    public async Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp)
+    public async Task<Grant> ValidateOtpAsync(SessionFlow flow, string sessionId, string otp, DeviceProof? proof)
     {
         if (OpenSession(flow, sessionId) is not { } session)
         {
             return Grant.Failed(AuthError.InvalidSession);
+        }
+        if (DeviceBindingRule.NewFamilyRefusal(proof, _brand.DeviceBinding, _proofSignatures) is { } unbindable)
+        {
+            return Grant.Failed(unbindable);
         }
         if (await CheckOtpAsync(session, otp) is { Succeeded: false } refused)
         {
             return Grant.Failed(refused);
         }
 
-        return await CompleteAsync(session);
+        return await CompleteAsync(session, proof);
     }
 
-    public async Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password)
+    public async Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password, DeviceProof? proof)
     {
         if (OpenSession(flow, sessionId) is not { } session)
         {
             return Grant.Failed(AuthError.InvalidSession);
+        }
+        if (DeviceBindingRule.NewFamilyRefusal(proof, _brand.DeviceBinding, _proofSignatures) is { } unbindable)
+        {
+            return Grant.Failed(unbindable);
         }
         if (!(flow == SessionFlow.Login ? _brand.PasswordEnabled : _brand.MfaPasswordEnabled))
         {
@@ -207,7 +222,7 @@ internal sealed partial class DeviceSessionGrain(
             return Grant.Failed(refused);
         }
 
-        return await CompleteAsync(session, customerId!);
+        return await CompleteAsync(session, proof, customerId!);
     }
 
     /// <summary>
@@ -215,7 +230,7 @@ internal sealed partial class DeviceSessionGrain(
     /// the session becomes a new family of its channel. A first-time password is hashed first, so that a full hashing
     /// pool refuses the call with nothing changed and the same OTP or password still works on the retry.
     /// </summary>
-    private async Task<Grant> CompleteAsync(PendingSession session, string? knownCustomerId = null)
+    private async Task<Grant> CompleteAsync(PendingSession session, DeviceProof? proof, string? knownCustomerId = null)
     {
         var pendingHash = session.PendingPasswordHash;
         if (session.SealedPassword is { } sealedPassword && pendingPasswords.Open(session.Id, sealedPassword) is { } pendingPassword)
@@ -274,8 +289,8 @@ internal sealed partial class DeviceSessionGrain(
 
         State.EndSession(session);
         var grant = session.Channel == Channel.Web
-            ? await StartWebFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy)
-            : await StartMobileFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy);
+            ? await StartWebFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy, proof)
+            : await StartMobileFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy, proof);
         await ReleaseOpenLoginAsync(session);
         return grant;
     }

@@ -203,5 +203,31 @@ public sealed record KeyFamily
     /// </summary>
     [Id(12)] public string? AuthorizedByFamilyId { get; init; }
 
+    /// <summary>The device key the family is bound to (its JWK thumbprint, API.md §4.7); null for a bearer family. Never unset.</summary>
+    [Id(13)] public string? DeviceKeyThumbprint { get; init; }
+
+    /// <summary>The ids of the proofs the family accepted that could still be fresh: each is accepted once.</summary>
+    [Id(14)] public IReadOnlyList<UsedProof> UsedProofs { get; init; } = [];
+
     public bool IsRevoked => RevokedAt is not null;
+
+    /// <summary>Whether the proof's id was accepted before and could still be fresh.</summary>
+    public bool HasUsed(DeviceProof proof, DateTimeOffset now) => UsedProofs.Any(p => p.Id == proof.ProofId && p.FreshUntil > now);
+
+    public int FreshProofCount(DateTimeOffset now) => UsedProofs.Count(p => p.FreshUntil > now);
+
+    /// <summary>The family with the proof's key bound (if it was not yet) and its id remembered; ids no longer fresh are dropped.</summary>
+    public KeyFamily WithProof(DeviceProof proof, DateTimeOffset now) => this with
+    {
+        DeviceKeyThumbprint = DeviceKeyThumbprint ?? proof.KeyThumbprint,
+        UsedProofs = [.. UsedProofs.Where(p => p.FreshUntil > now), new UsedProof { Id = proof.ProofId, FreshUntil = proof.FreshUntil }],
+    };
+}
+
+/// <summary>A proof a family accepted, remembered while it could be fresh.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.used-proof")]
+public sealed record UsedProof
+{
+    [Id(0)] public string Id { get; init; } = "";
+    [Id(1)] public DateTimeOffset FreshUntil { get; init; }
 }

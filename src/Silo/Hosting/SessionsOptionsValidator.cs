@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Sessions.Grains.Configuration;
@@ -7,7 +8,7 @@ using Sessions.Grains.Identity;
 namespace Sessions.Silo.Hosting;
 
 /// <summary>Checks the whole <c>Sessions</c> section at start-up; every message names the setting to fix.</summary>
-internal sealed partial class SessionsOptionsValidator(IHostEnvironment environment, IOptions<SessionsClusterOptions> cluster)
+internal sealed partial class SessionsOptionsValidator(IHostEnvironment environment, IOptions<SessionsClusterOptions> cluster, IConfiguration configuration)
     : IValidateOptions<SessionsOptions>
 {
     public ValidateOptionsResult Validate(string? name, SessionsOptions options)
@@ -16,6 +17,12 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         if (string.IsNullOrWhiteSpace(options.Issuer))
         {
             errors.Add("Sessions:Issuer must not be empty.");
+        }
+        if (options.PublicBaseUrl is { } publicBaseUrl
+            && (!Uri.TryCreate(publicBaseUrl, UriKind.Absolute, out var publicUrl) || publicUrl.Scheme is not ("http" or "https")
+                || publicUrl.Query.Length > 0 || publicUrl.Fragment.Length > 0))
+        {
+            errors.Add("Sessions:PublicBaseUrl must be an absolute http(s) URL without query or fragment (https://auth.example.com).");
         }
         ValidateDelivery(options.Otp, errors);
         if (options.PasswordHashing.MaxConcurrency is < 1 or > 1024)
@@ -29,6 +36,15 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         foreach (var (brand, settings) in options.Brands)
         {
             ValidateBrand($"Sessions:Brands:{brand}", brand, settings, errors);
+        }
+        foreach (var section in configuration.GetSection($"{SessionsOptions.SectionName}:Brands").GetChildren())
+        {
+            // The binder leaves out a brand it cannot read (a word where a number or an enum belongs) without a word:
+            // that brand would silently not exist.
+            if (!options.Brands.ContainsKey(section.Key) && section.GetChildren().Any())
+            {
+                errors.Add(WhyUnreadable(section));
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -66,6 +82,20 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         }
     }
 
+    /// <summary>The binder's own message for the brand section, which names the setting and the type it needs.</summary>
+    private static string WhyUnreadable(IConfigurationSection section)
+    {
+        try
+        {
+            section.Get<BrandOptions>();
+        }
+        catch (InvalidOperationException e)
+        {
+            return e.Message + (e.InnerException is { } inner ? $" {inner.Message}" : "");
+        }
+        return $"{section.Path} could not be read.";
+    }
+
     private static void ValidateBrand(string path, string brand, BrandOptions b, List<string> errors)
     {
         if (!BrandName().IsMatch(brand))
@@ -87,6 +117,11 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
             if (string.IsNullOrWhiteSpace(key.Id) || !IdentifierRules.IsPrintable(key.Id) || key.Id.Length > 64)
             {
                 errors.Add($"{path}:SigningKeys:{i}:Id must be 1-64 printable characters.");
+            }
+            else if (key.Id.EndsWith("+keys", StringComparison.Ordinal))
+            {
+                // The suffix names an ES256 key's twin that signs keys (refresh credentials).
+                errors.Add($"{path}:SigningKeys:{i}:Id must not end with '+keys'.");
             }
             ValidateKeyMaterial($"{path}:SigningKeys:{i}", key, errors);
         }
@@ -124,6 +159,18 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         if (b.KeyReuseGraceSeconds is < 0 or > 300)
         {
             errors.Add($"{path}:KeyReuseGraceSeconds must be between 0 and 300.");
+        }
+        if (!Enum.IsDefined(b.DeviceBinding))
+        {
+            errors.Add($"{path}:DeviceBinding must be Off, Optional or Required.");
+        }
+        if (b.DeviceProofWindowSeconds is < 1 or > 600)
+        {
+            errors.Add($"{path}:DeviceProofWindowSeconds must be between 1 and 600.");
+        }
+        if (b.DeviceNonceSeconds is < 10 or > 3600)
+        {
+            errors.Add($"{path}:DeviceNonceSeconds must be between 10 and 3600.");
         }
 
         if (b.Otp.Length is < 4 or > 10)

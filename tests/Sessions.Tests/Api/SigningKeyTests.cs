@@ -104,7 +104,8 @@ public sealed class SigningKeyTests(ApiFixture fixture)
             var client = second.CreateSessionsClient();
             var regenerated = await SessionsClient.Ok(client.PostAsync("token/regenerate", early.Body(("key", earlyKey))));
             rotatedKey = regenerated.Key!;
-            Assert.Equal("new", Jwt.Header(rotatedKey).GetProperty("kid").GetString());
+            // Keys are signed by the new ES256 key's HS256 twin (kid "+keys"), which only this service can verify.
+            Assert.Equal("new+keys", Jwt.Header(rotatedKey).GetProperty("kid").GetString());
             Assert.Equal(["new", "old"], JsonDocument.Parse(await client.Http.GetStringAsync("/auth/v1/brands/ROTATE/jwks.json")).RootElement
                 .GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()));
         }

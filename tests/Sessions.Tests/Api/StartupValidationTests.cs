@@ -24,6 +24,14 @@ public sealed class StartupValidationTests
         { "Sessions:Brands:DEMO:MaxDeviceSessions", "0", "Sessions:Brands:DEMO:MaxDeviceSessions" },
         { "Sessions:Cluster:Membership:ProbeTimeout", "00:00:00.100", "Sessions:Cluster:Membership:ProbeTimeout" },
         { "Sessions:Cluster:Membership:MissedIAmAliveLimit", "1", "Sessions:Cluster:Membership:MissedIAmAliveLimit" },
+        { "Sessions:Brands:DEMO:DeviceBinding", "Sometimes", "Sessions:Brands:DEMO:DeviceBinding" },
+        { "Sessions:Brands:DEMO:Otp:Length", "six", "Sessions:Brands:DEMO:Otp:Length" },
+        { "Sessions:Brands:DEMO:DeviceBinding", "7", "Sessions:Brands:DEMO:DeviceBinding" },
+        { "Sessions:Brands:DEMO:DeviceProofWindowSeconds", "0", "Sessions:Brands:DEMO:DeviceProofWindowSeconds" },
+        { "Sessions:Brands:DEMO:DeviceNonceSeconds", "86400", "Sessions:Brands:DEMO:DeviceNonceSeconds" },
+        { "Sessions:Brands:DEMO:SigningKeys:0:Id", "demo+keys", "Sessions:Brands:DEMO:SigningKeys:0:Id" },
+        { "Sessions:PublicBaseUrl", "auth.example.com", "Sessions:PublicBaseUrl" },
+        { "Sessions:PublicBaseUrl", "https://auth.example.com/?tenant=1", "Sessions:PublicBaseUrl" },
     };
 
     private static string P384Pem()

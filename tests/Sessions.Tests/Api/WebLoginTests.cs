@@ -28,6 +28,29 @@ public sealed class WebLoginTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task AnEs256BrandsWebRetryIsByteIdenticalAndVerifiesByItsJwks()
+    {
+        var browser = TestDevice.NewBrowser(TestBrands.Signed);
+        var login = await Client.WebLoginAsync(browser);
+
+        var next = await SessionsClient.Ok(Client.PostAsync("web/token/regenerate", browser.Body(("expiredToken", login.Token))));
+        var retry = await SessionsClient.Ok(Client.PostAsync("web/token/regenerate", browser.Body(("expiredToken", login.Token))));
+        var jwks = new Microsoft.IdentityModel.Tokens.JsonWebKeySet(await Client.Http.GetStringAsync("/auth/v1/brands/SIGNED/jwks.json"));
+        var verified = await new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(next.Token, new Microsoft.IdentityModel.Tokens.TokenValidationParameters
+        {
+            ValidIssuer = "SESSIONS",
+            ValidateAudience = false,
+            ValidAlgorithms = ["ES256"],
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            LifetimeValidator = (_, _, _, _) => true, // the API's clock is a test clock
+        });
+
+        Assert.Equal("ES256", Jwt.Header(next.Token!).GetProperty("alg").GetString());
+        Assert.Equal(next.Token, retry.Token);
+        Assert.True(verified.IsValid, verified.Exception?.Message);
+    }
+
+    [Fact]
     public async Task AnExpiredWebTokenRegeneratesAndEachRegenerateRotatesTheFamily()
     {
         var browser = TestDevice.NewBrowser();

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sessions.Grains.Passwords;
 using Sessions.Tests.Infrastructure;
 
@@ -15,13 +16,23 @@ public sealed class AttackFixture : IAsyncLifetime
 {
     public const string AdminKey = "attack-tests-admin-key-0123456789abcdef";
 
-    public ApiFactory Factory { get; } = new(settings: new()
+    public AttackFixture()
     {
-        ["Sessions:Admin:ApiKeys:0:Id"] = "support",
-        ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
-        ["Sessions:PasswordHashing:MaxConcurrency"] = "64",
-        [$"Sessions:Brands:{TestBrands.Demo}:MaxOpenLogins"] = "100",
-    });
+        Factory = new(
+            settings: new()
+            {
+                ["Sessions:Admin:ApiKeys:0:Id"] = "support",
+                ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
+                ["Sessions:PasswordHashing:MaxConcurrency"] = "64",
+                [$"Sessions:Brands:{TestBrands.Demo}:MaxOpenLogins"] = "100",
+            },
+            services: s => s.AddSingleton<ILoggerProvider>(Logs));
+    }
+
+    public ApiFactory Factory { get; }
+
+    /// <summary>Every log entry of the API, for the security events an attack must leave.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     public SessionsClient Client { get; private set; } = null!;
 
@@ -47,8 +58,8 @@ public sealed class AttackFixture : IAsyncLifetime
     }
 
     /// <summary>DELETE of every family of the customer: what a support agent's "log out everywhere" does.</summary>
-    public async Task<int> RevokeAllAsync(string customerId) =>
-        (await AdminAsync(HttpMethod.Delete, $"/admin/v1/brands/{TestBrands.Demo}/customers/{customerId}/sessions")).Body.GetProperty("revoked").GetInt32();
+    public async Task<int> RevokeAllAsync(string customerId, string brand = TestBrands.Demo) =>
+        (await AdminAsync(HttpMethod.Delete, $"/admin/v1/brands/{brand}/customers/{customerId}/sessions")).Body.GetProperty("revoked").GetInt32();
 
     public static string CustomerOf(ApiResponse login) => Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
 }

@@ -50,6 +50,9 @@ public sealed record ApiResponse(HttpStatusCode Status, JsonElement Body, HttpRe
     public string? SessionId => Body.GetProperty("user").GetProperty("sessionId").GetString();
     public string? Role => Body.GetProperty("user").GetProperty("role").GetString();
     public JsonElement User => Body.GetProperty("user");
+
+    /// <summary>The server nonce for the next device proof (<c>DPoP-Nonce</c>), when the answer carries one.</summary>
+    public string? DeviceNonce => Raw.Headers.TryGetValues("DPoP-Nonce", out var values) ? values.Single() : null;
 }
 
 /// <summary>The product's flows over HTTP, as a mobile app drives them.</summary>
@@ -64,6 +67,31 @@ public sealed class SessionsClient(HttpClient http)
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
         return await SendAsync(request);
+    }
+
+    /// <summary>The absolute URL of an <c>/auth/v1</c> endpoint, as a device proof names it (<c>htu</c>).</summary>
+    public Uri Url(string path) => new(http.BaseAddress!, "/auth/v1/" + path);
+
+    /// <summary>A POST with a <c>DPoP</c> header (API.md §4.7).</summary>
+    public async Task<ApiResponse> PostWithProofAsync(string path, JsonObject body, string proof)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/" + path)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("DPoP", proof);
+        return await SendAsync(request);
+    }
+
+    /// <summary>A POST with a fresh, valid proof by <paramref name="deviceKey"/> for this endpoint.</summary>
+    public Task<ApiResponse> PostWithProofAsync(string path, JsonObject body, DeviceKey deviceKey, string? nonce = null) =>
+        PostWithProofAsync(path, body, deviceKey.Proof(Url(path), nonce));
+
+    /// <summary>The first factor with an OTP, validated with a proof by <paramref name="deviceKey"/>: a bound family.</summary>
+    public async Task<ApiResponse> LoginAsync(TestDevice device, DeviceKey deviceKey)
+    {
+        var sessionId = await StartLoginAsync(device);
+        return await Ok(PostWithProofAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(device))), deviceKey));
     }
 
     public async Task<ApiResponse> SendAsync(HttpRequestMessage request)

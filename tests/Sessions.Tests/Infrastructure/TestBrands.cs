@@ -23,12 +23,18 @@ public static class TestBrands
     /// <summary>Contract defaults, signing with an ES256 key whose public half its JWKS publishes.</summary>
     public const string Signed = "SIGNED";
 
+    /// <summary>Device binding Optional (API.md §4.7), signing with an ES256 key: bound families, upgrades, byte-identical ES256 retries.</summary>
+    public const string Bound = "BOUND";
+
+    /// <summary>Device binding Required: every new family must be bound; a 2-minute proof window.</summary>
+    public const string BoundRequired = "BOUNDREQ";
+
     public const string TestMobile = "19998887776";
     public const string TestOtp = "042424";
 
     public static readonly string OtpHashKey = Secret();
 
-    /// <summary>The introspection client password of DEMO and SIGNED; the other brands have none.</summary>
+    /// <summary>The introspection client password of DEMO, SIGNED and BOUND; the other brands have none.</summary>
     public static readonly string IntrospectionSecret = "introspection-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>A signing key that no brand knows, for forged tokens.</summary>
@@ -37,9 +43,12 @@ public static class TestBrands
     /// <summary>The ES256 key SIGNED signs with (PKCS#8 PEM).</summary>
     public static readonly string SignedKeyPem = Sessions.Grains.Configuration.SigningKeyMaterial.NewP256Pem();
 
+    /// <summary>The ES256 key BOUND signs with.</summary>
+    public static readonly string BoundKeyPem = Sessions.Grains.Configuration.SigningKeyMaterial.NewP256Pem();
+
     public static readonly Dictionary<string, string> SigningSecrets = new()
     {
-        [Demo] = Secret(), [NoRotation] = Secret(), [Strict] = Secret(), [Plain] = Secret(), [Guarded] = Secret(),
+        [Demo] = Secret(), [NoRotation] = Secret(), [Strict] = Secret(), [Plain] = Secret(), [Guarded] = Secret(), [BoundRequired] = Secret(),
     };
 
     public static Dictionary<string, string?> Configuration()
@@ -66,6 +75,11 @@ public static class TestBrands
             [$"Sessions:Brands:{Guarded}:Password:MaxAttempts"] = "100",
             [$"Sessions:Brands:{Guarded}:Lockout:MaxFailures"] = "4",
             [$"Sessions:Brands:{Guarded}:SkipOtpOnReset"] = "true",
+            // The Development DEMO binds devices (Optional) for the README's walk-through; the tests' DEMO is the contract's default.
+            [$"Sessions:Brands:{Demo}:DeviceBinding"] = "Off",
+            [$"Sessions:Brands:{Bound}:DeviceBinding"] = "Optional",
+            [$"Sessions:Brands:{BoundRequired}:DeviceBinding"] = "Required",
+            [$"Sessions:Brands:{BoundRequired}:DeviceProofWindowSeconds"] = "120",
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierType"] = "MOBILE",
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierValue"] = TestMobile,
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:Otp"] = TestOtp,
@@ -77,13 +91,16 @@ public static class TestBrands
             settings[$"Sessions:Brands:{brand}:SigningKeys:0:Id"] = $"{brand.ToLowerInvariant()}-1";
             settings[$"Sessions:Brands:{brand}:SigningKeys:0:Secret"] = secret;
         }
+        foreach (var (brand, pem) in new[] { (Signed, SignedKeyPem), (Bound, BoundKeyPem) })
+        {
+            settings[$"Sessions:Brands:{brand}:OrgId"] = "100458";
+            settings[$"Sessions:Brands:{brand}:OrgUser"] = $"{brand.ToLowerInvariant()}.solution";
+            settings[$"Sessions:Brands:{brand}:SigningKeys:0:Id"] = $"{brand.ToLowerInvariant()}-es256-1";
+            settings[$"Sessions:Brands:{brand}:SigningKeys:0:Algorithm"] = "ES256";
+            settings[$"Sessions:Brands:{brand}:SigningKeys:0:PrivateKeyPem"] = pem;
+            settings[$"Sessions:Brands:{brand}:IntrospectionSecret"] = IntrospectionSecret;
+        }
         settings[$"Sessions:Brands:{Demo}:IntrospectionSecret"] = IntrospectionSecret;
-        settings[$"Sessions:Brands:{Signed}:IntrospectionSecret"] = IntrospectionSecret;
-        settings[$"Sessions:Brands:{Signed}:OrgId"] = "100458";
-        settings[$"Sessions:Brands:{Signed}:OrgUser"] = "signed.solution";
-        settings[$"Sessions:Brands:{Signed}:SigningKeys:0:Id"] = "signed-es256-1";
-        settings[$"Sessions:Brands:{Signed}:SigningKeys:0:Algorithm"] = "ES256";
-        settings[$"Sessions:Brands:{Signed}:SigningKeys:0:PrivateKeyPem"] = SignedKeyPem;
         return settings;
     }
 

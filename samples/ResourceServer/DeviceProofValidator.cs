@@ -1,0 +1,106 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Sessions.Samples.ResourceServer;
+
+/// <summary>
+/// Checks the DPoP proof that must come with a device-bound token on a resource server's API (RFC 9449 §4.3 and §7):
+/// a JWS typed <c>dpop+jwt</c>, ES256, signed by the public <c>jwk</c> in its header; for this request's method and URL;
+/// recent; never seen before; bound to this very token (<c>ath</c>); and made by the device key the token's
+/// <c>cnf.jkt</c> names. The JWS checks are the library's (<see cref="JsonWebTokenHandler"/>); the thumbprint is
+/// <see cref="JsonWebKey.ComputeJwkThumbprint"/>.
+/// </summary>
+public sealed class DeviceProofValidator(IMemoryCache seenProofs, TimeProvider clock)
+{
+    /// <summary>How far a proof's <c>iat</c> may be from this server's clock.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    private readonly JsonWebTokenHandler _handler = new();
+
+    /// <summary>Null when the proof is good for this request and token; otherwise why not.</summary>
+    public async Task<string?> FailureAsync(string? proof, HttpRequest request, string accessToken, string boundThumbprint)
+    {
+        if (string.IsNullOrEmpty(proof) || !_handler.CanReadToken(proof))
+        {
+            return "a DPoP proof is required";
+        }
+        var unverified = _handler.ReadJsonWebToken(proof);
+        if (!unverified.TryGetHeaderValue<JsonElement>("jwk", out var jwkJson) || jwkJson.ValueKind != JsonValueKind.Object)
+        {
+            return "the proof has no jwk";
+        }
+        var jwk = new JsonWebKey(jwkJson.GetRawText());
+        if (jwk.Kty != "EC" || jwk.Crv != "P-256" || jwk.HasPrivateKey)
+        {
+            return "the proof's jwk is not a public P-256 key";
+        }
+
+        var validated = await _handler.ValidateTokenAsync(proof, new TokenValidationParameters
+        {
+            IssuerSigningKey = jwk,
+            ValidTypes = ["dpop+jwt"],
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+        });
+        if (!validated.IsValid)
+        {
+            return "the proof's signature does not verify";
+        }
+
+        var claims = (JsonWebToken)validated.SecurityToken;
+        var thumbprint = Base64UrlEncoder.Encode(jwk.ComputeJwkThumbprint());
+        var accessTokenHash = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
+        if (!string.Equals(thumbprint, boundThumbprint, StringComparison.Ordinal))
+        {
+            return "the proof is not by the token's device key";
+        }
+        if (!claims.TryGetPayloadValue<string>("ath", out var ath) || ath != accessTokenHash)
+        {
+            return "the proof is not for this token";
+        }
+        if (!claims.TryGetPayloadValue<string>("htm", out var htm) || htm != request.Method
+            || !claims.TryGetPayloadValue<string>("htu", out var htu) || !IsThisRequest(htu, request))
+        {
+            return "the proof is for another request";
+        }
+        if (!claims.TryGetPayloadValue<long>("iat", out var iat)
+            || (clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(iat)).Duration() > Window)
+        {
+            return "the proof is not recent";
+        }
+        if (!claims.TryGetPayloadValue<string>("jti", out var jti) || string.IsNullOrEmpty(jti)
+            || !TryRemember(thumbprint + ":" + jti))
+        {
+            return "the proof was used before";
+        }
+        return null;
+    }
+
+    /// <summary>Whether the proof is new; racing twins of one proof: only the first passes. Remembered while it could be recent.</summary>
+    private bool TryRemember(string proofId)
+    {
+        lock (seenProofs)
+        {
+            if (seenProofs.TryGetValue(proofId, out _))
+            {
+                return false;
+            }
+            seenProofs.Set(proofId, true, 2 * Window);
+            return true;
+        }
+    }
+
+    /// <summary>The request's URL without query (RFC 9449 §4.3): scheme and host in any case, default ports left out.</summary>
+    private static bool IsThisRequest(string htu, HttpRequest request) =>
+        Uri.TryCreate(htu, UriKind.Absolute, out var presented)
+        && Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}", UriKind.Absolute, out var actual)
+        && string.Equals(presented.GetLeftPart(UriPartial.Authority), actual.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+        && string.Equals(presented.AbsolutePath, actual.AbsolutePath, StringComparison.Ordinal);
+}

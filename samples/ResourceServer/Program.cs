@@ -1,0 +1,25 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace Sessions.Samples.ResourceServer;
+
+/// <summary>
+/// A resource server that accepts Sessions USER tokens, bearer or device-bound: <c>GET /me</c> answers the customer
+/// id of a USER token. Run it beside the service: <c>dotnet run --project samples/ResourceServer --urls http://localhost:5090</c>.
+/// </summary>
+public static class Program
+{
+    public static async Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var sessions = builder.Configuration["Sessions:Url"] ?? "http://localhost:5080";
+        var brand = builder.Configuration["Sessions:Brand"] ?? "DEMO";
+        using var http = new HttpClient();
+        // A long-running server refreshes the JWKS (every 5 minutes, as its cache header says) to pick up new keys.
+        var jwks = new JsonWebKeySet(await http.GetStringAsync($"{sessions}/auth/v1/brands/{brand}/jwks.json"));
+        builder.Services.AddSessionsTokens(builder.Configuration["Sessions:Issuer"] ?? "SESSIONS", jwks);
+
+        var app = builder.Build();
+        app.MapResourceServerApi();
+        await app.RunAsync();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Sessions.Samples.ResourceServer;
+
+/// <summary>
+/// How a resource server accepts Sessions USER tokens: ASP.NET Core's JwtBearer handler with the brand's JWKS (no
+/// secret of the brand), and for a device-bound token (<c>cnf.jkt</c>, API.md §4.7) the <c>DPoP</c> scheme with a proof
+/// by that device key on every call (RFC 9449 §7). A copied token alone is then as useless here as a copied key is at
+/// Sessions.
+/// </summary>
+public static class SessionsTokens
+{
+    public const string UserPolicy = "User";
+    private const string DPoPScheme = "DPoP ";
+
+    public static IServiceCollection AddSessionsTokens(this IServiceCollection services, string issuer, JsonWebKeySet jwks)
+    {
+        services.AddMemoryCache();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<DeviceProofValidator>();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
+        {
+            options.MapInboundClaims = false;
+            options.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = issuer,                 // Sessions:Issuer
+                ValidateAudience = false,             // USER tokens carry no aud
+                ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+                IssuerSigningKeys = jwks.GetSigningKeys(),
+            };
+            options.Events = new JwtBearerEvents
+            {
+                OnMessageReceived = context =>
+                {
+                    // JwtBearer reads "Bearer <token>"; a device-bound token comes as "DPoP <token>".
+                    var authorization = context.Request.Headers.Authorization.ToString();
+                    if (authorization.StartsWith(DPoPScheme, StringComparison.OrdinalIgnoreCase))
+                    {
+                        context.Token = authorization[DPoPScheme.Length..].Trim();
+                    }
+                    return Task.CompletedTask;
+                },
+                OnTokenValidated = CheckDeviceBindingAsync,
+                OnChallenge = context =>
+                {
+                    // RFC 9449 §7.1: tell the client that DPoP with ES256 is understood here.
+                    context.Response.Headers.Append("WWW-Authenticate", "DPoP algs=\"ES256\"");
+                    return Task.CompletedTask;
+                },
+            };
+        });
+        services.AddAuthorizationBuilder().AddPolicy(UserPolicy, policy => policy.RequireClaim("rol", "USER"));
+        return services;
+    }
+
+    /// <summary>A bound token needs the DPoP scheme and a good proof by its key; a bearer token must not pretend to be bound.</summary>
+    private static async Task CheckDeviceBindingAsync(TokenValidatedContext context)
+    {
+        var token = (JsonWebToken)context.SecurityToken;
+        var request = context.Request;
+        var presentedAsDPoP = request.Headers.Authorization.ToString().StartsWith(DPoPScheme, StringComparison.OrdinalIgnoreCase);
+        if (!token.TryGetPayloadValue<JsonElement>("cnf", out var cnf) || !cnf.TryGetProperty("jkt", out var jkt) || jkt.GetString() is not { } thumbprint)
+        {
+            if (presentedAsDPoP)
+            {
+                context.Fail("a bearer token is presented with the Bearer scheme");
+            }
+            return;
+        }
+        if (!presentedAsDPoP)
+        {
+            context.Fail("a device-bound token needs the DPoP scheme and a proof");
+            return;
+        }
+        var proofs = request.Headers["DPoP"];
+        var validator = context.HttpContext.RequestServices.GetRequiredService<DeviceProofValidator>();
+        if (await validator.FailureAsync(proofs.Count == 1 ? proofs[0] : null, request, token.EncodedToken, thumbprint) is { } failure)
+        {
+            context.Fail(failure);
+        }
+    }
+}
