@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Tests.Infrastructure;
 
@@ -82,7 +80,7 @@ public sealed class StolenKeyTests(AttackFixture fixture)
         var current = (await SessionsClient.Ok(Client.PostWithProofAsync(Regenerate, phone.Body(("key", first)), deviceKey))).Key!;
         fixture.Factory.Clock.Advance(TimeSpan.FromSeconds(31));
         using var thiefsKey = new DeviceKey(fixture.Factory.Clock);
-        using var mismatches = new CountingListener(fixture.Factory.Services.GetRequiredService<IMeterFactory>(), "sessions.device_key.mismatches");
+        using var mismatches = new HostCounter(fixture.Factory.Services, "sessions.device_key.mismatches");
 
         var withCurrent = await Client.PostWithProofAsync(Regenerate, phone.Body(("key", current)), thiefsKey);
         var withOld = await Client.PostWithProofAsync(Regenerate, phone.Body(("key", first)), thiefsKey);
@@ -219,30 +217,6 @@ public sealed class StolenKeyTests(AttackFixture fixture)
         };
         request.Headers.Add("DPoP", [first, second]);
         return await Client.SendAsync(request);
-    }
-
-    /// <summary>Adds up one counter of this API host's meters (other hosts in the test process have meters of the same name).</summary>
-    private sealed class CountingListener : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private long _total;
-
-        public CountingListener(IMeterFactory hostMeters, string instrument)
-        {
-            _listener.InstrumentPublished = (published, listener) =>
-            {
-                if (published.Name == instrument && ReferenceEquals(published.Meter.Scope, hostMeters))
-                {
-                    listener.EnableMeasurementEvents(published);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
-            _listener.Start();
-        }
-
-        public long Total => Interlocked.Read(ref _total);
-
-        public void Dispose() => _listener.Dispose();
     }
 
     private static string Unsigned(string proof) => proof[..(proof.LastIndexOf('.') + 1)];

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Sessions.Client.DeviceKeys;
+using Sessions.Client.Storage;
+using Sessions.Client.Transport;
+
+namespace Sessions.Client.Keeping;
+
+/// <summary>What every flow and keeper of one <see cref="SessionsClient"/> shares.</summary>
+internal sealed class ClientContext(SessionsTransport transport, ISessionStore store, IDeviceKeyProvider deviceKeys, TimeProvider time, ILogger logger)
+{
+    public SessionsTransport Transport => transport;
+
+    public SessionsClientOptions Options => transport.Options;
+
+    public ISessionStore Store => store;
+
+    public IDeviceKeyProvider DeviceKeys => deviceKeys;
+
+    public TimeProvider Time => time;
+
+    public ILogger Logger => logger;
+
+    /// <summary>The newest <c>DPoP-Nonce</c> the service handed out (the same on every Api process of a deployment).</summary>
+    public string? DeviceNonce { get; set; }
+
+    /// <summary>Server time minus this device's clock, from the newest <c>Date</c> header; zero until one arrives.</summary>
+    public TimeSpan ClockOffset { get; set; }
+
+    public DateTimeOffset ServerNow => time.GetUtcNow() + ClockOffset;
+
+    /// <summary>Takes what an answer's headers tell: the server's time and its newest nonce.</summary>
+    public void Learn(ApiAnswer answer, DateTimeOffset receivedAt)
+    {
+        if (answer.ServerDate is { } serverDate)
+        {
+            // Date has a resolution of one second; an offset under two seconds is noise, not skew.
+            var offset = serverDate - receivedAt;
+            ClockOffset = offset.Duration() < TimeSpan.FromSeconds(2) ? TimeSpan.Zero : offset;
+        }
+        if (answer.DeviceNonce is not null)
+        {
+            DeviceNonce = answer.DeviceNonce;
+        }
+    }
+
+    public static string Serialize(StoredSession session) => JsonSerializer.Serialize(session, ClientJson.Default.StoredSession);
+
+    /// <summary>The stored session, or null when the content is not one this version can read.</summary>
+    public static StoredSession? Deserialize(string content)
+    {
+        try
+        {
+            var session = JsonSerializer.Deserialize(content, ClientJson.Default.StoredSession);
+            return session is { Format: <= StoredSession.CurrentFormat } ? session : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

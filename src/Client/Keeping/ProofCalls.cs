@@ -1,0 +1,31 @@
+using System.Text.Json;
+using Sessions.Client.DeviceKeys;
+using Sessions.Client.Transport;
+
+namespace Sessions.Client.Keeping;
+
+/// <summary>
+/// A call that may carry a device proof (API.md §4.7): a fresh proof per attempt, dated by the server's clock as the
+/// last answer told it, and the <c>DPoP-Nonce</c> round trip (<c>1563</c>) done once, out of the app's sight.
+/// </summary>
+internal static class ProofCalls
+{
+    public const int ProofNeedsNonce = 1563;
+
+    public static async Task<ApiAnswer> PostAsync(ClientContext context, string path, DeviceIdentity who, Action<Utf8JsonWriter> fields,
+        IDeviceKey? deviceKey, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var proof = deviceKey is null ? null
+                : await DeviceProofs.CreateAsync(deviceKey, HttpMethod.Post, context.Options.Endpoint(path), context.ServerNow, context.DeviceNonce, null, cancellationToken).ConfigureAwait(false);
+            var answer = await context.Transport.PostAsync(path, who, fields, proof, cancellationToken).ConfigureAwait(false);
+            context.Learn(answer, context.Time.GetUtcNow());
+            if (answer.Code == ProofNeedsNonce && answer.DeviceNonce is not null && attempt == 0)
+            {
+                continue;
+            }
+            return answer;
+        }
+    }
+}

@@ -1,0 +1,477 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Sessions.Client.DeviceKeys;
+using Sessions.Client.Keeping;
+using Sessions.Client.Transport;
+
+namespace Sessions.Client;
+
+/// <summary>
+/// Keeps one device session alive: hands out a valid USER token, regenerates it before it expires, and rotates the
+/// key so that no crash, lost answer, second thread or second process can lose the rotation or present a key twice.
+/// </summary>
+/// <remarks>
+/// <para>One regenerate at a time, across every caller of this keeper and every process sharing its store: callers
+/// join the regenerate in flight, which no caller's cancellation stops.</para>
+/// <para>Before a regenerate is sent, the store records it as pending; its successor is saved before any caller sees
+/// it. A keeper that finds a pending regenerate (its answer was lost, or the process died) presents the same key again
+/// only while the service's grace lasts, and gets the same successor; after that it gives the session up
+/// (<see cref="SessionEndedReason.RotationLost"/>) rather than present a key that would revoke it.</para>
+/// </remarks>
+public sealed partial class SessionKeeper
+{
+    public const string DefaultName = "default";
+
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromTicks(1);
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
+
+    private readonly ClientContext _context;
+    private readonly Lock _gate = new();
+    private StoredSession? _current;
+    private IDeviceKey? _deviceKey;
+    private Task<StoredSession>? _refresh;
+    private SessionEndedReason? _ended;
+
+    internal SessionKeeper(ClientContext context, string name, StoredSession? current)
+    {
+        _context = context;
+        Name = name;
+        _current = current;
+    }
+
+    /// <summary>The name the session is kept under in the store.</summary>
+    public string Name { get; }
+
+    /// <summary>Who the session is for, once it is known (after login, or after the first read of the store).</summary>
+    public DeviceIdentity? Identity => _current?.Identity;
+
+    /// <summary>Whether the session's keys are bound to this device's key (API.md §4.7).</summary>
+    public bool IsDeviceBound => _current?.DeviceKeyHandle is not null;
+
+    /// <summary>Raised once when the session ends, with the reason; the store no longer holds it.</summary>
+    public event EventHandler<SessionEndedEventArgs>? SessionEnded;
+
+    /// <summary>A USER token valid for at least <see cref="SessionsClientOptions.RefreshBeforeExpiry"/>.</summary>
+    /// <exception cref="SessionEndedException">The session ended; the app shows its login screen.</exception>
+    /// <exception cref="SessionsUnavailableException">The service could not be reached; the session is kept, try again later.</exception>
+    public async ValueTask<string> GetTokenAsync(CancellationToken cancellationToken = default)
+    {
+        var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
+        if (current.Pending is null && IsFresh(current))
+        {
+            return current.Token;
+        }
+        return (await SharedRefreshAsync(current.Token, force: false).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
+    }
+
+    /// <summary>
+    /// A new token now, unless the one the caller holds (<paramref name="staleToken"/>) was already replaced: what a
+    /// caller does when a resource server refused a token that looked valid.
+    /// </summary>
+    public async ValueTask<string> RefreshAsync(string staleToken, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(staleToken);
+        if (_current is { Pending: null } current && current.Token != staleToken && IsFresh(current))
+        {
+            return current.Token;
+        }
+        return (await SharedRefreshAsync(staleToken, force: true).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
+    }
+
+    /// <summary>
+    /// Authorises a request to a resource server with the current token: <c>Bearer</c>, or for a bound session
+    /// <c>DPoP</c> with a proof for this request (RFC 9449 §7). Returns the token used.
+    /// </summary>
+    public async ValueTask<string> AuthorizeAsync(HttpRequestMessage request, string? resourceNonce = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        var deviceKey = _current is { } current ? await DeviceKeyAsync(current, cancellationToken).ConfigureAwait(false) : null;
+        request.Headers.Remove(SessionsTransport.DeviceProofHeader);
+        if (deviceKey is null)
+        {
+            request.Headers.Authorization = new("Bearer", token);
+            return token;
+        }
+        request.Headers.Authorization = new("DPoP", token);
+        request.Headers.TryAddWithoutValidation(SessionsTransport.DeviceProofHeader, await DeviceProofs.CreateAsync(
+            deviceKey, request.Method, request.RequestUri!, _context.ServerNow, resourceNonce, token, cancellationToken).ConfigureAwait(false));
+        return token;
+    }
+
+    /// <summary>
+    /// Logs the customer out on this device: an MFA session's family is revoked at the service
+    /// (<c>mfa/token/expire</c>; the contract has no such call for primary and web families, which are only forgotten);
+    /// the session is removed from the store whatever the service answers. True when the service revoked it.
+    /// </summary>
+    public async Task<bool> LogOutAsync(CancellationToken cancellationToken = default)
+    {
+        var revoked = false;
+        try
+        {
+            var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
+            if (current.Flow == SessionFlow.Mfa)
+            {
+                var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+                var answer = await _context.Transport.PostAsync("mfa/token/expire", current.Identity, json => json.WriteString("token", token), null, cancellationToken).ConfigureAwait(false);
+                revoked = answer.Succeeded;
+            }
+        }
+        catch (Exception e) when (e is SessionEndedException or SessionsUnavailableException)
+        {
+            Log.LogoutNotConfirmed(_context.Logger, Name, e.Message);
+        }
+        await using (await _context.Store.LockAsync(Name, _context.Options.StoreLockTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            await ForgetAsync(SessionEndedReason.LoggedOut).ConfigureAwait(false);
+        }
+        return revoked;
+    }
+
+    /// <summary>
+    /// Changes the customer's password (<paramref name="secondFactor"/>: the MFA password). The service revokes the
+    /// customer's sessions on other devices; this one continues.
+    /// </summary>
+    public async Task ChangePasswordAsync(string currentPassword, string newPassword, bool secondFactor = false, CancellationToken cancellationToken = default)
+    {
+        var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        var current = _current!;
+        var path = secondFactor ? "mfa/password/change" : current.Flow == SessionFlow.Web ? "web/password/change" : "password/change";
+        (await _context.Transport.PostAsync(path, current.Identity, json =>
+        {
+            json.WriteString("token", token);
+            json.WriteString("password", currentPassword);
+            json.WriteString("newPassword", newPassword);
+            json.WriteString("confirmPassword", newPassword);
+        }, null, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+    }
+
+    /// <summary>
+    /// Moves the customer to a new phone number or e-mail address (API.md §4.4). Called without <paramref name="otp"/>,
+    /// the service sends a code to the new value (<see cref="IdentifierChange.CodeSent"/>); called again with that code, it
+    /// moves the customer, whose sessions under the old value all end (<see cref="SessionEndedReason.IdentifierChanged"/>):
+    /// the app logs in again with the new value.
+    /// </summary>
+    public async Task<IdentifierChange> ChangeIdentifierAsync(string newIdentifierValue, string? otp = null, CancellationToken cancellationToken = default)
+    {
+        var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        var current = _current!;
+        var answer = (await _context.Transport.PostAsync("user/updateIdentifierValue", current.Identity, json =>
+        {
+            json.WriteString("token", token);
+            json.WriteString("newIdentifierValue", newIdentifierValue);
+            if (otp is not null)
+            {
+                json.WriteString("otp", otp);
+            }
+        }, null, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        if (otp is null && answer.Envelope.Status.Message.StartsWith("OTP sent", StringComparison.Ordinal))
+        {
+            return IdentifierChange.CodeSent;
+        }
+        await using (await _context.Store.LockAsync(Name, _context.Options.StoreLockTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            await ForgetAsync(SessionEndedReason.IdentifierChanged).ConfigureAwait(false);
+        }
+        return IdentifierChange.Changed;
+    }
+
+    /// <summary>Takes over a session a login just stored.</summary>
+    internal void Adopt(StoredSession session, IDeviceKey? deviceKey)
+    {
+        lock (_gate)
+        {
+            _current = session;
+            _ended = null;
+            if (!ReferenceEquals(_deviceKey, deviceKey))
+            {
+                _deviceKey?.Dispose();
+                _deviceKey = deviceKey;
+            }
+        }
+    }
+
+    private Task<StoredSession> SharedRefreshAsync(string staleToken, bool force)
+    {
+        lock (_gate)
+        {
+            if (_refresh is not { IsCompleted: false })
+            {
+                // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
+                _refresh = Task.Run(() => RefreshUnderStoreLockAsync(staleToken, force), CancellationToken.None);
+            }
+            return _refresh;
+        }
+    }
+
+    private async Task<StoredSession> RefreshUnderStoreLockAsync(string staleToken, bool force)
+    {
+        await using (await _context.Store.LockAsync(Name, _context.Options.StoreLockTimeout, CancellationToken.None).ConfigureAwait(false))
+        {
+            // Another process sharing the store may have rotated (or ended) the session since this one last looked.
+            var stored = await ReadStoreAsync().ConfigureAwait(false);
+            _current = stored;
+            _context.ClockOffset = stored.ClockOffset;
+            var replaced = stored.Token != staleToken;
+            if (stored.Pending is null && IsFresh(stored) && (replaced || !force))
+            {
+                return stored;
+            }
+            return await RotateAsync(stored).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The regenerate itself, under the store's lock.</summary>
+    private async Task<StoredSession> RotateAsync(StoredSession stored)
+    {
+        // Whether an earlier attempt with this key may have reached the service and rotated it: a pending rotation
+        // found in the store, or an attempt whose answer was lost, makes it so.
+        var outcomeUnknown = stored.Pending is not null;
+        var pending = stored.Pending ?? new PendingRotation(stored.Key, _context.ServerNow);
+        var deadline = pending.SentAt + _context.Options.ReuseGrace - _context.Options.GraceSafetyMargin;
+        if (stored.Pending is null)
+        {
+            stored = stored with { Pending = pending };
+            await SaveAsync(stored).ConfigureAwait(false);
+        }
+        var deviceKey = await DeviceKeyAsync(stored, CancellationToken.None).ConfigureAwait(false);
+        if (stored.DeviceKeyHandle is not null && deviceKey is null)
+        {
+            return await EndAsync(SessionEndedReason.DeviceProofRequired).ConfigureAwait(false);
+        }
+
+        var (path, field) = stored.Flow switch
+        {
+            SessionFlow.Primary => ("token/regenerate", "key"),
+            SessionFlow.Mfa => ("mfa/token/regenerate", "key"),
+            _ => ("web/token/regenerate", "expiredToken"),
+        };
+        var delay = TimeSpan.Zero;
+        var freshProofTried = false;
+        while (true)
+        {
+            if (_context.ServerNow >= deadline)
+            {
+                return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false) : await GiveUpForNowAsync(stored, null).ConfigureAwait(false);
+            }
+            ApiAnswer answer;
+            try
+            {
+                answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (SessionsUnavailableException e)
+            {
+                outcomeUnknown |= !e.CertainlyNotSent;
+                Log.RegenerateRetrying(_context.Logger, Name, e.Message);
+                delay = await PauseAsync(delay, null, deadline).ConfigureAwait(false);
+                if (delay < TimeSpan.Zero)
+                {
+                    return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false) : await GiveUpForNowAsync(stored, e).ConfigureAwait(false);
+                }
+                continue;
+            }
+
+            if (answer.Succeeded)
+            {
+                return await AcceptAsync(stored, answer, pending).ConfigureAwait(false);
+            }
+            switch (answer.Code)
+            {
+                case 1525:
+                    return await EndAsync(SessionEndedReason.Revoked).ConfigureAwait(false);
+                case 1596 or 1597 or 1507 or 1508 or 1509:
+                    return await EndAsync(SessionEndedReason.KeyInvalid).ConfigureAwait(false);
+                case 1561:
+                    return await EndAsync(SessionEndedReason.DeviceKeyMismatch).ConfigureAwait(false);
+                case 1562:
+                    return await EndAsync(SessionEndedReason.DeviceProofRequired).ConfigureAwait(false);
+                case 1560 when !freshProofTried:
+                    // A proof the service could not accept (e.g. a jti it saw): the key is untouched, a fresh proof may pass.
+                    freshProofTried = true;
+                    continue;
+            }
+            if (!answer.IsTransient)
+            {
+                return await GiveUpForNowAsync(stored, new SessionsApiException(answer.Code, answer.Envelope.Status.Message, answer.Status)).ConfigureAwait(false);
+            }
+            // 1599 and 429 say nothing was done; any other 5xx may have come after the rotation.
+            outcomeUnknown |= answer.Code != ApiAnswer.ServiceUnavailable && answer.Status != HttpStatusCode.TooManyRequests;
+            Log.RegenerateRetrying(_context.Logger, Name, $"{(int)answer.Status} {answer.Code}");
+            delay = await PauseAsync(delay, answer.RetryAfter, deadline).ConfigureAwait(false);
+            if (delay < TimeSpan.Zero)
+            {
+                return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false)
+                    : await GiveUpForNowAsync(stored, new SessionsUnavailableException($"{answer.Envelope.Status.Message} ({answer.Code})")).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Saves the successor, and only then hands it out.</summary>
+    private async Task<StoredSession> AcceptAsync(StoredSession stored, ApiAnswer answer, PendingRotation pending)
+    {
+        var token = answer.Envelope.Auth?.Token ?? throw new SessionsUnavailableException("The service answered a regenerate without a token.");
+        var claims = TokenClaims.Read(token);
+        var successor = stored with
+        {
+            Token = token,
+            TokenExpiresAt = claims.ExpiresAt ?? _context.ServerNow,
+            // Without rotation (RotateKeyOnRegenerate=false) the key stays; the web flow's credential is the token.
+            Key = stored.Flow == SessionFlow.Web ? token : answer.Envelope.Auth?.Key ?? pending.Key,
+            Pending = null,
+            ClockOffset = _context.ClockOffset,
+        };
+        await SaveAsync(successor).ConfigureAwait(false);
+        _current = successor;
+        Log.Regenerated(_context.Logger, Name);
+        return successor;
+    }
+
+    /// <summary>
+    /// The service was not reached, or refused for a reason that is not the session's end, and no attempt can have
+    /// rotated the key: the session stays as it was, for a later call to try again.
+    /// </summary>
+    private async Task<StoredSession> GiveUpForNowAsync(StoredSession stored, Exception? why)
+    {
+        await SaveAsync(stored with { Pending = null }).ConfigureAwait(false);
+        _current = stored with { Pending = null };
+        throw why as SessionsApiException ?? (Exception)new SessionsUnavailableException(
+            $"The session could not be refreshed: {why?.Message ?? "the service did not answer in time"}. It is kept; try again later.", why);
+    }
+
+    /// <summary>Waits before the next attempt; a negative result when the wait would pass the deadline.</summary>
+    private async Task<TimeSpan> PauseAsync(TimeSpan previous, TimeSpan? retryAfter, DateTimeOffset deadline)
+    {
+        if (previous == TimeSpan.Zero && retryAfter is null)
+        {
+            // A lost answer is retried at once: the service answers the same successor.
+            return FirstRetry;
+        }
+        var delay = TimeSpan.FromTicks(Math.Clamp(previous.Ticks * 2, FirstBackoff.Ticks, MaxRetryDelay.Ticks));
+        if (retryAfter > delay)
+        {
+            delay = retryAfter.Value;
+        }
+        if (_context.ServerNow + delay >= deadline)
+        {
+            return TimeSpan.FromTicks(-1);
+        }
+        await Task.Delay(delay, _context.Time).ConfigureAwait(false);
+        return delay;
+    }
+
+    private async Task<StoredSession> EndAsync(SessionEndedReason reason)
+    {
+        await ForgetAsync(reason).ConfigureAwait(false);
+        throw new SessionEndedException(reason);
+    }
+
+    /// <summary>Removes the session from the store (the caller holds the store's lock) and tells the app why.</summary>
+    private async Task ForgetAsync(SessionEndedReason reason)
+    {
+        var handle = _current?.DeviceKeyHandle;
+        await _context.Store.DeleteAsync(Name, CancellationToken.None).ConfigureAwait(false);
+        if (handle is not null)
+        {
+            await _context.DeviceKeys.DeleteAsync(Name, handle, CancellationToken.None).ConfigureAwait(false);
+        }
+        lock (_gate)
+        {
+            _current = null;
+            _ended = reason;
+            _deviceKey?.Dispose();
+            _deviceKey = null;
+        }
+        Log.SessionEnded(_context.Logger, Name, reason);
+        try
+        {
+            SessionEnded?.Invoke(this, new SessionEndedEventArgs(Name, reason));
+        }
+        catch (Exception e)
+        {
+            Log.SessionEndedHandlerFailed(_context.Logger, e, Name);
+        }
+    }
+
+    private async ValueTask<StoredSession> LoadAsync(CancellationToken cancellationToken)
+    {
+        var content = await _context.Store.LoadAsync(Name, cancellationToken).ConfigureAwait(false);
+        if (content is null)
+        {
+            throw new SessionEndedException(_ended ?? SessionEndedReason.LoggedOut);
+        }
+        var stored = ClientContext.Deserialize(content) ?? throw new SessionEndedException(SessionEndedReason.StoreUnreadable);
+        _current = stored;
+        _context.ClockOffset = stored.ClockOffset;
+        return stored;
+    }
+
+    /// <summary>The store's copy, under its lock; the end of the session when it is gone or unreadable.</summary>
+    private async Task<StoredSession> ReadStoreAsync()
+    {
+        var content = await _context.Store.LoadAsync(Name, CancellationToken.None).ConfigureAwait(false);
+        if (content is null)
+        {
+            // Logged out by another process sharing the store (which told its own app).
+            var ended = _current is null ? _ended ?? SessionEndedReason.LoggedOut : SessionEndedReason.LoggedOut;
+            if (_current is not null)
+            {
+                await ForgetAsync(ended).ConfigureAwait(false);
+            }
+            throw new SessionEndedException(ended);
+        }
+        return ClientContext.Deserialize(content) ?? await EndAsync(SessionEndedReason.StoreUnreadable).ConfigureAwait(false);
+    }
+
+    private async ValueTask SaveAsync(StoredSession session) =>
+        await _context.Store.SaveAsync(Name, ClientContext.Serialize(session), CancellationToken.None).ConfigureAwait(false);
+
+    private async ValueTask<IDeviceKey?> DeviceKeyAsync(StoredSession session, CancellationToken cancellationToken)
+    {
+        if (session.DeviceKeyHandle is not { } handle)
+        {
+            return null;
+        }
+        if (_deviceKey is { } known && known.Handle == handle)
+        {
+            return known;
+        }
+        var opened = await _context.DeviceKeys.OpenAsync(Name, handle, cancellationToken).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _deviceKey?.Dispose();
+            _deviceKey = opened;
+        }
+        return opened;
+    }
+
+    private bool IsFresh(StoredSession session) => _context.ServerNow + _context.Options.RefreshBeforeExpiry < session.TokenExpiresAt;
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Session {SessionName} regenerated its token")]
+        public static partial void Regenerated(ILogger logger, string sessionName);
+
+        [LoggerMessage(2, LogLevel.Warning, "Session {SessionName}: regenerate failed ({Failure}); retrying within the grace")]
+        public static partial void RegenerateRetrying(ILogger logger, string sessionName, string failure);
+
+        [LoggerMessage(3, LogLevel.Warning, "Session {SessionName} ended: {Reason}")]
+        public static partial void SessionEnded(ILogger logger, string sessionName, SessionEndedReason reason);
+
+        [LoggerMessage(4, LogLevel.Error, "Session {SessionName}: a SessionEnded handler threw")]
+        public static partial void SessionEndedHandlerFailed(ILogger logger, Exception exception, string sessionName);
+
+        [LoggerMessage(5, LogLevel.Warning, "Session {SessionName}: the service did not confirm the logout ({Failure}); the session is forgotten here")]
+        public static partial void LogoutNotConfirmed(ILogger logger, string sessionName, string failure);
+    }
+}
+
+/// <summary>Where an identifier change stands.</summary>
+public enum IdentifierChange
+{
+    /// <summary>A code went to the new value; call again with it.</summary>
+    CodeSent,
+
+    /// <summary>The customer now logs in with the new value; every session under the old one ended.</summary>
+    Changed,
+}

@@ -1,0 +1,37 @@
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace Sessions.Client.Keeping;
+
+/// <summary>
+/// The two claims the keeper schedules by: <c>exp</c> and <c>cnf.jkt</c>. Read, not verified: the service signed them
+/// for resource servers, which verify them; the keeper only needs to know when to refresh and whether to send proofs.
+/// </summary>
+internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? DeviceKeyThumbprint)
+{
+    public static TokenClaims Read(string jwt)
+    {
+        var parts = jwt.Split('.');
+        if (parts.Length != 3)
+        {
+            throw new SessionsUnavailableException("The service answered a token that is not a JWT.");
+        }
+        try
+        {
+            using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(parts[1]));
+            var root = payload.RootElement;
+            DateTimeOffset? expiresAt = root.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var seconds)
+                ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+                : null;
+            var thumbprint = root.TryGetProperty("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object
+                && cnf.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == JsonValueKind.String
+                    ? jkt.GetString()
+                    : null;
+            return new TokenClaims(expiresAt, thumbprint);
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            throw new SessionsUnavailableException("The service answered a token whose payload is unreadable.", e);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.Tokens;
+using Sessions.Client;
+using Sessions.Client.Storage;
+using Sessions.Samples.ResourceServer;
+using Sessions.Tests.Infrastructure;
+using AppClient = Sessions.Client.SessionsClient;
+
+namespace Sessions.Tests.ClientLibrary;
+
+/// <summary>
+/// Device-bound sessions (API.md §4.7) kept by the library, the nonce round trip, and the token handler on an app's
+/// <see cref="HttpClient"/> against the resource server of <c>samples/ResourceServer</c>.
+/// </summary>
+[Collection(ClientCollection.Name)]
+public sealed class DeviceBoundClientTests(ClientFixture fixture)
+{
+    private static readonly TimeSpan AlmostExpired = TimeSpan.FromMinutes(14.5);
+
+    [Fact]
+    public async Task ABoundSessionCarriesTheAppsDeviceKeyAndRotatesWithAProofEachTime()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store, TestBrands.Bound, configure: o => o.BindToDevice = true);
+        var (identity, device) = ClientFixture.NewCustomer(TestBrands.Bound);
+        var session = await fixture.LogInAsync(app, device, identity);
+        var first = await session.GetTokenAsync();
+        var thumbprint = Jwt.Payload(first).GetProperty("cnf").GetProperty("jkt").GetString();
+        Assert.True(session.IsDeviceBound);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        var second = await session.GetTokenAsync();
+
+        Assert.NotEqual(first, second);
+        Assert.Equal(thumbprint, Jwt.Payload(second).GetProperty("cnf").GetProperty("jkt").GetString());
+        var copiedKey = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        Assert.Equal(1562, (await fixture.Api.PostAsync("token/regenerate", device.Body(("key", copiedKey)))).Code);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        Assert.NotEqual(second, await session.GetTokenAsync());
+    }
+
+    [Fact]
+    public async Task ADeviceWhoseClockIsTenMinutesFastGetsTheNonceRoundTripDoneOutOfSight()
+    {
+        var store = new InMemorySessionStore();
+        var fastClock = new FakeTimeProvider(fixture.Factory.Clock.GetUtcNow() + TimeSpan.FromMinutes(10));
+        await using var app = fixture.NewApp(store, TestBrands.Bound, clock: fastClock, configure: o => o.BindToDevice = true);
+        var (identity, device) = ClientFixture.NewCustomer(TestBrands.Bound);
+
+        var session = await fixture.LogInAsync(app, device, identity);
+        Assert.True(session.IsDeviceBound);
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(10));
+        fastClock.Advance(TimeSpan.FromMinutes(10));
+        var first = await session.GetTokenAsync();
+
+        Assert.True(Jwt.Payload(first).TryGetProperty("cnf", out _));
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        fastClock.Advance(AlmostExpired);
+        Assert.NotEqual(first, await session.GetTokenAsync());
+    }
+
+    [Fact]
+    public async Task TheTokenHandlerSendsTheBoundTokenWithAProofAndOnA401RefreshesOnceAndSendsAgain()
+    {
+        var store = new InMemorySessionStore();
+        await using var resourceServer = await StartResourceServerAsync(TestBrands.Bound);
+        var services = new ServiceCollection();
+        services.AddSingleton<ISessionStore>(store);
+        services.AddSingleton<TimeProvider>(fixture.Factory.Clock);
+        services.AddSessionsClient(o =>
+        {
+            o.BaseAddress = new Uri("http://localhost/");
+            o.Brand = TestBrands.Bound;
+            o.BindToDevice = true;
+        }).ConfigurePrimaryHttpMessageHandler(() => fixture.Factory.Server.CreateHandler());
+        var refusals = new RefuseOnce();
+        services.AddHttpClient("shop", c => c.BaseAddress = new Uri("http://localhost/"))
+            .AddSessionToken()
+            .AddHttpMessageHandler(() => refusals)
+            .ConfigurePrimaryHttpMessageHandler(() => resourceServer.GetTestServer().CreateHandler());
+        await using var provider = services.BuildServiceProvider();
+        var app = provider.GetRequiredService<AppClient>();
+        var (identity, device) = ClientFixture.NewCustomer(TestBrands.Bound);
+        var session = await fixture.LogInAsync(app, device, identity);
+        var shop = provider.GetRequiredService<IHttpClientFactory>().CreateClient("shop");
+        using var regenerations = new HostCounter(fixture.Factory.Services, "sessions.regenerations");
+
+        var me = await shop.GetFromJsonAsync<JsonElement>("/me");
+        Assert.Equal(Jwt.Payload(await session.GetTokenAsync()).GetProperty("uid").GetString(), me.GetProperty("customerId").GetString());
+        Assert.Equal(0, regenerations.Total);
+
+        refusals.Armed = true;
+        using var afterRefusal = await shop.GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.OK, afterRefusal.StatusCode);
+        Assert.Equal(1, regenerations.Total);
+        Assert.Equal(["DPoP", "DPoP", "DPoP"], refusals.Schemes);
+        Assert.Equal(3, refusals.Proofs.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task TheTokenHandlerRefreshesOnlyOnceWhenTheResourceServerKeepsRefusing()
+    {
+        var store = new InMemorySessionStore();
+        await using var resourceServer = await StartResourceServerAsync(TestBrands.Signed);
+        await using var app = fixture.NewApp(store, TestBrands.Bound);
+        var (identity, device) = ClientFixture.NewCustomer(TestBrands.Bound);
+        var session = await fixture.LogInAsync(app, device, identity);
+        var counting = new RefuseOnce { InnerHandler = resourceServer.GetTestServer().CreateHandler() };
+        using var shop = new HttpClient(new Sessions.Client.Http.SessionTokenHandler(session) { InnerHandler = counting }) { BaseAddress = new Uri("http://localhost/") };
+        using var regenerations = new HostCounter(fixture.Factory.Services, "sessions.regenerations");
+
+        using var refused = await shop.GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(["Bearer", "Bearer"], counting.Schemes);
+        Assert.Equal(1, regenerations.Total);
+    }
+
+    [Fact]
+    public void OptionsThatCannotWorkStopTheAppAtStartNamingTheSetting()
+    {
+        var services = new ServiceCollection();
+        services.AddSessionsClient(o => o.GraceSafetyMargin = TimeSpan.FromMinutes(1));
+        using var provider = services.BuildServiceProvider();
+
+        var refused = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<AppClient>());
+
+        Assert.Contains("SessionsClient:BaseAddress", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("SessionsClient:Brand", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("SessionsClient:GraceSafetyMargin", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The sample's resource server on a test host, trusting the brand's JWKS as the service serves it.</summary>
+    private async Task<WebApplication> StartResourceServerAsync(string brand)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        var jwks = new JsonWebKeySet(await fixture.Factory.CreateClient().GetStringAsync($"/auth/v1/brands/{brand}/jwks.json"));
+        // The resource server keeps the service's time (the tests move the service's clock on).
+        builder.Services.AddSingleton<TimeProvider>(fixture.Factory.Clock);
+        builder.Services.AddSessionsTokens("SESSIONS", jwks);
+        var app = builder.Build();
+        app.MapResourceServerApi();
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>
+    /// Lets requests reach the resource server and records their schemes and proofs; when armed, turns the next answer
+    /// into a 401, as a resource server does that refuses a token the app's clock thought valid.
+    /// </summary>
+    private sealed class RefuseOnce : DelegatingHandler
+    {
+        public bool Armed { get; set; }
+
+        public List<string> Schemes { get; } = [];
+
+        public List<string> Proofs { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Record(request);
+            var response = await base.SendAsync(request, cancellationToken);
+            if (Armed)
+            {
+                Armed = false;
+                response.Dispose();
+                return new HttpResponseMessage(HttpStatusCode.Unauthorized);
+            }
+            return response;
+        }
+
+        private void Record(HttpRequestMessage request)
+        {
+            Schemes.Add(request.Headers.Authorization?.Scheme ?? "");
+            Proofs.Add(request.Headers.TryGetValues("DPoP", out var proofs) ? proofs.Single() : "");
+        }
+    }
+}

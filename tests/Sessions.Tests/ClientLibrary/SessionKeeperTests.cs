@@ -1,0 +1,278 @@
+using System.Net;
+using System.Text.Json;
+using Sessions.Client;
+using Sessions.Client.Storage;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.ClientLibrary;
+
+/// <summary>
+/// The session keeper of <c>Sessions.Client</c> against the real API: one regenerate for any number of callers, the
+/// rotated key stored before it is used, a lost answer retried only within the grace, and the reason a session ended.
+/// </summary>
+[Collection(ClientCollection.Name)]
+public sealed class SessionKeeperTests(ClientFixture fixture)
+{
+    private static readonly TimeSpan AlmostExpired = TimeSpan.FromMinutes(14.5);
+
+    [Fact]
+    public async Task ThreeCallsLogACustomerInAndTheKeeperHandsOutTheirUserToken()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        using var regenerations = new HostCounter(fixture.Factory.Services, "sessions.regenerations");
+
+        var login = await app.StartLoginAsync(identity);
+        var signIn = await login.VerifyOtpAsync(await fixture.Api.LatestOtpAsync(device));
+        var token = await signIn.Session!.GetTokenAsync();
+
+        Assert.Equal("USER", Jwt.Payload(token).GetProperty("rol").GetString());
+        Assert.Equal(device.DeviceId, Jwt.Header(token).GetProperty("dev").GetString());
+        Assert.Equal(token, await signIn.Session.GetTokenAsync());
+        Assert.Equal(0, regenerations.Total);
+        var stored = (await ClientFixture.StoredAsync(store))!.Value;
+        Assert.Equal("Primary", stored.GetProperty("flow").GetString());
+        Assert.True(await app.HasSessionAsync());
+    }
+
+    [Fact]
+    public async Task AHundredConcurrentCallersCauseExactlyOneRegenerateAndACancellingCallerDoesNotStopIt()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        var first = await session.GetTokenAsync();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        using var regenerations = new HostCounter(fixture.Factory.Services, "sessions.regenerations");
+
+        using var impatient = new CancellationTokenSource();
+        var givesUp = session.GetTokenAsync(impatient.Token).AsTask();
+        impatient.Cancel();
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => Task.Run(async () => await session.GetTokenAsync())));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givesUp);
+        Assert.Single(tokens.Distinct());
+        Assert.NotEqual(first, tokens[0]);
+        Assert.Equal(1, regenerations.Total);
+        // The successor key in the store is the family's current one: the next rotation works.
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        Assert.NotEqual(tokens[0], await session.GetTokenAsync());
+        Assert.Equal(2, regenerations.Total);
+    }
+
+    [Fact]
+    public async Task AnAnswerLostAfterTheServiceRotatedIsRetriedWithTheSameKeyAndTheSessionContinuesWithTheSameSuccessor()
+    {
+        var store = new InMemorySessionStore();
+        var network = new FaultyNetwork(fixture.Factory.Clock);
+        await using var app = fixture.NewApp(store, faults: network);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        var firstKey = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        network.AnswersToLose = 1;
+        var token = await session.GetTokenAsync();
+
+        var stored = (await ClientFixture.StoredAsync(store))!.Value;
+        Assert.Equal(ApiAnswers.Key(Assert.Single(network.LostAnswers)), stored.GetProperty("key").GetString());
+        Assert.Equal(JsonValueKind.Null, stored.TryGetProperty("pending", out var pending) ? pending.ValueKind : JsonValueKind.Null);
+        Assert.Equal(2, network.Sent.Count);
+        Assert.All(network.Sent, sent => Assert.Contains(firstKey!, sent.Body, StringComparison.Ordinal));
+        Assert.Equal("USER", Jwt.Payload(token).GetProperty("rol").GetString());
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        Assert.NotEqual(token, await session.GetTokenAsync());
+    }
+
+    [Fact]
+    public async Task AnswersLostForLongerThanTheGraceEndTheSessionAsRotationLostAndTheKeyIsNeverPresentedLate()
+    {
+        var store = new InMemorySessionStore();
+        var network = new FaultyNetwork(fixture.Factory.Clock);
+        await using var app = fixture.NewApp(store, faults: network);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        SessionEndedReason? told = null;
+        session.SessionEnded += (_, e) => told = e.Reason;
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        network.AnswersToLose = int.MaxValue;
+        var ended = await Assert.ThrowsAsync<SessionEndedException>(() => WhileTheClockRunsAsync(session.GetTokenAsync().AsTask()));
+
+        Assert.Equal(SessionEndedReason.RotationLost, ended.Reason);
+        Assert.Equal(SessionEndedReason.RotationLost, told);
+        Assert.Null(await ClientFixture.StoredAsync(store));
+        var firstSent = network.Sent[0].At;
+        Assert.True(network.Sent.Count >= 3, $"retried {network.Sent.Count - 1} times");
+        Assert.All(network.Sent, sent => Assert.True(sent.At - firstSent < TimeSpan.FromSeconds(30) - TimeSpan.FromSeconds(8),
+            $"presented {(sent.At - firstSent).TotalSeconds} s after the first send"));
+        await Assert.ThrowsAsync<SessionEndedException>(() => session.GetTokenAsync().AsTask());
+    }
+
+    [Fact]
+    public async Task ADeviceOfflinePastTheGraceKeepsItsSessionAndRefreshesWhenBackOnline()
+    {
+        var store = new InMemorySessionStore();
+        var network = new FaultyNetwork(fixture.Factory.Clock);
+        await using var app = fixture.NewApp(store, faults: network);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        var key = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        network.Offline = true;
+        await Assert.ThrowsAsync<SessionsUnavailableException>(() => WhileTheClockRunsAsync(session.GetTokenAsync().AsTask()));
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(1));
+        var stored = (await ClientFixture.StoredAsync(store))!.Value;
+        Assert.Equal(key, stored.GetProperty("key").GetString());
+        Assert.False(stored.TryGetProperty("pending", out _));
+
+        network.Offline = false;
+        var token = await session.GetTokenAsync();
+        Assert.Equal("USER", Jwt.Payload(token).GetProperty("rol").GetString());
+        Assert.NotEqual(key, (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString());
+    }
+
+    [Fact]
+    public async Task AThiefReplayingAnOldKeyEndsTheAppsSessionAsRevoked()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        SessionEndedReason? told = null;
+        session.SessionEnded += (_, e) => told = e.Reason;
+        var stolen = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        await session.GetTokenAsync();
+        fixture.Factory.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        var thief = await fixture.Api.PostAsync("token/regenerate", device.Body(("key", stolen)));
+        Assert.Equal(1525, thief.Code);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        var ended = await Assert.ThrowsAsync<SessionEndedException>(() => session.GetTokenAsync().AsTask());
+
+        Assert.Equal(SessionEndedReason.Revoked, ended.Reason);
+        Assert.Equal(SessionEndedReason.Revoked, told);
+        Assert.Null(await ClientFixture.StoredAsync(store));
+        Assert.False(await app.HasSessionAsync());
+    }
+
+    [Fact]
+    public async Task AWebSessionRegeneratesWithItsLastTokenAsTheCredential()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var browser = TestDevice.NewBrowser();
+        var login = await app.StartWebLoginAsync(new DeviceIdentity(IdentifierType.Mobile, browser.IdentifierValue, null));
+        var session = (await login.VerifyOtpAsync(await fixture.Api.LatestOtpAsync(browser))).Session!;
+        var first = await session.GetTokenAsync();
+        Assert.Equal(JsonValueKind.Null, Jwt.Header(first).GetProperty("dev").ValueKind);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        var second = await session.GetTokenAsync();
+
+        Assert.NotEqual(first, second);
+        var stored = (await ClientFixture.StoredAsync(store))!.Value;
+        Assert.Equal("Web", stored.GetProperty("flow").GetString());
+        Assert.Equal(second, stored.GetProperty("key").GetString());
+        // The replaced token is now an old credential: presented after the grace it revokes the family.
+        fixture.Factory.Clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(1525, (await fixture.Api.PostAsync("web/token/regenerate", browser.Body(("expiredToken", first)))).Code);
+    }
+
+    [Fact]
+    public async Task AnMfaLoginKeepsTheMfaFamilyAndLogOutRevokesItAtTheService()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var firstFactor = await (await app.StartLoginAsync(identity)).VerifyOtpAsync(await fixture.Api.LatestOtpAsync(device));
+        var mfa = await firstFactor.StartMfaAsync();
+        var session = (await mfa.VerifyOtpAsync(await fixture.Api.LatestOtpAsync(device))).Session!;
+        var mfaKey = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        Assert.True(Jwt.Payload(mfaKey!).GetProperty("mfa").GetBoolean());
+        SessionEndedReason? told = null;
+        session.SessionEnded += (_, e) => told = e.Reason;
+
+        Assert.True(await session.LogOutAsync());
+
+        Assert.Equal(SessionEndedReason.LoggedOut, told);
+        Assert.Null(await ClientFixture.StoredAsync(store));
+        Assert.Equal(1597, (await fixture.Api.PostAsync("mfa/token/regenerate", device.Body(("key", mfaKey)))).Code);
+        Assert.Equal(SessionEndedReason.LoggedOut, (await Assert.ThrowsAsync<SessionEndedException>(() => session.GetTokenAsync().AsTask())).Reason);
+    }
+
+    [Fact]
+    public async Task AWrongCodeIsAnApiExceptionWithTheEnvelopesCodeAndStoresNothing()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var login = await app.StartLoginAsync(identity);
+        var wrong = Infrastructure.SessionsClient.WrongOtp(await fixture.Api.LatestOtpAsync(device));
+
+        var refused = await Assert.ThrowsAsync<SessionsApiException>(() => login.VerifyOtpAsync(wrong));
+
+        Assert.Equal(1506, refused.Code);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.Status);
+        Assert.False(await app.HasSessionAsync());
+        // The right code still works: a refused call changed nothing.
+        Assert.NotNull((await login.VerifyOtpAsync(await fixture.Api.LatestOtpAsync(device))).Session);
+    }
+
+    [Fact]
+    public async Task APasswordLoginAndAPasswordChangeLeaveThisSessionRunningAndAResetEndsIt()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var signUp = await app.StartLoginAsync(identity, newPassword: "Correct-Horse-1");
+        await signUp.VerifyOtpAsync(await fixture.Api.LatestOtpAsync(device));
+
+        var login = await app.StartLoginAsync(identity, sendOtp: false);
+        Assert.True(login.HasPassword);
+        Assert.Equal(1528, (await Assert.ThrowsAsync<SessionsApiException>(() => login.VerifyPasswordAsync("wrong-password-9"))).Code);
+        var session = (await login.VerifyPasswordAsync("Correct-Horse-1")).Session!;
+        await session.ChangePasswordAsync("Correct-Horse-1", "Battery-Staple-2");
+        Assert.Equal("USER", Jwt.Payload(await session.GetTokenAsync()).GetProperty("rol").GetString());
+
+        var forgot = await app.StartLoginAsync(identity);
+        await forgot.ResetPasswordAsync(await fixture.Api.LatestOtpAsync(device), "Tr0ub4dor-3");
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        Assert.Equal(SessionEndedReason.KeyInvalid, (await Assert.ThrowsAsync<SessionEndedException>(() => session.GetTokenAsync().AsTask())).Reason);
+        Assert.NotNull((await (await app.StartLoginAsync(identity, sendOtp: false)).VerifyPasswordAsync("Tr0ub4dor-3")).Session);
+    }
+
+    [Fact]
+    public async Task AnIdentifierChangeSendsACodeToTheNewValueThenEndsTheSessionWithItsReason()
+    {
+        var store = new InMemorySessionStore();
+        await using var app = fixture.NewApp(store);
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        SessionEndedReason? told = null;
+        session.SessionEnded += (_, e) => told = e.Reason;
+        var moved = TestDevice.NewMobile() with { DeviceId = device.DeviceId };
+
+        Assert.Equal(IdentifierChange.CodeSent, await session.ChangeIdentifierAsync(moved.IdentifierValue));
+        Assert.Equal(IdentifierChange.Changed, await session.ChangeIdentifierAsync(moved.IdentifierValue, await fixture.Api.LatestOtpAsync(moved)));
+
+        Assert.Equal(SessionEndedReason.IdentifierChanged, told);
+        Assert.Null(await ClientFixture.StoredAsync(store));
+        Assert.NotNull(await fixture.LogInAsync(app, moved, DeviceIdentity.Mobile(moved.IdentifierValue, moved.DeviceId)));
+    }
+
+    /// <summary>Moves the shared clock on while the keeper waits between attempts, until the call ends.</summary>
+    private async Task<T> WhileTheClockRunsAsync<T>(Task<T> call)
+    {
+        while (!call.IsCompleted)
+        {
+            fixture.Factory.Clock.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.WhenAny(call, Task.Delay(5));
+        }
+        return await call;
+    }
+}
