@@ -29,6 +29,7 @@ public static class AdminEndpoints
         group.MapGet("/customers/{customerId}/sessions", ListSessionsAsync).WithName("AdminListSessions");
         group.MapDelete("/customers/{customerId}/sessions", RevokeAllAsync).WithName("AdminRevokeAll");
         group.MapDelete("/customers/{customerId}/sessions/{familyId}", RevokeOneAsync).WithName("AdminRevokeFamily");
+        group.MapGet("/customers/{customerId}/events", ListEventsAsync).WithName("AdminListEvents");
         return app;
     }
 
@@ -77,6 +78,32 @@ public static class AdminEndpoints
         return PlainJson.Result(new JsonObject { ["sessions"] = sessions });
     }
 
+    /// <summary>The customer's security history, newest first (API.md §4.6): why each session started and ended.</summary>
+    public static async Task<IResult> ListEventsAsync(string brand, string customerId, IOptions<SessionsOptions> options, IGrainFactory grains)
+    {
+        if (Brand(brand, options.Value) is not { } brandName)
+        {
+            return UnknownBrand();
+        }
+        var history = await grains.GetGrain<ICustomerHistoryGrain>(GrainKeys.Customer(brandName, customerId)).ListAsync();
+        return PlainJson.Result(new JsonObject
+        {
+            ["events"] = new JsonArray([.. history.Select(e => (JsonNode)new JsonObject
+            {
+                ["kind"] = KindName(e.Kind),
+                ["at"] = e.At,
+                ["identifier"] = e.Identifier,
+                ["device"] = e.Device,
+                ["flow"] = e.Flow,
+                ["familyId"] = e.FamilyId,
+                ["factor"] = e.Factor,
+                ["reason"] = e.Reason,
+                ["detail"] = e.Detail,
+                ["count"] = e.Count,
+            })]),
+        });
+    }
+
     public static async Task<IResult> RevokeAllAsync(string brand, string customerId, IOptions<SessionsOptions> options, CustomerRevocations customers)
     {
         if (Brand(brand, options.Value) is not { } brandName)
@@ -104,7 +131,19 @@ public static class AdminEndpoints
         return AdminProblems.NotFound("The customer has no such live family.");
     }
 
-    private const string Reason = "revoked by an administrator";
+    private const string Reason = RevocationReasons.Administrator;
+
+    private static string KindName(SecurityEventKind kind) => kind switch
+    {
+        SecurityEventKind.Login => "LOGIN",
+        SecurityEventKind.KeyReuseDetected => "KEY_REUSE_DETECTED",
+        SecurityEventKind.FamilyRevoked => "FAMILY_REVOKED",
+        SecurityEventKind.PasswordChanged => "PASSWORD_CHANGED",
+        SecurityEventKind.PasswordReset => "PASSWORD_RESET",
+        SecurityEventKind.IdentifierChanged => "IDENTIFIER_CHANGED",
+        SecurityEventKind.DeviceKeyMismatch => "DEVICE_KEY_MISMATCH",
+        _ => kind.ToString(),
+    };
 
     private static IResult UnknownBrand() => AdminProblems.NotFound("The brand is not configured.");
 

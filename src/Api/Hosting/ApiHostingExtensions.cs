@@ -68,6 +68,7 @@ public static class ApiHostingExtensions
         app.MapJwks();
         app.MapIntrospection();
         app.MapSessionsAdmin();
+        app.MapSessionsAdminConsole();
         app.MapDevOutbox();
         return app;
     }

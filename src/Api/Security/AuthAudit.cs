@@ -72,7 +72,7 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     {
         if (outcome.Succeeded)
         {
-            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), familyId, "logout");
+            FamilyRevoked(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), familyId, RevocationReasons.Logout);
         }
     }
 

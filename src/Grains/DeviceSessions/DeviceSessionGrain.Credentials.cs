@@ -39,7 +39,8 @@ internal sealed partial class DeviceSessionGrain
         // Only the login chain the change was made from stays: whatever else holds the customer's families (another
         // phone, another browser, another identifier on this device's id) logs in again.
         List<string> keep = family.AuthorizedByFamilyId is { } authorizedBy ? [family.Id, authorizedBy] : [family.Id];
-        await RevokeCustomerFamiliesAsync(changed, family.CustomerId, mfaOnly: kind == PasswordKind.Mfa, keep, "password changed");
+        await RecordAsync(family.CustomerId, Event(SecurityEventKind.PasswordChanged, family));
+        await RevokeCustomerFamiliesAsync(changed, family.CustomerId, mfaOnly: kind == PasswordKind.Mfa, keep, RevocationReasons.PasswordChanged);
         return Outcome.Ok;
     }
 
@@ -76,7 +77,8 @@ internal sealed partial class DeviceSessionGrain
 
         var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
         var changed = await Customer(customerId).ResetPasswordAsync(kind, newHash);
-        await RevokeCustomerFamiliesAsync(changed, customerId, mfaOnly: kind == PasswordKind.Mfa, keep: [], "password reset");
+        await RecordAsync(customerId, Event(SecurityEventKind.PasswordReset, null) with { Flow = FlowName(Channel.Mobile, flow) });
+        await RevokeCustomerFamiliesAsync(changed, customerId, mfaOnly: kind == PasswordKind.Mfa, keep: [], RevocationReasons.PasswordReset);
         State.EndSession(session);
         await SaveAsync();
         await ReleaseOpenLoginAsync(session);

@@ -15,6 +15,7 @@ internal sealed partial class DeviceSessionGrain
         }
         if (Refusal(family, IsMobileExpired(flow, family), proof) is { } refused)
         {
+            await RecordRefusalAsync(family, refused);
             return refused;
         }
 
@@ -30,6 +31,7 @@ internal sealed partial class DeviceSessionGrain
         }
         if (Refusal(family, IsWebExpired(family), proof) is { } refused)
         {
+            await RecordRefusalAsync(family, refused);
             return refused;
         }
 
@@ -50,6 +52,7 @@ internal sealed partial class DeviceSessionGrain
 
         State.MfaFamily = family with { RevokedAt = Now };
         await SaveAsync();
+        await RecordAsync(family.CustomerId, Event(SecurityEventKind.FamilyRevoked, family) with { Reason = RevocationReasons.Logout });
         await ForgetIfNoLiveFamilyAsync(family.CustomerId);
         return Outcome.Ok;
     }
@@ -85,6 +88,7 @@ internal sealed partial class DeviceSessionGrain
         State.ReplaceFamily(family with { RevokedAt = Now });
         await SaveAsync();
         LogFamilyRevoked(_identifier.Brand, _identifier.Type, family.Flow, family.Id, reason);
+        await RecordAsync(customerId, Event(SecurityEventKind.FamilyRevoked, family) with { Reason = reason });
         await ForgetIfNoLiveFamilyAsync(customerId);
         return true;
     }
@@ -173,6 +177,10 @@ internal sealed partial class DeviceSessionGrain
             // it): written again, it goes out only once the store holds it as durably as a first answer would.
             await SaveAsync();
         }
+        if (exchange.Error == AuthError.KeyReused && exchange.Changed)
+        {
+            await RecordAsync(exchange.Family.CustomerId, Event(SecurityEventKind.KeyReuseDetected, exchange.Family) with { Reason = RevocationReasons.KeyReuse });
+        }
         if (exchange.Error != AuthError.None)
         {
             await ForgetIfNoLiveFamilyAsync(exchange.Family.CustomerId);
@@ -209,19 +217,28 @@ internal sealed partial class DeviceSessionGrain
     private async Task<int> RevokeOwnFamiliesAsync(string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason)
     {
         var revoked = 0;
+        var ended = new List<KeyFamily>();
         foreach (var family in State.AllFamilies().ToList())
         {
             if (!family.IsRevoked && family.CustomerId == customerId && (!mfaOnly || family.Flow == SessionFlow.Mfa)
                 && !keep.Contains(family.Id) && (family.AuthorizedByFamilyId is null || !keep.Contains(family.AuthorizedByFamilyId)))
             {
                 State.ReplaceFamily(family with { RevokedAt = Now });
-                revoked += IsLive(family) ? 1 : 0;
+                if (IsLive(family))
+                {
+                    revoked++;
+                    ended.Add(family);
+                }
                 LogFamilyRevoked(_identifier.Brand, _identifier.Type, family.Flow, family.Id, reason);
             }
         }
         if (revoked > 0)
         {
             await SaveAsync();
+        }
+        foreach (var family in ended)
+        {
+            await RecordAsync(customerId, Event(SecurityEventKind.FamilyRevoked, family) with { Reason = reason });
         }
         return revoked;
     }

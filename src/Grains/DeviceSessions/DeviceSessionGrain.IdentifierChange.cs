@@ -37,10 +37,11 @@ internal sealed partial class DeviceSessionGrain
 
         var customer = Customer(family.CustomerId);
         var underOldValue = await customer.IdentifierMovedAsync(GrainKeys.Identifier(_identifier), GrainKeys.Identifier(target));
-        await RevokeAsync(underOldValue.Keys.Where(key => key != _key), family.CustomerId, mfaOnly: false, keep: [], "identifier changed");
+        await RecordAsync(family.CustomerId, Event(SecurityEventKind.IdentifierChanged, family) with { Detail = LogMasks.Identifier(target) });
+        await RevokeAsync(underOldValue.Keys.Where(key => key != _key), family.CustomerId, mfaOnly: false, keep: [], RevocationReasons.IdentifierChanged);
         _revocations++;
         State.IdentifierChange = null;
-        await RevokeOwnFamiliesAsync(family.CustomerId, mfaOnly: false, keep: [], "identifier changed");
+        await RevokeOwnFamiliesAsync(family.CustomerId, mfaOnly: false, keep: [], RevocationReasons.IdentifierChanged);
         await SaveAsync();
         await ForgetIfNoLiveFamilyAsync(family.CustomerId);
         return new IdentifierChangeOutcome();

@@ -193,7 +193,7 @@ internal sealed partial class DeviceSessionGrain(
             return Grant.Failed(refused);
         }
 
-        return await CompleteAsync(session, proof);
+        return await CompleteAsync(session, proof, Factors.Otp);
     }
 
     public async Task<Grant> ValidatePasswordAsync(SessionFlow flow, string sessionId, string password, DeviceProof? proof)
@@ -222,7 +222,7 @@ internal sealed partial class DeviceSessionGrain(
             return Grant.Failed(refused);
         }
 
-        return await CompleteAsync(session, proof, customerId!);
+        return await CompleteAsync(session, proof, Factors.Password, customerId!);
     }
 
     /// <summary>
@@ -230,7 +230,7 @@ internal sealed partial class DeviceSessionGrain(
     /// the session becomes a new family of its channel. A first-time password is hashed first, so that a full hashing
     /// pool refuses the call with nothing changed and the same OTP or password still works on the retry.
     /// </summary>
-    private async Task<Grant> CompleteAsync(PendingSession session, DeviceProof? proof, string? knownCustomerId = null)
+    private async Task<Grant> CompleteAsync(PendingSession session, DeviceProof? proof, string factor, string? knownCustomerId = null)
     {
         var pendingHash = session.PendingPasswordHash;
         if (session.SealedPassword is { } sealedPassword && pendingPasswords.Open(session.Id, sealedPassword) is { } pendingPassword)
@@ -279,7 +279,7 @@ internal sealed partial class DeviceSessionGrain(
         }
         if (completed.EvictedDeviceSessions.Count > 0)
         {
-            await RevokeAsync(completed.EvictedDeviceSessions, customerId, mfaOnly: false, keep: [], "device-session limit");
+            await RevokeAsync(completed.EvictedDeviceSessions, customerId, mfaOnly: false, keep: [], RevocationReasons.DeviceSessionLimit);
         }
         if (_revocations != revocations)
         {
@@ -292,6 +292,7 @@ internal sealed partial class DeviceSessionGrain(
             ? await StartWebFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy, proof)
             : await StartMobileFamilyAsync(session.Flow, customerId, role, session.AuthorizedBy, proof);
         await ReleaseOpenLoginAsync(session);
+        await RecordLoginAsync(grant, factor);
         return grant;
     }
 

@@ -75,6 +75,76 @@ public sealed class AdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheSecurityHistorySaysWhyEachSessionEndedNewestFirstWithMaskedIdentifiersAndNoSecrets()
+    {
+        var phone = TestDevice.NewMobile();
+        var first = await _client.LoginAsync(phone);
+        var customerId = Jwt.Payload(first.Token!).GetProperty("uid").GetString();
+        var rotated = await SessionsClient.Ok(_client.PostAsync("token/regenerate", phone.Body(("key", first.Key))));
+        _api.Clock.Advance(TimeSpan.FromSeconds(31));
+        var replayedAt = _api.Clock.GetUtcNow();
+        Assert.Equal(1525, (await _client.PostAsync("token/regenerate", phone.Body(("key", first.Key)))).Code);
+        Assert.Equal(1525, (await _client.PostAsync("token/regenerate", phone.Body(("key", first.Key)))).Code);
+        var laptop = await _client.LoginAsync(phone.OnDevice(TestDevice.NewDeviceId()));
+        var laptopFamily = Jwt.Payload(laptop.Token!).GetProperty("sid").GetString();
+        await SendAsync(HttpMethod.Delete, $"/admin/v1/brands/DEMO/customers/{customerId}/sessions/{laptopFamily}", SupportKey);
+        var again = await _client.LoginAsync(phone);
+        var moved = TestDevice.NewMobile() with { DeviceId = phone.DeviceId };
+        Assert.Equal(HttpStatusCode.OK, (await _client.ChangeIdentifierAsync(phone, again.Token!, moved.IdentifierValue)).Status);
+        var tablet = moved.OnDevice(TestDevice.NewDeviceId());
+        var mfa = await _client.MfaLoginAsync(tablet, tablet);
+        await SessionsClient.Ok(_client.PostAsync("mfa/token/expire", tablet.Body(("token", mfa.Token))));
+
+        var history = await GetAsync($"/admin/v1/brands/demo/customers/{customerId}/events", SupportKey);
+        var refused = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/customers/{customerId}/events", key: null);
+
+        var events = history.GetProperty("events").EnumerateArray().ToList();
+        string Line(JsonElement e) => $"{e.GetProperty("kind").GetString()} {e.GetProperty("flow").GetString()} {e.GetProperty("reason").GetString() ?? e.GetProperty("factor").GetString()}".TrimEnd();
+        Assert.Equal(
+            [
+                "FAMILY_REVOKED MFA logout", "LOGIN MFA otp", "LOGIN PRIMARY otp",
+                "FAMILY_REVOKED PRIMARY identifier changed", "IDENTIFIER_CHANGED PRIMARY", "LOGIN PRIMARY otp",
+                "FAMILY_REVOKED PRIMARY revoked by an administrator", "LOGIN PRIMARY otp",
+                "KEY_REUSE_DETECTED PRIMARY key reuse detected", "LOGIN PRIMARY otp",
+            ],
+            events.Select(Line));
+        var reuse = events[8];
+        Assert.Equal(replayedAt, reuse.GetProperty("at").GetDateTimeOffset());
+        // Detected once: a replay of the revoked family's keys is refused without a new line (a thief cannot flood the history).
+        Assert.Equal(1, reuse.GetProperty("count").GetInt32());
+        Assert.Equal(Jwt.Payload(rotated.Token!).GetProperty("sid").GetString(), reuse.GetProperty("familyId").GetString());
+        Assert.StartsWith(phone.DeviceId![..4], reuse.GetProperty("device").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(phone.DeviceId, history.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(phone.IdentifierValue, history.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(moved.IdentifierValue, history.GetRawText(), StringComparison.Ordinal);
+        Assert.EndsWith(moved.IdentifierValue[^3..], events[4].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        foreach (var secret in new[] { first.Key!, rotated.Key!, first.Token!, mfa.Key!, laptop.Token! })
+        {
+            Assert.DoesNotContain(secret, history.GetRawText(), StringComparison.Ordinal);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheSecurityHistoryKeepsTheNewestHundredEvents()
+    {
+        var phone = TestDevice.NewMobile();
+        var customerId = Jwt.Payload((await _client.LoginAsync(phone)).Token!).GetProperty("uid").GetString();
+        for (var i = 0; i < 101; i++)
+        {
+            // Past the OTP send window each time.
+            _api.Clock.Advance(TimeSpan.FromHours(1));
+            await _client.LoginAsync(phone);
+        }
+
+        var events = (await GetAsync($"/admin/v1/brands/DEMO/customers/{customerId}/events", SupportKey)).GetProperty("events").EnumerateArray().ToList();
+
+        Assert.Equal(100, events.Count);
+        Assert.Equal(_api.Clock.GetUtcNow(), events[0].GetProperty("at").GetDateTimeOffset());
+        Assert.Equal(events.Select(e => e.GetProperty("at").GetDateTimeOffset()).OrderDescending(), events.Select(e => e.GetProperty("at").GetDateTimeOffset()));
+    }
+
+    [Fact]
     public async Task AMissingOrWrongKeyIs401ProblemDetailsAndAnUnknownIdentifier404()
     {
         var none = await SendAsync(HttpMethod.Get, "/admin/v1/brands/DEMO/customers/x/sessions", key: null);

@@ -90,6 +90,12 @@ public sealed class StolenKeyTests(AttackFixture fixture)
         Assert.Contains(fixture.Logs.Entries, e => e.EventId.Id == 3014 && e.EventId.Name == "DeviceKeyMismatch" && e.Values["Brand"] == TestBrands.Bound
             && e.Values["DeviceId"] == phone.DeviceId![..4] + "***");
         Assert.Equal(2, mismatches.Total);
+        // The owner's security history shows the copied key once, however often the thief tries it.
+        var customerId = Jwt.Payload(first).GetProperty("uid").GetString();
+        var history = (await fixture.AdminAsync(HttpMethod.Get, $"/admin/v1/brands/{TestBrands.Bound}/customers/{customerId}/events")).Body;
+        var copied = Assert.Single(history.GetProperty("events").EnumerateArray(), e => e.GetProperty("kind").GetString() == "DEVICE_KEY_MISMATCH");
+        Assert.Equal(2, copied.GetProperty("count").GetInt32());
+        Assert.Equal(phone.DeviceId![..4] + "***", copied.GetProperty("device").GetString());
         await AssertUnchangedAsync(phone, deviceKey, current);
     }
 

@@ -1,0 +1,16 @@
+namespace Sessions.Grains.Contracts;
+
+/// <summary>
+/// A customer's security history (key: <see cref="Identity.GrainKeys.Customer"/>): the newest events that created or
+/// ended their sessions, bounded. Its own grain, so that recording never waits on the customer's credentials.
+/// </summary>
+[Alias("sessions.customer-history")]
+public interface ICustomerHistoryGrain : IGrainWithStringKey
+{
+    [Alias("record")]
+    Task RecordAsync(SecurityEvent securityEvent);
+
+    /// <summary>Newest first.</summary>
+    [Alias("list"), ReadOnly]
+    Task<IReadOnlyList<SecurityEvent>> ListAsync();
+}

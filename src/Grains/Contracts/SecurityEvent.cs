@@ -1,0 +1,80 @@
+namespace Sessions.Grains.Contracts;
+
+/// <summary>What happened to a customer's sessions (the support console's "why was I logged out?").</summary>
+[GenerateSerializer, Alias("sessions.security-event-kind")]
+public enum SecurityEventKind
+{
+    /// <summary>A factor passed and a new family started.</summary>
+    Login = 0,
+
+    /// <summary>An old key of a family was presented: the family was revoked (1525).</summary>
+    KeyReuseDetected = 1,
+
+    /// <summary>A family was revoked; <see cref="SecurityEvent.Reason"/> says why.</summary>
+    FamilyRevoked = 2,
+
+    PasswordChanged = 3,
+
+    PasswordReset = 4,
+
+    /// <summary>The customer moved to a new identifier value; <see cref="SecurityEvent.Detail"/> is the new value, masked.</summary>
+    IdentifierChanged = 5,
+
+    /// <summary>A family's key was presented with a proof by another device key (1561): a copied key.</summary>
+    DeviceKeyMismatch = 6,
+}
+
+/// <summary>
+/// One entry of a customer's security history: times from the grains' clock, identifiers masked as in the audit log,
+/// never a secret. Repeats of the newest event are counted, not listed again (<see cref="Repeats"/>).
+/// </summary>
+[GenerateSerializer, Alias("sessions.security-event")]
+public sealed record SecurityEvent
+{
+    [Id(0)] public SecurityEventKind Kind { get; init; }
+
+    [Id(1)] public DateTimeOffset At { get; init; }
+
+    /// <summary>The identifier of the device session it happened on, masked.</summary>
+    [Id(2)] public string Identifier { get; init; } = "";
+
+    /// <summary>The device id, masked; "(web)" for the identifier's browsers.</summary>
+    [Id(3)] public string Device { get; init; } = "";
+
+    /// <summary>PRIMARY, MFA or WEB, for events about a family.</summary>
+    [Id(4)] public string? Flow { get; init; }
+
+    [Id(5)] public string? FamilyId { get; init; }
+
+    /// <summary>For a login: otp or password.</summary>
+    [Id(6)] public string? Factor { get; init; }
+
+    /// <summary>Why a family was revoked (<see cref="RevocationReasons"/>).</summary>
+    [Id(7)] public string? Reason { get; init; }
+
+    /// <summary>For an identifier change: the new value, masked.</summary>
+    [Id(8)] public string? Detail { get; init; }
+
+    /// <summary>How many times it happened in a row within a minute (a replaying thief, say).</summary>
+    [Id(9)] public int Count { get; init; } = 1;
+
+    /// <summary>
+    /// Whether this repeats the newest event: the same, within a minute; or the same copied key tried again (however
+    /// often its holder tries, the history keeps one line for it while nothing else happens).
+    /// </summary>
+    public bool Repeats(SecurityEvent earlier) =>
+        Kind == earlier.Kind && FamilyId == earlier.FamilyId && Reason == earlier.Reason && Device == earlier.Device
+        && (At - earlier.At < TimeSpan.FromMinutes(1) || Kind == SecurityEventKind.DeviceKeyMismatch);
+}
+
+/// <summary>The reasons a family is revoked, as the audit log and the security history name them.</summary>
+public static class RevocationReasons
+{
+    public const string Logout = "logout";
+    public const string PasswordChanged = "password changed";
+    public const string PasswordReset = "password reset";
+    public const string IdentifierChanged = "identifier changed";
+    public const string Administrator = "revoked by an administrator";
+    public const string DeviceSessionLimit = "device-session limit";
+    public const string KeyReuse = "key reuse detected";
+}

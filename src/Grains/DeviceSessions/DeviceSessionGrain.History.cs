@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
+
+namespace Sessions.Grains.DeviceSessions;
+
+/// <summary>
+/// What this device session tells the customer's security history (<see cref="ICustomerHistoryGrain"/>): logins,
+/// revocations and why, reuse detected, copied keys, password and identifier changes. Recorded after the change it
+/// describes is stored; a history that cannot be written is logged and never fails the call.
+/// </summary>
+internal sealed partial class DeviceSessionGrain
+{
+    private static class Factors
+    {
+        public const string Otp = "otp";
+        public const string Password = "password";
+    }
+
+    private async Task RecordLoginAsync(Grant grant, string factor)
+    {
+        if (grant.Succeeded && State.AllFamilies().FirstOrDefault(f => f.Id == grant.FamilyId) is { } family)
+        {
+            await RecordAsync(family.CustomerId, Event(SecurityEventKind.Login, family) with { Factor = factor });
+        }
+    }
+
+    /// <summary>Of the refusals of a key, only a copied key's is news: the rest are the ends already recorded.</summary>
+    private Task RecordRefusalAsync(KeyFamily family, Grant refused) =>
+        refused.Error == AuthError.DeviceKeyMismatch
+            ? RecordAsync(family.CustomerId, Event(SecurityEventKind.DeviceKeyMismatch, family))
+            : Task.CompletedTask;
+
+    private async Task RecordAsync(string customerId, SecurityEvent securityEvent)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<ICustomerHistoryGrain>(GrainKeys.Customer(_identifier.Brand, customerId)).RecordAsync(securityEvent);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The change itself is stored and answered; only its line in the support history is missing.
+            LogHistoryNotRecorded(e, securityEvent.Kind);
+        }
+    }
+
+    private SecurityEvent Event(SecurityEventKind kind, KeyFamily? family) => new()
+    {
+        Kind = kind,
+        At = Now,
+        Identifier = LogMasks.Identifier(_identifier),
+        Device = LogMasks.Device(_deviceId),
+        Flow = family is null ? null : FlowName(family.Channel, family.Flow),
+        FamilyId = family?.Id,
+    };
+
+    private static string FlowName(Channel channel, SessionFlow flow) =>
+        channel == Channel.Web ? "WEB" : flow == SessionFlow.Mfa ? "MFA" : "PRIMARY";
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Could not record a {Kind} event in the customer's security history")]
+    private partial void LogHistoryNotRecorded(Exception exception, SecurityEventKind kind);
+}

@@ -1,0 +1,208 @@
+using Microsoft.Playwright;
+using Sessions.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Sessions.Tests.SupportConsole;
+
+/// <summary>
+/// The support console (<c>/admin/</c>) in a real headless Chromium against the real service (a Kestrel process): a
+/// support agent with an admin key finds a customer after real logins, sees their sessions and why the last one
+/// ended, revokes one and then all, and the page renders hostile values as text and logs no error.
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class SupportConsoleTests(ConsoleFixture fixture, ITestOutputHelper output)
+{
+    private const string HostileDeviceId = "<img src=x onerror=alert(1)>";
+
+    [ChromiumFact]
+    public async Task AWrongKeyIsRefusedWithAClearMessageAndShowsNothing()
+    {
+        var phone = TestDevice.NewMobile();
+        await fixture.Api.Client.LoginAsync(phone);
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync(fixture.ConsoleUrl);
+        await page.FillAsync("#admin-key", "not-the-key-0123456789-abcdefghijklmnop");
+        await page.ClickAsync("#key-form button[type=submit]");
+        await page.FillAsync("#identifier-value", phone.IdentifierValue);
+        await page.ClickAsync("#search-form button[type=submit]");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("The admin key was refused (401). Check it and paste it again.");
+        Assert.False(await page.Locator("#customer-section").IsVisibleAsync());
+        Assert.DoesNotContain("not-the-key", page.Url, StringComparison.Ordinal);
+        Assert.Empty(await page.Context.CookiesAsync());
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => localStorage.length + sessionStorage.length"));
+    }
+
+    [ChromiumFact]
+    public async Task SupportFindsTheCustomerSeesWhyTheLastSessionEndedAndLogsThemOutEverywhere()
+    {
+        var phone = TestDevice.NewMobile();
+        var api = fixture.Api.Client;
+        var first = await api.LoginAsync(phone);
+        var second = await SessionsClient.Ok(api.PostAsync("token/regenerate", phone.Body(("key", first.Key))));
+        await SessionsClient.Ok(api.PostAsync("token/regenerate", phone.Body(("key", second.Key))));
+        Assert.Equal(1525, (await api.PostAsync("token/regenerate", phone.Body(("key", first.Key)))).Code);
+        var hostile = await api.LoginAsync(phone.OnDevice(HostileDeviceId));
+        var tablet = phone.OnDevice(TestDevice.NewDeviceId());
+        await api.LoginAsync(tablet);
+        var page = await fixture.NewPageAsync();
+        var dialogs = 0;
+        page.Dialog += (_, dialog) =>
+        {
+            dialogs++;
+            _ = dialog.DismissAsync();
+        };
+
+        await page.GotoAsync(fixture.ConsoleUrl);
+        await page.FillAsync("#admin-key", ConsoleFixture.AdminKey);
+        await page.PressAsync("#admin-key", "Enter");
+        await page.FillAsync("#identifier-value", "+" + phone.IdentifierValue);
+        await page.PressAsync("#identifier-value", "Enter");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Found the customer.");
+        var sessions = page.Locator("#sessions tbody tr");
+        await Assertions.Expect(sessions).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#sessions td.device", new() { HasTextString = HostileDeviceId })).ToHaveTextAsync(HostileDeviceId);
+        Assert.Equal(0, await page.Locator("#customer-section img").CountAsync());
+        await Assertions.Expect(page.Locator("#events tbody tr", new() { HasTextString = "Key reuse detected" })).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#last-ended")).ToContainTextAsync("was used again");
+        Assert.DoesNotContain(phone.IdentifierValue, await page.Locator("#customer-section").InnerTextAsync(), StringComparison.Ordinal);
+        var screenshot = await fixture.SaveScreenshotAsync(page, "support-console.png");
+        output.WriteLine($"Screenshot of the console's main view: {screenshot}");
+
+        await sessions.Filter(new() { HasTextString = tablet.DeviceId! }).GetByRole(AriaRole.Button, new() { Name = "Revoke…" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#confirm")).ToBeVisibleAsync();
+        await page.ClickAsync("#confirm-yes");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Revoked one session.");
+        await Assertions.Expect(sessions).ToHaveCountAsync(1);
+
+        await page.ClickAsync("#revoke-all");
+        await page.ClickAsync("#confirm-no");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Nothing was revoked.");
+        await Assertions.Expect(sessions).ToHaveCountAsync(1);
+        await page.ClickAsync("#revoke-all");
+        await page.ClickAsync("#confirm-yes");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Logged out everywhere: 1 session(s) revoked.");
+        await Assertions.Expect(page.Locator("#no-sessions")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#events tbody tr", new() { HasTextString = "support revoked it" })).ToHaveCountAsync(2);
+
+        var afterwards = await api.PostAsync("token/regenerate", phone.OnDevice(HostileDeviceId).Body(("key", hostile.Key)));
+        Assert.Equal(1597, afterwards.Code);
+        Assert.Equal(0, dialogs);
+        Assert.Empty(fixture.ConsoleErrors(page));
+    }
+
+    [Fact]
+    public async Task ThePageIsServedOnlyWithAdminKeysAndUnderAStrictContentSecurityPolicy()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.ConsoleUrl) };
+        using var page = await http.GetAsync("/admin/");
+        await using var withoutKeys = new ApiFactory();
+
+        var policy = string.Join(' ', page.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", policy, StringComparison.Ordinal);
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
+        Assert.Contains("frame-ancestors 'none'", policy, StringComparison.Ordinal);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await withoutKeys.CreateClient().GetAsync("/admin/")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await withoutKeys.CreateClient().GetAsync("/admin/console.js")).StatusCode);
+    }
+}
+
+/// <summary>The service as a process with an admin key, and one headless Chromium for the collection.</summary>
+public sealed class ConsoleFixture : IAsyncLifetime
+{
+    public const string AdminKey = "support-console-key-0123456789-abcdefghijk";
+
+    private readonly Dictionary<IPage, List<string>> _errors = [];
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    public ApiProcess Api { get; } = new(new()
+    {
+        ["Sessions:Admin:ApiKeys:0:Id"] = "support",
+        ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
+    });
+
+    public string ConsoleUrl => $"http://127.0.0.1:{Api.Port}/admin/";
+
+    public async Task InitializeAsync()
+    {
+        await Api.StartAsync();
+        if (ChromiumFactAttribute.Executable is { } chromium)
+        {
+            _playwright = await Playwright.CreateAsync();
+            _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true });
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        await Api.DisposeAsync();
+    }
+
+    /// <summary>A fresh tab (its own context: no cookies or storage shared) whose console errors are collected.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await _browser!.NewContextAsync(new() { ViewportSize = new() { Width = 1366, Height = 900 } });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        _errors[page] = errors;
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        return page;
+    }
+
+    public IReadOnlyList<string> ConsoleErrors(IPage page) => _errors[page];
+
+    /// <summary>Saves a screenshot under <c>artifacts/</c> at the repository's root (CI keeps it); answers its path.</summary>
+    public async Task<string> SaveScreenshotAsync(IPage page, string name)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "Sessions.sln")))
+        {
+            root = root.Parent!;
+        }
+        var path = Path.Combine(root.FullName, "artifacts", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        return path;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>
+{
+    public const string Name = "support-console";
+}
+
+/// <summary>A test that drives Chromium: it runs where one is installed (CI installs Debian's <c>chromium</c>).</summary>
+public sealed class ChromiumFactAttribute : FactAttribute
+{
+    public ChromiumFactAttribute()
+    {
+        if (Executable is null)
+        {
+            Skip = "needs Chromium (apt-get install chromium, or SESSIONS_TEST_CHROMIUM=/path/to/chrome; .ci/run installs it)";
+        }
+    }
+
+    public static string? Executable =>
+        new[] { Environment.GetEnvironmentVariable("SESSIONS_TEST_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
+            .FirstOrDefault(path => !string.IsNullOrEmpty(path) && File.Exists(path));
+}
