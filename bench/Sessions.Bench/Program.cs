@@ -53,11 +53,11 @@ Console.WriteLine($"Sessions benchmark: {options.Sessions} device sessions over 
 Console.WriteLine(Machine());
 Console.WriteLine($"Embedded store durability: {options.Durability ?? "Acknowledged (the default: group commit, nothing acknowledged is lost)"}");
 
-var results = new List<(Measurement Row, Measurement Ceiling)>();
+var results = new List<(Measurement Row, Measurement Ceiling, Spread? Throughput, Spread? Cpu)>();
 var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 var introspectionAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 var otpHashKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
-var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD", "BENCHBOUND" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD", "BENCHBOUND", "BENCHSCALE" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 
 // The ceiling: a minimal endpoint that parses the same JSON and signs one HS256 JWT, under wrk and under the lean
 // loader; the loader counts only if it reaches wrk's rate within 10 %. Its server runs for the whole bench, idle
@@ -197,6 +197,11 @@ if (options.Runs("rotating-redis"))
     await RotatingOnRedisAsync();
 }
 
+if (options.Only?.Contains("scale") == true)
+{
+    await ScaleAsync();
+}
+
 MemoryFigures? memory = null;
 if (options.Runs("memory"))
 {
@@ -306,6 +311,88 @@ async Task RotatingOnRedisAsync()
     }
 }
 
+// The growth curve: 10k, 100k and 1M device sessions in a store process (seeded by writing it directly), and at each
+// size a fresh API (co-hosted silo, Redis mode on that store) that has touched nothing: cold activations, then a warm
+// working set of 1 % of the sessions under regenerate at half its rate, and the silo's memory with that set active.
+async Task ScaleAsync()
+{
+    const string brand = "BENCHSCALE";
+    const int jitSessions = 64;
+    var sizes = options.ScaleSizes;
+    var storePort = ServerProcess.FreePort();
+    var storeData = Path.Combine(work, "scale-store");
+    await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
+    {
+        ["Sessions__Storage__EmbeddedPort"] = storePort.ToString(CultureInfo.InvariantCulture),
+        ["Sessions__Storage__DataDirectory"] = storeData,
+        ["DOTNET_ENVIRONMENT"] = "Development",
+    }, Path.Combine(work, "scale-store.log"), storePort, readyPath: null);
+    await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, $"{brand.ToLowerInvariant()}-hs256", signingSecrets[brand]);
+    var rows = new List<string>();
+    var seeded = 0;
+    Console.WriteLine();
+    Console.WriteLine($"Scale: growing to {string.Join(", ", sizes.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} device sessions in a store process; a fresh API at each size.");
+    foreach (var size in sizes)
+    {
+        var seeding = System.Diagnostics.Stopwatch.StartNew();
+        await seeder.SeedAsync(seeded, size);
+        seeding.Stop();
+        seeded = size;
+        var storeBytes = await seeder.BytesPerSessionAsync(size);
+        var diskBytes = Directory.EnumerateFiles(storeData, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / (double)size;
+
+        var port = ServerProcess.FreePort();
+        var env = new Dictionary<string, string>(ApiEnvironment(port, Path.Combine(work, $"scale-api-{size}"), options.Durability))
+        {
+            ["Sessions__Storage__Mode"] = "Redis",
+            ["ConnectionStrings__Redis"] = $"127.0.0.1:{storePort}",
+        };
+        env.Remove("Sessions__Storage__EmbeddedDurability");
+        await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"scale-api-{size}.log"), port, "/health/ready");
+        var idleBytes = api.WorkingSetBytes;
+
+        // JIT warm-up on sessions of their own; then the warm working set, 1 % of the sessions, activated once and
+        // regenerated at full speed and at half of it, and the silo's memory with only that set (and the 64) active.
+        var jitBodies = Enumerable.Range(0, jitSessions).Select(i => ScaleBody(brand, i, seeder.Key(i))).ToList();
+        await Wrk.MeasureAsync("jit warm-up", api, Scenarios.RegeneratePath, jitBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
+        var active = Math.Max(jitSessions, size / 100);
+        List<IVirtualUser> OnceEach(int from, int count)
+        {
+            var sessions = new ConcurrentQueue<(string Mobile, string Device, string Key)>(Enumerable.Range(from, count)
+                .Select(i => (StoreSeeder.Session(i).Mobile, StoreSeeder.Session(i).Device, seeder.Key(i))));
+            return [.. Enumerable.Range(0, options.Connections).Select(_ => (IVirtualUser)new Scenarios.Cold(brand, sessions))];
+        }
+        await Loader.MeasureAsync("activate", api, OnceEach(jitSessions, active), TimeSpan.Zero, TimeSpan.FromMinutes(10), stopWhenIdle: true);
+        var warmRequests = Enumerable.Range(jitSessions, active).Select(i => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(ScaleBody(brand, i, seeder.Key(i))))).ToList();
+        var users = Split(warmRequests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+        var full = Report(await Loader.MeasureAsync($"regenerate @{size:N0}", api, users, options.Warmup, options.Duration));
+        var half = Report(await Loader.MeasureAsync($"regenerate@half @{size:N0}", api, users, options.Warmup, options.Duration, full.RequestsPerSecond / 2));
+        var activeBytes = api.WorkingSetBytes;
+
+        // Cold activations: activation has code paths of its own, which tiered compilation takes tens of seconds to finish
+        // with, so up to 100,000 cold sessions warm them first (a long-running silo activates cold grains all day with
+        // its code compiled); then others, never touched since the restart, are measured.
+        var coldCount = Math.Min(20_000, size / 5);
+        var warmupCount = Math.Min(100_000, size - coldCount - jitSessions - active);
+        await Loader.MeasureAsync("activation warm-up", api, OnceEach(jitSessions + active, warmupCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true);
+        var coldRun = Report(await Loader.MeasureAsync($"cold @{size:N0}", api, OnceEach(size - coldCount, coldCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true));
+        var manyBytes = api.WorkingSetBytes;
+        var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
+        rows.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {size:N0} | {seeding.Elapsed.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |"));
+    }
+    Console.WriteLine();
+    Console.WriteLine("| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | silo RSS idle MiB | silo RSS, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | p99 at half rate ms | errors (warm, half, cold) |");
+    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    rows.ForEach(Console.WriteLine);
+}
+
+static string ScaleBody(string brand, int index, string key)
+{
+    var (mobile, device) = StoreSeeder.Session(index);
+    return Encoding.UTF8.GetString(Loader.Json(brand, mobile, device, ("key", key)));
+}
+
 async Task<List<(string Mobile, string Device, string Key)>> LogInAsync(IMeasuredServer api, string brand, string prefix, int count)
 {
     var sessions = new ConcurrentBag<(int, string, string, string)>();
@@ -326,31 +413,45 @@ async Task<List<(string Mobile, string Device, string Key)>> LogInAsync(IMeasure
 static List<List<T>> Split<T>(IReadOnlyList<T> items, int parts) =>
     [.. Enumerable.Range(0, Math.Min(parts, items.Count)).Select(p => items.Where((_, i) => i % parts == p).ToList())];
 
-// Each round is a ceiling run and the scenario right after it; the round with the median ratio is the scenario's row.
+// Rounds of a ceiling run and a scenario run, alternating which goes first, so that a host whose speed drifts within a
+// round favours neither. Two ratios per round: throughput (scenario ÷ ceiling requests/s) and CPU (ceiling ÷ scenario
+// server CPU µs per request). The median of each is the scenario's figure, with the spread of the rounds beside it; the
+// round with the median throughput ratio supplies the row's other columns.
 async Task<Measurement> RecordRoundsAsync(Func<Task<Measurement>> measure)
 {
     var rounds = new List<(Measurement Row, Measurement Ceiling)>();
     for (var round = 0; round < options.Rounds; round++)
     {
-        await CeilingAsync();
-        rounds.Add((await measure(), ceiling));
+        if (round % 2 == 0)
+        {
+            await CeilingAsync();
+            rounds.Add((await measure(), ceiling));
+        }
+        else
+        {
+            var row = await measure();
+            await CeilingAsync();
+            rounds.Add((row, ceiling));
+        }
     }
-    var ratios = rounds.Select(r => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond).ToList();
-    var median = rounds[ratios.IndexOf(ratios.Order().ElementAt(ratios.Count / 2))];
+    var throughput = Spread.Of(rounds.Select(r => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond));
+    var cpu = Spread.Of(rounds.Select(r => r.Row.CpuMicrosecondsPerRequest == 0 ? 0 : r.Ceiling.CpuMicrosecondsPerRequest / r.Row.CpuMicrosecondsPerRequest));
+    var median = rounds.OrderBy(r => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond).ElementAt(rounds.Count / 2);
     if (rounds.Count > 1)
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {median.Row.Scenario}: ratios of the {rounds.Count} rounds {string.Join(", ", ratios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture)))}; the median round counts"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {median.Row.Scenario}: {rounds.Count} interleaved rounds; throughput ratio median {throughput}; CPU ratio median {cpu}"));
     }
     ceiling = median.Ceiling;
-    return Record(median.Row);
+    return Record(median.Row, throughput, cpu);
 }
 
 async Task CeilingAsync() =>
     ceiling = await Wrk.MeasureAsync("ceiling", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration);
 
-Measurement Record(Measurement row)
+Measurement Record(Measurement row, Spread? throughput = null, Spread? cpu = null)
 {
-    results.Add((row, ceiling));
+    results.Add((row, ceiling, throughput, cpu));
     Report(row, ceiling);
     return row;
 }
@@ -367,14 +468,16 @@ void PrintSummary()
 {
     Console.WriteLine();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"Each ratio is the scenario's requests/s over a ceiling run (wrk) right before it. The lean loader reached {loaderAgreement:P0} of wrk's rate on the ceiling."));
+        $"Ratios: throughput = scenario ÷ ceiling (wrk) requests/s, CPU = ceiling ÷ scenario server CPU µs per request, each the median of {options.Rounds} interleaved round(s) [lowest–highest]. The lean loader reached {loaderAgreement:P0} of wrk's rate on the ceiling."));
     Console.WriteLine();
-    Console.WriteLine("| scenario | client | ops/s | requests/s | ceiling/s | ratio | p50 ms | p90 ms | p99 ms | errors | server CPU µs/request | ceiling CPU µs/request |");
-    Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
-    foreach (var (m, c) in results)
+    Console.WriteLine("| scenario | client | ops/s | requests/s | ceiling/s | throughput ratio | CPU ratio | p50 ms | p90 ms | p99 ms | errors | server CPU µs/request | ceiling CPU µs/request |");
+    Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    foreach (var (m, c, throughput, cpu) in results)
     {
+        var throughputText = throughput?.ToString() ?? (m.RequestsPerSecond / c.RequestsPerSecond).ToString("F2", CultureInfo.InvariantCulture);
+        var cpuText = cpu?.ToString() ?? (m.CpuMicrosecondsPerRequest == 0 ? "" : (c.CpuMicrosecondsPerRequest / m.CpuMicrosecondsPerRequest).ToString("F2", CultureInfo.InvariantCulture));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {m.Scenario} | {m.Client} | {m.OperationsPerSecond:N0} | {m.RequestsPerSecond:N0} | {c.RequestsPerSecond:N0} | {m.RequestsPerSecond / c.RequestsPerSecond:F2} | {m.Latency.P50:F2} | {m.Latency.P90:F2} | {m.Latency.P99:F2} | {m.ErrorText} | {m.CpuMicrosecondsPerRequest:F0} | {c.CpuMicrosecondsPerRequest:F0} |"));
+            $"| {m.Scenario} | {m.Client} | {m.OperationsPerSecond:N0} | {m.RequestsPerSecond:N0} | {c.RequestsPerSecond:N0} | {throughputText} | {cpuText} | {m.Latency.P50:F2} | {m.Latency.P90:F2} | {m.Latency.P99:F2} | {m.ErrorText} | {m.CpuMicrosecondsPerRequest:F0} | {c.CpuMicrosecondsPerRequest:F0} |"));
     }
 
     var coHosted = results.FirstOrDefault(r => r.Row.Scenario == "regenerate").Row;
@@ -423,6 +526,8 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         }
     }
     env["Sessions__Brands__BENCHSTATIC__RotateKeyOnRegenerate"] = "false";
+    // scale: seeded MFA families whose keys are presented again and again.
+    env["Sessions__Brands__BENCHSCALE__RotateKeyOnRegenerate"] = "false";
     // regenerate-bound: BENCHSTATIC's rules with device binding; proofs are made before a round, so a 5-minute window,
     // and a round's families spread over the 64 test identifiers.
     env["Sessions__Brands__BENCHBOUND__RotateKeyOnRegenerate"] = "false";
@@ -476,19 +581,21 @@ static string FindRoot()
 }
 
 internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
-    string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, string? PerfDirectory)
+    string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, string? PerfDirectory, int[] ScaleSizes)
 {
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         return new(Number("--sessions", 64), Number("--connections", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
-            Math.Max(1, Number("--rounds", 1)), Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
+            Math.Max(1, Number("--rounds", 5)), Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
             Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             // --api-env NAME=VALUE (repeatable): a runtime or configuration setting for the API processes only, to try one.
             [.. args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))],
             // --perf DIR: a perf profile of the servers over each measured window (Profiler).
-            Value("--perf"));
+            Value("--perf"),
+            // --scale-sizes 10000,100000,1000000: the sizes of the scale scenario (which runs only when --only names it).
+            Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))] : [10_000, 100_000, 1_000_000]);
     }
 
     /// <summary>
@@ -499,4 +606,16 @@ internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warm
 
     /// <summary>Whether a scenario runs: all do, unless <c>--only a,b</c> names some.</summary>
     public bool Runs(string scenario) => Only is null || Only.Contains(scenario, StringComparer.Ordinal);
+}
+
+/// <summary>The median of a scenario's rounds and their lowest and highest, as the bench prints them.</summary>
+internal sealed record Spread(double Median, double Lowest, double Highest)
+{
+    public static Spread Of(IEnumerable<double> rounds)
+    {
+        var sorted = rounds.Order().ToList();
+        return new Spread(sorted[sorted.Count / 2], sorted[0], sorted[^1]);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Median:F2} [{Lowest:F2}–{Highest:F2}]");
 }

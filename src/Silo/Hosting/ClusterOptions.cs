@@ -35,6 +35,9 @@ public sealed class SessionsClusterOptions
     /// <summary>Mutual TLS between silos and from API clients to the gateways (Silo and Client modes).</summary>
     public ClusterTlsOptions Tls { get; set; } = new();
 
+    /// <summary>When idle grains leave the silo's memory (their state stays in the store).</summary>
+    public GrainCollectionSettings GrainCollection { get; set; } = new();
+
     /// <summary>
     /// Outside Development, Silo and Client modes refuse to start without <see cref="Tls"/>: grain calls carry
     /// password hashes, OTP hashes and the state of every key. This says, on purpose, that the network is private enough.
@@ -79,4 +82,26 @@ public sealed class MembershipTimings
 
     /// <summary>How often a silo re-reads the whole membership table, besides the gossip that carries each change.</summary>
     public TimeSpan TableRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// The <c>Sessions:Cluster:GrainCollection</c> section: a silo's memory follows its active device sessions, not the
+/// stored ones. A device session idle for <see cref="IdleMinutes"/> is deactivated (its next call activates it from the
+/// store); and when the process nears its memory limit, Orleans sheds the least recently used activations first.
+/// </summary>
+public sealed class GrainCollectionSettings
+{
+    /// <summary>
+    /// 20 minutes by default: longer than a token's 15-minute life, so an app that regenerates when its token expires
+    /// finds its grain still active; shorter, and every regenerate of every device would be a cold activation.
+    /// </summary>
+    public int IdleMinutes { get; set; } = 20;
+
+    /// <summary>
+    /// Above this share of the memory available to the process (the container's limit, or the machine's), activations
+    /// are shed until <see cref="MemoryTargetPercent"/>; 0 turns shedding off.
+    /// </summary>
+    public int ShedAtMemoryPercent { get; set; } = 85;
+
+    public int MemoryTargetPercent { get; set; } = 75;
 }

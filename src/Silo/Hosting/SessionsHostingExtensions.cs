@@ -91,6 +91,7 @@ public static class SessionsHostingExtensions
                     });
             }
             silo.AddSessionsGrains(embeddedStore);
+            silo.Configure<GrainCollectionOptions>(o => ApplyGrainCollection(o, cluster.GrainCollection));
             // Trace context crosses grain calls only where spans are exported: each propagated call is a filter and an
             // activity lookup on the hot path, for nobody otherwise.
             if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -172,6 +173,17 @@ public static class SessionsHostingExtensions
 
     private static byte[] OtpHashKey(IServiceProvider services) =>
         Convert.FromBase64String(services.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.HashKey!);
+
+    private static void ApplyGrainCollection(GrainCollectionOptions options, GrainCollectionSettings settings)
+    {
+        options.CollectionAge = TimeSpan.FromMinutes(settings.IdleMinutes);
+        options.EnableActivationSheddingOnMemoryPressure = settings.ShedAtMemoryPercent > 0;
+        if (settings.ShedAtMemoryPercent > 0)
+        {
+            options.MemoryUsageLimitPercentage = settings.ShedAtMemoryPercent;
+            options.MemoryUsageTargetPercentage = settings.MemoryTargetPercent;
+        }
+    }
 
     private static void ApplyMembershipTimings(ClusterMembershipOptions membership, MembershipTimings timings)
     {

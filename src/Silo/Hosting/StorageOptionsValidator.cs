@@ -75,6 +75,7 @@ internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOpt
         }
         if (options.GatewayPort is < 0 or > 65535) errors.Add("Sessions:Cluster:GatewayPort must be a TCP port (0: no gateway).");
         ValidateMembership(options.Membership, errors);
+        ValidateGrainCollection(options.GrainCollection, errors);
         if (options.Tls.IsConfigured && ClusterTls.Problem(options.Tls) is { } problem)
         {
             errors.Add($"Sessions:Cluster:Tls:CertificatePath {problem}.");
@@ -85,6 +86,16 @@ internal sealed class ClusterOptionsValidator(IConfiguration configuration, IOpt
                 + "(grain calls carry password hashes and key state), or Sessions:Cluster:AllowPlaintext must be true on purpose.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateGrainCollection(GrainCollectionSettings settings, List<string> errors)
+    {
+        const string section = "Sessions:Cluster:GrainCollection";
+        if (settings.IdleMinutes is < 1 or > 1440) errors.Add($"{section}:IdleMinutes must be between 1 and 1440.");
+        if (settings.ShedAtMemoryPercent != 0 && (settings.ShedAtMemoryPercent is < 10 or > 99 || settings.MemoryTargetPercent < 5 || settings.MemoryTargetPercent >= settings.ShedAtMemoryPercent))
+        {
+            errors.Add($"{section}:ShedAtMemoryPercent must be 0 (off) or between 10 and 99, and {section}:MemoryTargetPercent at least 5 and below it.");
+        }
     }
 
     private static void ValidateMembership(MembershipTimings timings, List<string> errors)

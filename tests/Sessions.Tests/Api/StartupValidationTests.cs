@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -24,6 +27,8 @@ public sealed class StartupValidationTests
         { "Sessions:Brands:DEMO:MaxDeviceSessions", "0", "Sessions:Brands:DEMO:MaxDeviceSessions" },
         { "Sessions:Cluster:Membership:ProbeTimeout", "00:00:00.100", "Sessions:Cluster:Membership:ProbeTimeout" },
         { "Sessions:Cluster:Membership:MissedIAmAliveLimit", "1", "Sessions:Cluster:Membership:MissedIAmAliveLimit" },
+        { "Sessions:Cluster:GrainCollection:IdleMinutes", "0", "Sessions:Cluster:GrainCollection:IdleMinutes" },
+        { "Sessions:Cluster:GrainCollection:MemoryTargetPercent", "90", "Sessions:Cluster:GrainCollection:ShedAtMemoryPercent" },
         { "Sessions:Brands:DEMO:DeviceBinding", "Sometimes", "Sessions:Brands:DEMO:DeviceBinding" },
         { "Sessions:Brands:DEMO:Otp:Length", "six", "Sessions:Brands:DEMO:Otp:Length" },
         { "Sessions:Brands:DEMO:DeviceBinding", "7", "Sessions:Brands:DEMO:DeviceBinding" },
@@ -50,6 +55,24 @@ public sealed class StartupValidationTests
 
         Assert.NotNull(error);
         Assert.Contains(named, error.ToString());
+    }
+
+    [Fact]
+    public async Task IdleDeviceSessionsLeaveTheSiloAfterTwentyMinutesAndActivationsAreShedUnderMemoryPressure()
+    {
+        await using var defaults = new ApiFactory();
+        await using var configured = new ApiFactory(settings: new()
+        {
+            ["Sessions:Cluster:GrainCollection:IdleMinutes"] = "45",
+            ["Sessions:Cluster:GrainCollection:ShedAtMemoryPercent"] = "0",
+        });
+
+        var byDefault = defaults.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
+        var changed = configured.Services.GetRequiredService<IOptions<GrainCollectionOptions>>().Value;
+
+        Assert.Equal((TimeSpan.FromMinutes(20), true, 85.0, 75.0),
+            (byDefault.CollectionAge, byDefault.EnableActivationSheddingOnMemoryPressure, byDefault.MemoryUsageLimitPercentage, byDefault.MemoryUsageTargetPercentage));
+        Assert.Equal((TimeSpan.FromMinutes(45), false), (changed.CollectionAge, changed.EnableActivationSheddingOnMemoryPressure));
     }
 
     [Fact]

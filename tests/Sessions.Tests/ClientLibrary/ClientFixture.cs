@@ -52,12 +52,31 @@ public sealed class ClientFixture : IAsyncLifetime
         return signIn.Session!;
     }
 
+    /// <summary>An app with a store of its own, and a new customer logged in on it with the library's three calls.</summary>
+    public async Task<LoggedInApp> LogInNewCustomerAsync(string brand = TestBrands.Demo, DelegatingHandler? faults = null, TimeProvider? clock = null,
+        Action<SessionsClientOptions>? configure = null)
+    {
+        var store = new InMemorySessionStore();
+        var app = NewApp(store, brand, faults, clock, configure);
+        var (identity, device) = NewCustomer(brand);
+        return new LoggedInApp(app, store, device, await LogInAsync(app, device, identity));
+    }
+
     /// <summary>What the store holds for the default session, as JSON (null when nothing).</summary>
     public static async Task<JsonElement?> StoredAsync(ISessionStore store)
     {
         var content = await store.LoadAsync(SessionKeeper.DefaultName, CancellationToken.None);
         return content is null ? null : JsonDocument.Parse(content).RootElement.Clone();
     }
+}
+
+/// <summary>An app, its store, the customer's device as the tests spell it, and the kept session.</summary>
+public sealed record LoggedInApp(AppClient App, InMemorySessionStore Store, TestDevice Device, SessionKeeper Session) : IAsyncDisposable
+{
+    /// <summary>The credential the store holds now.</summary>
+    public async Task<string?> StoredKeyAsync() => (await ClientFixture.StoredAsync(Store))?.GetProperty("key").GetString();
+
+    public ValueTask DisposeAsync() => App.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]

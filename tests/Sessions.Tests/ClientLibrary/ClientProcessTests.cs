@@ -200,19 +200,6 @@ internal sealed class ClientProbe : IAsyncDisposable
         }
     }
 
-    /// <summary>The probe of this build, beside the tests' own output folder layout.</summary>
-    private static string ProbeDll
-    {
-        get
-        {
-            var bin = new DirectoryInfo(AppContext.BaseDirectory);
-            var root = bin;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Sessions.sln")))
-            {
-                root = root.Parent;
-            }
-            Assert.NotNull(root);
-            return Path.Combine(root.FullName, "tests", "ClientProbe", "bin", bin.Parent!.Name, bin.Name, "Sessions.ClientProbe.dll");
-        }
-    }
+    /// <summary>The probe of this build.</summary>
+    private static string ProbeDll => Repository.Output(Path.Combine("tests", "ClientProbe"), "Sessions.ClientProbe.dll");
 }

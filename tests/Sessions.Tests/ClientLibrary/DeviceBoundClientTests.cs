@@ -28,10 +28,8 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     [Fact]
     public async Task ABoundSessionCarriesTheAppsDeviceKeyAndRotatesWithAProofEachTime()
     {
-        var store = new InMemorySessionStore();
-        await using var app = fixture.NewApp(store, TestBrands.Bound, configure: o => o.BindToDevice = true);
-        var (identity, device) = ClientFixture.NewCustomer(TestBrands.Bound);
-        var session = await fixture.LogInAsync(app, device, identity);
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Bound, configure: o => o.BindToDevice = true);
+        var (app, store, device, session) = customer;
         var first = await session.GetTokenAsync();
         var thumbprint = Jwt.Payload(first).GetProperty("cnf").GetProperty("jkt").GetString();
         Assert.True(session.IsDeviceBound);
@@ -41,7 +39,7 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
 
         Assert.NotEqual(first, second);
         Assert.Equal(thumbprint, Jwt.Payload(second).GetProperty("cnf").GetProperty("jkt").GetString());
-        var copiedKey = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        var copiedKey = await customer.StoredKeyAsync();
         Assert.Equal(1562, (await fixture.Api.PostAsync("token/regenerate", device.Body(("key", copiedKey)))).Code);
         fixture.Factory.Clock.Advance(AlmostExpired);
         Assert.NotEqual(second, await session.GetTokenAsync());
@@ -50,12 +48,9 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     [Fact]
     public async Task ADeviceWhoseClockIsTenMinutesFastGetsTheNonceRoundTripDoneOutOfSight()
     {
-        var store = new InMemorySessionStore();
         var fastClock = new FakeTimeProvider(fixture.Factory.Clock.GetUtcNow() + TimeSpan.FromMinutes(10));
-        await using var app = fixture.NewApp(store, TestBrands.Bound, clock: fastClock, configure: o => o.BindToDevice = true);
-        var (identity, device) = ClientFixture.NewCustomer(TestBrands.Bound);
-
-        var session = await fixture.LogInAsync(app, device, identity);
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Bound, clock: fastClock, configure: o => o.BindToDevice = true);
+        var (app, store, device, session) = customer;
         Assert.True(session.IsDeviceBound);
         fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(10));
         fastClock.Advance(TimeSpan.FromMinutes(10));

@@ -39,10 +39,8 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     [Fact]
     public async Task AHundredConcurrentCallersCauseExactlyOneRegenerateAndACancellingCallerDoesNotStopIt()
     {
-        var store = new InMemorySessionStore();
-        await using var app = fixture.NewApp(store);
-        var (identity, device) = ClientFixture.NewCustomer();
-        var session = await fixture.LogInAsync(app, device, identity);
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (app, store, device, session) = customer;
         var first = await session.GetTokenAsync();
         fixture.Factory.Clock.Advance(AlmostExpired);
         using var regenerations = new HostCounter(fixture.Factory.Services, "sessions.regenerations");
@@ -65,12 +63,10 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     [Fact]
     public async Task AnAnswerLostAfterTheServiceRotatedIsRetriedWithTheSameKeyAndTheSessionContinuesWithTheSameSuccessor()
     {
-        var store = new InMemorySessionStore();
         var network = new FaultyNetwork(fixture.Factory.Clock);
-        await using var app = fixture.NewApp(store, faults: network);
-        var (identity, device) = ClientFixture.NewCustomer();
-        var session = await fixture.LogInAsync(app, device, identity);
-        var firstKey = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: network);
+        var (app, store, device, session) = customer;
+        var firstKey = await customer.StoredKeyAsync();
         fixture.Factory.Clock.Advance(AlmostExpired);
 
         network.AnswersToLose = 1;
@@ -89,11 +85,9 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     [Fact]
     public async Task AnswersLostForLongerThanTheGraceEndTheSessionAsRotationLostAndTheKeyIsNeverPresentedLate()
     {
-        var store = new InMemorySessionStore();
         var network = new FaultyNetwork(fixture.Factory.Clock);
-        await using var app = fixture.NewApp(store, faults: network);
-        var (identity, device) = ClientFixture.NewCustomer();
-        var session = await fixture.LogInAsync(app, device, identity);
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: network);
+        var (app, store, device, session) = customer;
         SessionEndedReason? told = null;
         session.SessionEnded += (_, e) => told = e.Reason;
         fixture.Factory.Clock.Advance(AlmostExpired);
@@ -114,12 +108,10 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     [Fact]
     public async Task ADeviceOfflinePastTheGraceKeepsItsSessionAndRefreshesWhenBackOnline()
     {
-        var store = new InMemorySessionStore();
         var network = new FaultyNetwork(fixture.Factory.Clock);
-        await using var app = fixture.NewApp(store, faults: network);
-        var (identity, device) = ClientFixture.NewCustomer();
-        var session = await fixture.LogInAsync(app, device, identity);
-        var key = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: network);
+        var (app, store, device, session) = customer;
+        var key = await customer.StoredKeyAsync();
         fixture.Factory.Clock.Advance(AlmostExpired);
 
         network.Offline = true;
@@ -132,19 +124,17 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         network.Offline = false;
         var token = await session.GetTokenAsync();
         Assert.Equal("USER", Jwt.Payload(token).GetProperty("rol").GetString());
-        Assert.NotEqual(key, (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString());
+        Assert.NotEqual(key, await customer.StoredKeyAsync());
     }
 
     [Fact]
     public async Task AThiefReplayingAnOldKeyEndsTheAppsSessionAsRevoked()
     {
-        var store = new InMemorySessionStore();
-        await using var app = fixture.NewApp(store);
-        var (identity, device) = ClientFixture.NewCustomer();
-        var session = await fixture.LogInAsync(app, device, identity);
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (app, store, device, session) = customer;
         SessionEndedReason? told = null;
         session.SessionEnded += (_, e) => told = e.Reason;
-        var stolen = (await ClientFixture.StoredAsync(store))!.Value.GetProperty("key").GetString();
+        var stolen = await customer.StoredKeyAsync();
         fixture.Factory.Clock.Advance(AlmostExpired);
         await session.GetTokenAsync();
         fixture.Factory.Clock.Advance(TimeSpan.FromSeconds(31));
@@ -249,10 +239,8 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     [Fact]
     public async Task AnIdentifierChangeSendsACodeToTheNewValueThenEndsTheSessionWithItsReason()
     {
-        var store = new InMemorySessionStore();
-        await using var app = fixture.NewApp(store);
-        var (identity, device) = ClientFixture.NewCustomer();
-        var session = await fixture.LogInAsync(app, device, identity);
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (app, store, device, session) = customer;
         SessionEndedReason? told = null;
         session.SessionEnded += (_, e) => told = e.Reason;
         var moved = TestDevice.NewMobile() with { DeviceId = device.DeviceId };

@@ -107,22 +107,7 @@ public sealed class ApiProcess : IAsyncDisposable
     }
 
     /// <summary>The API of this build: <c>dotnet test</c> builds it in the tests' configuration beside its project.</summary>
-    private static string ApiDll
-    {
-        get
-        {
-            var bin = new DirectoryInfo(AppContext.BaseDirectory);
-            var framework = bin.Name;
-            var configuration = bin.Parent!.Name;
-            var root = bin;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Sessions.sln")))
-            {
-                root = root.Parent;
-            }
-            Assert.NotNull(root);
-            return Path.Combine(root.FullName, "src", "Api", "bin", configuration, framework, "Sessions.Api.dll");
-        }
-    }
+    private static string ApiDll => Repository.Output(Path.Combine("src", "Api"), "Sessions.Api.dll");
 
     private void Keep(string? line)
     {

@@ -173,12 +173,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
     /// <summary>Saves a screenshot under <c>artifacts/</c> at the repository's root (CI keeps it); answers its path.</summary>
     public async Task<string> SaveScreenshotAsync(IPage page, string name)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "Sessions.sln")))
-        {
-            root = root.Parent!;
-        }
-        var path = Path.Combine(root.FullName, "artifacts", name);
+        var path = Path.Combine(Repository.Root, "artifacts", name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await page.ScreenshotAsync(new() { Path = path, FullPage = true });
         return path;
