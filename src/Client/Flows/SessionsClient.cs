@@ -87,8 +87,13 @@ public sealed class SessionsClient : IAsyncDisposable
     public async Task<bool> HasSessionAsync(string sessionName = SessionKeeper.DefaultName, CancellationToken cancellationToken = default) =>
         await Context.Store.LoadAsync(SessionNames.Checked(sessionName), cancellationToken).ConfigureAwait(false) is not null;
 
+    /// <summary>Lets go of the device keys the keepers opened; the stored sessions stay for the next start.</summary>
     public ValueTask DisposeAsync()
     {
+        foreach (var keeper in _keepers.Values)
+        {
+            keeper.ReleaseDeviceKey();
+        }
         _keepers.Clear();
         return ValueTask.CompletedTask;
     }

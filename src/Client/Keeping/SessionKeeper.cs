@@ -177,6 +177,15 @@ public sealed partial class SessionKeeper
         return IdentifierChange.Changed;
     }
 
+    internal void ReleaseDeviceKey()
+    {
+        lock (_gate)
+        {
+            _deviceKey?.Dispose();
+            _deviceKey = null;
+        }
+    }
+
     /// <summary>Takes over a session a login just stored.</summary>
     internal void Adopt(StoredSession session, IDeviceKey? deviceKey)
     {

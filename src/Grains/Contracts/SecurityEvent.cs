@@ -28,7 +28,7 @@ public enum SecurityEventKind
 /// One entry of a customer's security history: times from the grains' clock, identifiers masked as in the audit log,
 /// never a secret. Repeats of the newest event are counted, not listed again (<see cref="Repeats"/>).
 /// </summary>
-[GenerateSerializer, Alias("sessions.security-event")]
+[GenerateSerializer, Immutable, Alias("sessions.security-event")]
 public sealed record SecurityEvent
 {
     [Id(0)] public SecurityEventKind Kind { get; init; }
