@@ -34,7 +34,7 @@ if (!await sessions.HasSessionAsync())
     if (codeFromOutbox)
     {
         using var http = new HttpClient();
-        code = (await http.GetFromJsonAsync<OutboxEntry>(outbox))!.Otp;
+        code = (await http.GetFromJsonAsync(outbox, OutboxJson.Default.OutboxEntry))!.Otp;
     }
     else
     {
@@ -87,3 +87,8 @@ static string DeviceId(string directory)
 }
 
 internal sealed record OutboxEntry(string Otp);
+
+// Source-generated, like the library's, so that the sample publishes trimmed or native AOT without warnings.
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(OutboxEntry))]
+internal sealed partial class OutboxJson : System.Text.Json.Serialization.JsonSerializerContext;
