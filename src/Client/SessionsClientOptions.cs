@@ -38,7 +38,12 @@ public sealed class SessionsClientOptions
     /// <summary>How long a keeper waits for another process that shares the store to finish its regenerate.</summary>
     public TimeSpan StoreLockTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    internal Uri Endpoint(string path) => new(BaseAddress!, "auth/v1/" + path);
+    /// <summary>
+    /// <c>{BaseAddress}/auth/v1/{path}</c>. A base without a trailing slash (<c>https://example.com/sessions</c>) still
+    /// keeps its last segment, which <see cref="Uri"/>'s relative resolution would drop.
+    /// </summary>
+    internal Uri Endpoint(string path) =>
+        new(BaseAddress!.AbsoluteUri.EndsWith('/') ? BaseAddress : new Uri(BaseAddress.AbsoluteUri + "/"), "auth/v1/" + path);
 }
 
 /// <summary>Checks <see cref="SessionsClientOptions"/> when the app starts; every message names the setting.</summary>

@@ -254,6 +254,13 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         Assert.NotNull(await fixture.LogInAsync(app, moved, DeviceIdentity.Mobile(moved.IdentifierValue, moved.DeviceId)));
     }
 
+    [Theory]
+    [InlineData("https://auth.example.com", "https://auth.example.com/auth/v1/mfa/token/regenerate")]
+    [InlineData("https://example.com/sessions", "https://example.com/sessions/auth/v1/mfa/token/regenerate")]
+    [InlineData("https://example.com/sessions/", "https://example.com/sessions/auth/v1/mfa/token/regenerate")]
+    public void TheServiceIsCalledUnderItsBaseAddressWithOrWithoutATrailingSlash(string baseAddress, string expected) =>
+        Assert.Equal(expected, new SessionsClientOptions { BaseAddress = new Uri(baseAddress), Brand = "DEMO" }.Endpoint("mfa/token/regenerate").AbsoluteUri);
+
     /// <summary>Moves the shared clock on while the keeper waits between attempts, until the call ends.</summary>
     private async Task<T> WhileTheClockRunsAsync<T>(Task<T> call)
     {
