@@ -2,12 +2,16 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Orleans.Configuration;
+using Orleans.Runtime;
 using Orleans.Serialization;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.DeviceSessions;
 using Sessions.Grains.Identity;
+using Sessions.Silo.Storage;
 using StackExchange.Redis;
 
 namespace Sessions.Bench;
@@ -15,14 +19,14 @@ namespace Sessions.Bench;
 /// <summary>
 /// Seeds device sessions for the <c>scale</c> scenario by writing the store directly, as the silo's storage would: one
 /// device-session state per session, holding an MFA key family, serialised by the Orleans serializer under the state
-/// key the silo reads (<c>sessions/state/device-session/{grain key}/device-session</c>, fields <c>etag</c> and
-/// <c>data</c>). A login through the API costs several grain writes and an OTP each, so a million would take hours; a
+/// key the silo reads (<see cref="GrainStateKeys"/>, fields <c>etag</c> and <c>data</c>). A login through the API costs several grain writes and an OTP each, so a million would take hours; a
 /// direct write takes microseconds. The key of a session is minted on demand, signed like the API signs keys (the
 /// brand's HS256 secret), for the sessions a measurement presents.
 /// </summary>
 internal sealed class StoreSeeder : IAsyncDisposable
 {
-    private const string ServiceId = "sessions";
+    // The key function the silo's storage uses, for the default ServiceId the bench's servers run with.
+    private static readonly GrainStateKeys StateKeys = new(Options.Create(new ClusterOptions { ServiceId = "sessions" }));
     private static readonly RedisValue EtagField = "etag";
     private static readonly RedisValue DataField = "data";
 
@@ -115,7 +119,9 @@ internal sealed class StoreSeeder : IAsyncDisposable
     private RedisKey StateKey(int index)
     {
         var (mobile, device) = Session(index);
-        return Encoding.UTF8.GetBytes($"{ServiceId}/state/{GrainTypes.DeviceSession}/{GrainKeys.DeviceSession(new Identifier(_brand, IdentifierType.MOBILE, mobile), device)}/device-session");
+        var grainKey = GrainKeys.DeviceSession(new Identifier(_brand, IdentifierType.MOBILE, mobile), device);
+        // The grain type and its state are both named device-session.
+        return StateKeys.Of(GrainTypes.DeviceSession, GrainId.Create(GrainTypes.DeviceSession, grainKey));
     }
 
     // Ids shaped like the service's (128 random bits), derived from the index so that keys can be minted later.

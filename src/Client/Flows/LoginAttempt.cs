@@ -60,7 +60,7 @@ public sealed class LoginAttempt
     /// <summary>Sends (or sends again) a one-time code to the identifier.</summary>
     /// <exception cref="SessionsApiException">1534 (too many codes; <see cref="SessionsApiException.RetryAfter"/>), 1550 (locked).</exception>
     public async Task SendOtpAsync(CancellationToken cancellationToken = default) =>
-        (await _client.Context.Transport.PostAsync(Prefix + "otp/generate", Identity, json => json.WriteString("sessionId", SessionId), null, cancellationToken)
+        (await _client.Context.PostAsync(Prefix + "otp/generate", Identity, json => json.WriteString("sessionId", SessionId), null, cancellationToken)
             .ConfigureAwait(false)).EnsureSuccess();
 
     /// <summary>Checks the code the customer typed; a wrong one throws <see cref="SessionsApiException"/> 1506.</summary>
@@ -76,7 +76,7 @@ public sealed class LoginAttempt
     /// session of the customer ends; log in again with the new password.
     /// </summary>
     public async Task ResetPasswordAsync(string otp, string newPassword, CancellationToken cancellationToken = default) =>
-        (await _client.Context.Transport.PostAsync(Prefix + "password/forget", Identity, json =>
+        (await _client.Context.PostAsync(Prefix + "password/forget", Identity, json =>
         {
             json.WriteString("sessionId", SessionId);
             json.WriteString("otp", otp);

@@ -102,7 +102,7 @@ public sealed class SessionsClient : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         SessionNames.Checked(sessionName);
-        var opened = (await Context.Transport.PostAsync(path, who, json =>
+        var opened = (await Context.PostAsync(path, who, json =>
         {
             if (newPassword is not null)
             {
@@ -110,7 +110,6 @@ public sealed class SessionsClient : IAsyncDisposable
                 json.WriteString("confirmPassword", newPassword);
             }
         }, null, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
-        Context.Learn(opened, Context.Time.GetUtcNow());
         var attempt = new LoginAttempt(this, step, who, sessionName, opened.Envelope, webFamily: step == LoginStep.WebFirstFactor);
         if (sendOtp)
         {

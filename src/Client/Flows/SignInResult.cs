@@ -44,7 +44,7 @@ public sealed class SignInResult
     public async Task<LoginAttempt> StartMfaAsync(DeviceIdentity? secondFactor = null, bool sendOtp = true, CancellationToken cancellationToken = default)
     {
         var identity = secondFactor ?? Identity;
-        var opened = (await _client.Context.Transport.PostAsync("mfa/token/generate", identity, json => json.WriteString("authorizedToken", Token), null, cancellationToken)
+        var opened = (await _client.Context.PostAsync("mfa/token/generate", identity, json => json.WriteString("authorizedToken", Token), null, cancellationToken)
             .ConfigureAwait(false)).EnsureSuccess();
         var attempt = new LoginAttempt(_client, LoginStep.SecondFactor, identity, _sessionName, opened.Envelope, _web);
         if (sendOtp)

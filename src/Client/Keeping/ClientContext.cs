@@ -9,8 +9,6 @@ namespace Sessions.Client.Keeping;
 /// <summary>What every flow and keeper of one <see cref="SessionsClient"/> shares.</summary>
 internal sealed class ClientContext(SessionsTransport transport, ISessionStore store, IDeviceKeyProvider deviceKeys, TimeProvider time, ILogger logger)
 {
-    public SessionsTransport Transport => transport;
-
     public SessionsClientOptions Options => transport.Options;
 
     public ISessionStore Store => store;
@@ -29,8 +27,16 @@ internal sealed class ClientContext(SessionsTransport transport, ISessionStore s
 
     public DateTimeOffset ServerNow => time.GetUtcNow() + ClockOffset;
 
+    /// <summary>Every call to the service: the answer, with what its headers tell (clock, nonce) taken on the way.</summary>
+    public async Task<ApiAnswer> PostAsync(string path, DeviceIdentity who, Action<Utf8JsonWriter> fields, string? deviceProof, CancellationToken cancellationToken)
+    {
+        var answer = await transport.PostAsync(path, who, fields, deviceProof, cancellationToken).ConfigureAwait(false);
+        Learn(answer, time.GetUtcNow());
+        return answer;
+    }
+
     /// <summary>Takes what an answer's headers tell: the server's time and its newest nonce.</summary>
-    public void Learn(ApiAnswer answer, DateTimeOffset receivedAt)
+    private void Learn(ApiAnswer answer, DateTimeOffset receivedAt)
     {
         if (answer.ServerDate is { } serverDate)
         {

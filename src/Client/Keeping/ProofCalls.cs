@@ -19,8 +19,7 @@ internal static class ProofCalls
         {
             var proof = deviceKey is null ? null
                 : await DeviceProofs.CreateAsync(deviceKey, HttpMethod.Post, context.Options.Endpoint(path), context.ServerNow, context.DeviceNonce, null, cancellationToken).ConfigureAwait(false);
-            var answer = await context.Transport.PostAsync(path, who, fields, proof, cancellationToken).ConfigureAwait(false);
-            context.Learn(answer, context.Time.GetUtcNow());
+            var answer = await context.PostAsync(path, who, fields, proof, cancellationToken).ConfigureAwait(false);
             if (answer.Code == ProofNeedsNonce && answer.DeviceNonce is not null && attempt == 0)
             {
                 continue;

@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.Extensions.Logging;
 using Sessions.Client.DeviceKeys;
 using Sessions.Client.Keeping;
@@ -21,10 +20,6 @@ namespace Sessions.Client;
 public sealed partial class SessionKeeper
 {
     public const string DefaultName = "default";
-
-    private static readonly TimeSpan FirstRetry = TimeSpan.FromTicks(1);
-    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
     private readonly ClientContext _context;
     private readonly Lock _gate = new();
@@ -114,7 +109,7 @@ public sealed partial class SessionKeeper
             if (current.Flow == SessionFlow.Mfa)
             {
                 var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-                var answer = await _context.Transport.PostAsync("mfa/token/expire", current.Identity, json => json.WriteString("token", token), null, cancellationToken).ConfigureAwait(false);
+                var answer = await _context.PostAsync("mfa/token/expire", current.Identity, json => json.WriteString("token", token), null, cancellationToken).ConfigureAwait(false);
                 revoked = answer.Succeeded;
             }
         }
@@ -138,7 +133,7 @@ public sealed partial class SessionKeeper
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
         var current = _current!;
         var path = secondFactor ? "mfa/password/change" : current.Flow == SessionFlow.Web ? "web/password/change" : "password/change";
-        (await _context.Transport.PostAsync(path, current.Identity, json =>
+        (await _context.PostAsync(path, current.Identity, json =>
         {
             json.WriteString("token", token);
             json.WriteString("password", currentPassword);
@@ -157,7 +152,7 @@ public sealed partial class SessionKeeper
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
         var current = _current!;
-        var answer = (await _context.Transport.PostAsync("user/updateIdentifierValue", current.Identity, json =>
+        var answer = (await _context.PostAsync("user/updateIdentifierValue", current.Identity, json =>
         {
             json.WriteString("token", token);
             json.WriteString("newIdentifierValue", newIdentifierValue);
@@ -199,174 +194,6 @@ public sealed partial class SessionKeeper
                 _deviceKey = deviceKey;
             }
         }
-    }
-
-    private Task<StoredSession> SharedRefreshAsync(string staleToken, bool force)
-    {
-        lock (_gate)
-        {
-            if (_refresh is not { IsCompleted: false })
-            {
-                // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
-                _refresh = Task.Run(() => RefreshUnderStoreLockAsync(staleToken, force), CancellationToken.None);
-            }
-            return _refresh;
-        }
-    }
-
-    private async Task<StoredSession> RefreshUnderStoreLockAsync(string staleToken, bool force)
-    {
-        await using (await _context.Store.LockAsync(Name, _context.Options.StoreLockTimeout, CancellationToken.None).ConfigureAwait(false))
-        {
-            // Another process sharing the store may have rotated (or ended) the session since this one last looked.
-            var stored = await ReadStoreAsync().ConfigureAwait(false);
-            _current = stored;
-            _context.ClockOffset = stored.ClockOffset;
-            var replaced = stored.Token != staleToken;
-            if (stored.Pending is null && IsFresh(stored) && (replaced || !force))
-            {
-                return stored;
-            }
-            return await RotateAsync(stored).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>The regenerate itself, under the store's lock.</summary>
-    private async Task<StoredSession> RotateAsync(StoredSession stored)
-    {
-        // Whether an earlier attempt with this key may have reached the service and rotated it: a pending rotation
-        // found in the store, or an attempt whose answer was lost, makes it so.
-        var outcomeUnknown = stored.Pending is not null;
-        var pending = stored.Pending ?? new PendingRotation(stored.Key, _context.ServerNow);
-        var deadline = pending.SentAt + _context.Options.ReuseGrace - _context.Options.GraceSafetyMargin;
-        if (stored.Pending is null)
-        {
-            stored = stored with { Pending = pending };
-            await SaveAsync(stored).ConfigureAwait(false);
-        }
-        var deviceKey = await DeviceKeyAsync(stored, CancellationToken.None).ConfigureAwait(false);
-        if (stored.DeviceKeyHandle is not null && deviceKey is null)
-        {
-            return await EndAsync(SessionEndedReason.DeviceProofRequired).ConfigureAwait(false);
-        }
-
-        var (path, field) = stored.Flow switch
-        {
-            SessionFlow.Primary => ("token/regenerate", "key"),
-            SessionFlow.Mfa => ("mfa/token/regenerate", "key"),
-            _ => ("web/token/regenerate", "expiredToken"),
-        };
-        var delay = TimeSpan.Zero;
-        var freshProofTried = false;
-        while (true)
-        {
-            if (_context.ServerNow >= deadline)
-            {
-                return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false) : await GiveUpForNowAsync(stored, null).ConfigureAwait(false);
-            }
-            ApiAnswer answer;
-            try
-            {
-                answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (SessionsUnavailableException e)
-            {
-                outcomeUnknown |= !e.CertainlyNotSent;
-                Log.RegenerateRetrying(_context.Logger, Name, e.Message);
-                delay = await PauseAsync(delay, null, deadline).ConfigureAwait(false);
-                if (delay < TimeSpan.Zero)
-                {
-                    return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false) : await GiveUpForNowAsync(stored, e).ConfigureAwait(false);
-                }
-                continue;
-            }
-
-            if (answer.Succeeded)
-            {
-                return await AcceptAsync(stored, answer, pending).ConfigureAwait(false);
-            }
-            switch (answer.Code)
-            {
-                case 1525:
-                    return await EndAsync(SessionEndedReason.Revoked).ConfigureAwait(false);
-                case 1596 or 1597 or 1507 or 1508 or 1509:
-                    return await EndAsync(SessionEndedReason.KeyInvalid).ConfigureAwait(false);
-                case 1561:
-                    return await EndAsync(SessionEndedReason.DeviceKeyMismatch).ConfigureAwait(false);
-                case 1562:
-                    return await EndAsync(SessionEndedReason.DeviceProofRequired).ConfigureAwait(false);
-                case 1560 when !freshProofTried:
-                    // A proof the service could not accept (e.g. a jti it saw): the key is untouched, a fresh proof may pass.
-                    freshProofTried = true;
-                    continue;
-            }
-            if (!answer.IsTransient)
-            {
-                return await GiveUpForNowAsync(stored, new SessionsApiException(answer.Code, answer.Envelope.Status.Message, answer.Status)).ConfigureAwait(false);
-            }
-            // 1599 and 429 say nothing was done; any other 5xx may have come after the rotation.
-            outcomeUnknown |= answer.Code != ApiAnswer.ServiceUnavailable && answer.Status != HttpStatusCode.TooManyRequests;
-            Log.RegenerateRetrying(_context.Logger, Name, $"{(int)answer.Status} {answer.Code}");
-            delay = await PauseAsync(delay, answer.RetryAfter, deadline).ConfigureAwait(false);
-            if (delay < TimeSpan.Zero)
-            {
-                return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false)
-                    : await GiveUpForNowAsync(stored, new SessionsUnavailableException($"{answer.Envelope.Status.Message} ({answer.Code})")).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Saves the successor, and only then hands it out.</summary>
-    private async Task<StoredSession> AcceptAsync(StoredSession stored, ApiAnswer answer, PendingRotation pending)
-    {
-        var token = answer.Envelope.Auth?.Token ?? throw new SessionsUnavailableException("The service answered a regenerate without a token.");
-        var claims = TokenClaims.Read(token);
-        var successor = stored with
-        {
-            Token = token,
-            TokenExpiresAt = claims.ExpiresAt ?? _context.ServerNow,
-            // Without rotation (RotateKeyOnRegenerate=false) the key stays; the web flow's credential is the token.
-            Key = stored.Flow == SessionFlow.Web ? token : answer.Envelope.Auth?.Key ?? pending.Key,
-            Pending = null,
-            ClockOffset = _context.ClockOffset,
-        };
-        await SaveAsync(successor).ConfigureAwait(false);
-        _current = successor;
-        Log.Regenerated(_context.Logger, Name);
-        return successor;
-    }
-
-    /// <summary>
-    /// The service was not reached, or refused for a reason that is not the session's end, and no attempt can have
-    /// rotated the key: the session stays as it was, for a later call to try again.
-    /// </summary>
-    private async Task<StoredSession> GiveUpForNowAsync(StoredSession stored, Exception? why)
-    {
-        await SaveAsync(stored with { Pending = null }).ConfigureAwait(false);
-        _current = stored with { Pending = null };
-        throw why as SessionsApiException ?? (Exception)new SessionsUnavailableException(
-            $"The session could not be refreshed: {why?.Message ?? "the service did not answer in time"}. It is kept; try again later.", why);
-    }
-
-    /// <summary>Waits before the next attempt; a negative result when the wait would pass the deadline.</summary>
-    private async Task<TimeSpan> PauseAsync(TimeSpan previous, TimeSpan? retryAfter, DateTimeOffset deadline)
-    {
-        if (previous == TimeSpan.Zero && retryAfter is null)
-        {
-            // A lost answer is retried at once: the service answers the same successor.
-            return FirstRetry;
-        }
-        var delay = TimeSpan.FromTicks(Math.Clamp(previous.Ticks * 2, FirstBackoff.Ticks, MaxRetryDelay.Ticks));
-        if (retryAfter > delay)
-        {
-            delay = retryAfter.Value;
-        }
-        if (_context.ServerNow + delay >= deadline)
-        {
-            return TimeSpan.FromTicks(-1);
-        }
-        await Task.Delay(delay, _context.Time).ConfigureAwait(false);
-        return delay;
     }
 
     private async Task<StoredSession> EndAsync(SessionEndedReason reason)
