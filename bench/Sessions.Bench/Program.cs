@@ -48,6 +48,7 @@ var apiDll = Path.Combine(root, "src", "Api", "bin", configuration, "net10.0", "
 var siloDll = Path.Combine(root, "src", "Silo", "bin", configuration, "net10.0", "Sessions.Silo.dll");
 var work = Path.Combine(Path.GetTempPath(), $"sessions-bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
 Directory.CreateDirectory(work);
+using var workFolder = new WorkFolder(work);
 Console.WriteLine($"Sessions benchmark: {options.Sessions} device sessions over {options.Connections} connections, "
     + $"{options.Warmup.TotalSeconds:F0} s warm-up + {options.Duration.TotalSeconds:F0} s per scenario, {configuration} build; logs in {work}");
 Console.WriteLine(Machine());

@@ -65,16 +65,20 @@ public sealed class KeyChains
     {
         await Task.WhenAll(Enumerable.Range(0, Count).Select(async i =>
         {
+            var (attempts, slowest) = (0, TimeSpan.Zero);
             while (true)
             {
+                var sent = Stopwatch.StartNew();
                 var response = await RegenerateAsync(client, i);
+                (attempts, slowest) = (attempts + 1, sent.Elapsed > slowest ? sent.Elapsed : slowest);
                 if (response.Status == HttpStatusCode.OK && response.Success)
                 {
                     return;
                 }
                 Assert.True(response.Status == HttpStatusCode.ServiceUnavailable && response.Code == 1599,
                     $"chain {i}: {(int)response.Status} {response.Body}");
-                Assert.True(clock.Elapsed < deadline, $"chain {i} still answered 1599 after {clock.Elapsed.TotalSeconds:F1} s");
+                Assert.True(clock.Elapsed < deadline, $"chain {i} still answered 1599 after {clock.Elapsed.TotalSeconds:F1} s "
+                    + $"({attempts} attempts, the slowest answered in {slowest.TotalSeconds:F1} s)");
                 await Task.Delay(250);
             }
         }));

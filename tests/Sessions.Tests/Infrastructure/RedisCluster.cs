@@ -159,6 +159,34 @@ public sealed class RedisCluster : IAsyncDisposable
         }, "the cluster to be healthy");
     }
 
+    /// <summary>What each node says of itself (role, its replicas or its link to its primary) and of the cluster, for a failure's message.</summary>
+    public async Task<string> DescribeAsync()
+    {
+        var lines = new List<string>();
+        foreach (var port in _nodes.Keys)
+        {
+            if (!IsRunning(port))
+            {
+                lines.Add($"{port}: not running");
+                continue;
+            }
+            try
+            {
+                var state = (await CommandAsync(port, "CLUSTER", "INFO")).Split('\n').First(l => l.StartsWith("cluster_state:", StringComparison.Ordinal)).Trim();
+                var replication = (await CommandAsync(port, "INFO", "replication")).Split('\n')
+                    .Where(l => l.StartsWith("role:", StringComparison.Ordinal) || l.StartsWith("slave", StringComparison.Ordinal)
+                        || l.StartsWith("master_link_status:", StringComparison.Ordinal) || l.StartsWith("master_sync_in_progress:", StringComparison.Ordinal))
+                    .Select(l => l.Trim());
+                lines.Add($"{port}: {state} {string.Join(' ', replication)}");
+            }
+            catch (RedisException e)
+            {
+                lines.Add($"{port}: {e.Message}");
+            }
+        }
+        return string.Join('\n', lines);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var (port, process) in _nodes)

@@ -82,16 +82,6 @@ public static class TestCluster
     };
 }
 
-public static class TempDirectory
-{
-    public static string Create(string purpose)
-    {
-        var path = Path.Combine(Path.GetTempPath(), "sessions-tests", $"{purpose}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(path);
-        return path;
-    }
-}
-
 public static class FreePort
 {
     public static int Next()

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// Directories for stores, clusters and client files, under one folder per test run
+/// (<c>sessions-tests/run-{pid}-{guid}</c> in the temp path) that is deleted when the run ends. Stores preallocate tens of
+/// megabytes each, so a run leaves nothing behind: a run that was killed before it could clean up is swept by the
+/// next one, which deletes every run folder whose process is gone.
+/// </summary>
+public static class TempDirectory
+{
+    private const string RunPrefix = "run-";
+    private static readonly Lazy<string> RunFolder = new(CreateRunFolder);
+
+    public static string Create(string purpose)
+    {
+        var path = Path.Combine(RunFolder.Value, $"{purpose}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static string CreateRunFolder()
+    {
+        var parent = Path.Combine(Path.GetTempPath(), "sessions-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var folder in Directory.EnumerateDirectories(parent))
+        {
+            if (!BelongsToALiveRun(Path.GetFileName(folder)))
+            {
+                TryDelete(folder);
+            }
+        }
+        var run = Path.Combine(parent, $"{RunPrefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(run);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(run);
+        return run;
+    }
+
+    /// <summary>A run folder whose test process still runs (another <c>dotnet test</c> at the same time).</summary>
+    private static bool BelongsToALiveRun(string name)
+    {
+        var parts = name.Split('-');
+        if (!name.StartsWith(RunPrefix, StringComparison.Ordinal) || parts.Length != 3
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var processId))
+        {
+            return false;
+        }
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A store of a process that outlived its test still holds files here; the next run sweeps it.
+        }
+    }
+}
