@@ -135,8 +135,7 @@ public static class SessionsHostingExtensions
         else
         {
             // Orleans' Redis provider under a name of its own, behind the sessions storage: with replicas required, a
-            // write counts only once they hold it (ReplicaAcknowledgedGrainStorage); a write that reached a replica after
-            // a failover has the client read the cluster's layout again (RouteRefreshingGrainStorage).
+            // write counts only once they hold it (ReplicaAcknowledgedGrainStorage).
             const string redisStorage = ServiceKeys.Storage + "-redis";
             silo.AddRedisGrainStorage(redisStorage, ob => ob.Configure<RedisConnection, Serializer, GrainStateKeys>((o, redis, serializer, keys) =>
             {
@@ -147,15 +146,13 @@ public static class SessionsHostingExtensions
                 // An empty device session or identifier (an anonymous caller's expired login) leaves no key behind.
                 o.DeleteStateOnClear = true;
             }));
-            services.TryAddSingleton<RedisRouteRefresh>();
             services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
             {
                 var redis = sp.GetRequiredKeyedService<IGrainStorage>(redisStorage);
                 var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-                var acknowledged = storage.RequireReplicaAcks == 0 ? redis : new ReplicaAcknowledgedGrainStorage(redis,
+                return storage.RequireReplicaAcks == 0 ? redis : new ReplicaAcknowledgedGrainStorage(redis,
                     new ReplicaAcknowledgements(sp.GetRequiredService<RedisConnection>(), storage.RequireReplicaAcks, storage.ReplicaAckTimeout),
                     sp.GetRequiredService<GrainStateKeys>());
-                return new RouteRefreshingGrainStorage(acknowledged, sp.GetRequiredService<RedisRouteRefresh>());
             });
         }
 
