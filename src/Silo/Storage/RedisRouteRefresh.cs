@@ -4,12 +4,13 @@ using StackExchange.Redis;
 namespace Sessions.Silo.Storage;
 
 /// <summary>
-/// After a failover the client can keep sending a slot's commands to the old primary once it is back as a replica:
+/// After a failover the client can keep routing a slot's commands to the old primary once it is back as a replica.
 /// StackExchange.Redis moves a slot when a node answers MOVED, but a replica answers a script's write with READONLY
-/// (grain state and membership writes are scripts) and <c>WAIT</c> with an error, never MOVED, so the slot map stays
-/// wrong until the client happens to read the layout again. An error reply that says a command reached a replica has
-/// the multiplexer read the layout now (at most once a second, off the connection's reader); the refused command was
-/// not applied, and the caller's retry goes to the new primary.
+/// (grain state and membership rows are written by scripts) and <c>WAIT</c> with an error, never MOVED. Once the
+/// client's periodic check notices the node's new role it refuses to send it primary-only commands at all, still
+/// without moving the slot. Either way the slot map stays wrong until something reads the layout again: this does,
+/// when a server answers that it is a replica or the client reports a node's configuration changed (at most once a
+/// second, off the connection's reader). A refused command was not applied; the caller's retry goes to the new primary.
 /// </summary>
 public sealed partial class RedisRouteRefresh(string store, ILogger logger)
 {
@@ -22,17 +23,20 @@ public sealed partial class RedisRouteRefresh(string store, ILogger logger)
         error.Contains("READONLY You can't write against a read only replica", StringComparison.Ordinal)
         || error.Contains("cannot be used with replica instances", StringComparison.Ordinal);
 
-    /// <summary>Refreshes <paramref name="multiplexer"/>'s layout whenever one of its servers answers that it is a replica.</summary>
-    public void Watch(ConnectionMultiplexer multiplexer) =>
+    /// <summary>Reads <paramref name="multiplexer"/>'s layout again whenever its view of a node goes stale.</summary>
+    public void Watch(ConnectionMultiplexer multiplexer)
+    {
         multiplexer.ErrorMessage += (_, e) =>
         {
             if (SaysReplica(e.Message))
             {
-                RefreshSoon(multiplexer, e.EndPoint);
+                RefreshSoon(multiplexer, e.EndPoint, "answered as a replica");
             }
         };
+        multiplexer.ConfigurationChanged += (_, e) => RefreshSoon(multiplexer, e.EndPoint, "changed its configuration");
+    }
 
-    private void RefreshSoon(ConnectionMultiplexer multiplexer, System.Net.EndPoint endPoint)
+    private void RefreshSoon(ConnectionMultiplexer multiplexer, System.Net.EndPoint? endPoint, string what)
     {
         var now = Environment.TickCount64;
         if (now - Volatile.Read(ref _lastStarted) < MinimumInterval.TotalMilliseconds || Interlocked.Exchange(ref _refreshing, 1) == 1)
@@ -40,7 +44,7 @@ public sealed partial class RedisRouteRefresh(string store, ILogger logger)
             return;
         }
         Volatile.Write(ref _lastStarted, now);
-        LogRefreshing(store, endPoint.ToString() ?? "");
+        LogRefreshing(store, endPoint?.ToString() ?? "a node", what);
         _ = Task.Run(async () =>
         {
             try
@@ -58,9 +62,9 @@ public sealed partial class RedisRouteRefresh(string store, ILogger logger)
         });
     }
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "A command to the {Store} store reached {EndPoint}, now a replica: reading the Redis layout again")]
-    private partial void LogRefreshing(string store, string endPoint);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Redis node {EndPoint} of the {Store} store {What}: reading the layout again")]
+    private partial void LogRefreshing(string store, string endPoint, string what);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Reading the {Store} store's Redis layout again failed; the next command refused by a replica retries")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Reading the {Store} store's Redis layout again failed; the next sign of a stale route retries")]
     private partial void LogRefreshFailed(Exception exception, string store);
 }

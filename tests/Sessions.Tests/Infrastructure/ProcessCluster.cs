@@ -24,6 +24,9 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public int SiloCount => _silos.Length;
 
+    /// <summary>The last lines silo <paramref name="index"/> wrote.</summary>
+    public string SiloOutput(int index) => _silos[index].OutputTail;
+
     /// <summary>Starts the silos and the API, and waits until the API sees every silo active.</summary>
     public static async Task<ProcessCluster> StartAsync(Dictionary<string, string?> settings, int silos = 2)
     {

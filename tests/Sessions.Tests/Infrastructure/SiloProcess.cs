@@ -85,7 +85,7 @@ public sealed class SiloProcess : IAsyncDisposable
             return;
         }
         _output.Enqueue(line);
-        while (_output.Count > 200 && _output.TryDequeue(out _))
+        while (_output.Count > 2000 && _output.TryDequeue(out _))
         {
         }
     }
