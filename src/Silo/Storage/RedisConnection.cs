@@ -8,7 +8,7 @@ namespace Sessions.Silo.Storage;
 /// This process's connections to Redis: one to the grain state's store (<c>ConnectionStrings:Redis</c>: a primary, or a
 /// Redis Cluster's seeds) and one for cluster membership (<c>ConnectionStrings:Membership</c>, else the same store).
 /// They are separate multiplexers, so a write waiting for its replicas (<see cref="ReplicaAcknowledgements"/>) never
-/// holds up a silo's I-am-alive; each reads the layout again when a command of its reaches a replica after a failover
+/// holds up a silo's I-am-alive; each reads the cluster's layout again when a failover leaves it routing to a replica
 /// (<see cref="RedisRouteRefresh"/>). The embedded store needs neither: its grains reach it in process.
 /// </summary>
 public sealed class RedisConnection : IAsyncDisposable

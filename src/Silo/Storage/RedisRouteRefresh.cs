@@ -15,7 +15,7 @@ namespace Sessions.Silo.Storage;
 public sealed partial class RedisRouteRefresh(string store, ILogger logger)
 {
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(1);
-    private long _lastStarted = long.MinValue / 2;
+    private long _lastStarted = long.MinValue / 2; // never: the first sign refreshes at once
     private int _refreshing;
 
     /// <summary>Whether a server's error reply says the command reached a replica: the client's map of primaries is stale.</summary>
