@@ -360,7 +360,11 @@ async Task ScaleAsync()
         List<IVirtualUser> OnceEach(int from, int count)
         {
             var sessions = new ConcurrentQueue<(string Mobile, string Device, string Key)>(Enumerable.Range(from, count)
-                .Select(i => (StoreSeeder.Session(i).Mobile, StoreSeeder.Session(i).Device, seeder.Key(i))));
+                .Select(i =>
+                {
+                    var (mobile, device) = StoreSeeder.Session(i);
+                    return (mobile, device, seeder.Key(i));
+                }));
             return [.. Enumerable.Range(0, options.Connections).Select(_ => (IVirtualUser)new Scenarios.Cold(brand, sessions))];
         }
         await Loader.MeasureAsync("activate", api, OnceEach(jitSessions, active), TimeSpan.Zero, TimeSpan.FromMinutes(10), stopWhenIdle: true);
@@ -423,21 +427,14 @@ async Task<Measurement> RecordRoundsAsync(Func<Task<Measurement>> measure)
     var rounds = new List<(Measurement Row, Measurement Ceiling)>();
     for (var round = 0; round < options.Rounds; round++)
     {
-        if (round % 2 == 0)
-        {
-            await CeilingAsync();
-            rounds.Add((await measure(), ceiling));
-        }
-        else
-        {
-            var row = await measure();
-            await CeilingAsync();
-            rounds.Add((row, ceiling));
-        }
+        var ceilingBefore = round % 2 == 0 ? await CeilingAsync() : null;
+        var row = await measure();
+        rounds.Add((row, ceilingBefore ?? await CeilingAsync()));
     }
-    var throughput = Spread.Of(rounds.Select(r => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond));
+    static double ThroughputRatio((Measurement Row, Measurement Ceiling) r) => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond;
+    var throughput = Spread.Of(rounds.Select(ThroughputRatio));
     var cpu = Spread.Of(rounds.Select(r => r.Row.CpuMicrosecondsPerRequest == 0 ? 0 : r.Ceiling.CpuMicrosecondsPerRequest / r.Row.CpuMicrosecondsPerRequest));
-    var median = rounds.OrderBy(r => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond).ElementAt(rounds.Count / 2);
+    var median = rounds.OrderBy(ThroughputRatio).ElementAt(rounds.Count / 2);
     if (rounds.Count > 1)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -447,7 +444,7 @@ async Task<Measurement> RecordRoundsAsync(Func<Task<Measurement>> measure)
     return Record(median.Row, throughput, cpu);
 }
 
-async Task CeilingAsync() =>
+async Task<Measurement> CeilingAsync() =>
     ceiling = await Wrk.MeasureAsync("ceiling", baseline, "/baseline", baselineBodies, work, options.Connections, options.Warmup, options.Duration);
 
 Measurement Record(Measurement row, Spread? throughput = null, Spread? cpu = null)

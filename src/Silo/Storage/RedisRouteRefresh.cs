@@ -19,7 +19,7 @@ public sealed partial class RedisRouteRefresh(string store, ILogger logger)
     private int _refreshing;
 
     /// <summary>Whether a server's error reply says the command reached a replica: the client's map of primaries is stale.</summary>
-    public static bool SaysReplica(string error) =>
+    private static bool SaysReplica(string error) =>
         error.Contains("READONLY You can't write against a read only replica", StringComparison.Ordinal)
         || error.Contains("cannot be used with replica instances", StringComparison.Ordinal);
 
