@@ -8,7 +8,8 @@ namespace Sessions.Tests.Infrastructure;
 /// A Redis Cluster of real <c>redis-server</c> processes on loopback (3 primaries with a replica each, unless told
 /// otherwise), made the way an operator makes one (<c>redis-cli --cluster create</c>), so that tests can SIGKILL,
 /// SIGSTOP, fail over and reshard it. Each node keeps an append-only log in a directory of its own and comes back from
-/// it when restarted. A cluster node also listens on its port + 10000, so ports stay below 55535.
+/// it when restarted. A cluster node also listens on its port + 10000, so ports stay below 55535. The test classes that
+/// start one share <see cref="RedisClusterCollection"/>, so two clusters of six never compete for the host's cores.
 /// </summary>
 public sealed class RedisCluster : IAsyncDisposable
 {
@@ -54,7 +55,7 @@ public sealed class RedisCluster : IAsyncDisposable
                 var text = await CommandAsync(port, "CLUSTER", "NODES");
                 return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ClusterNode.Parse)];
             }
-            catch (RedisException)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
             {
             }
         }
@@ -292,7 +293,7 @@ public sealed class RedisCluster : IAsyncDisposable
                     return;
                 }
             }
-            catch (Exception e) when (e is RedisException or InvalidOperationException)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException or InvalidOperationException)
             {
             }
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out waiting for {what}");
@@ -359,4 +360,10 @@ public sealed class RedisClusterFactAttribute : FactAttribute
             Skip = "needs redis-server and redis-cli on the PATH (.ci/run installs them)";
         }
     }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RedisClusterCollection
+{
+    public const string Name = "Redis Cluster";
 }

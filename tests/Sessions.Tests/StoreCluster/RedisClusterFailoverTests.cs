@@ -15,6 +15,7 @@ namespace Sessions.Tests.StoreCluster;
 /// client was told about still works afterwards: no chain breaks. A node that is killed is started again, as its
 /// supervisor would: a shard whose only replica is gone refuses rotations (1599) until one is back.
 /// </summary>
+[Collection(RedisClusterCollection.Name)]
 public sealed class RedisClusterFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Chains = 60;

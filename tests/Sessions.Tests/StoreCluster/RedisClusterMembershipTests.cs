@@ -10,6 +10,7 @@ namespace Sessions.Tests.StoreCluster;
 /// MOVED: a silo's membership connection must read the cluster's layout again, or the cluster could not record a
 /// crash until the client happened to.
 /// </summary>
+[Collection(RedisClusterCollection.Name)]
 public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan HealingBound = TimeSpan.FromSeconds(30);
