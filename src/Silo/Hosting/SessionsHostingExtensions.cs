@@ -83,7 +83,12 @@ public static class SessionsHostingExtensions
                 silo.UseClusterTls(cluster.Tls);
                 silo.Configure<ClusterMembershipOptions>(o => ApplyMembershipTimings(o, cluster.Membership));
                 silo.UseRedisClustering(_ => { });
-                silo.Services.UseMembershipConnection();
+                silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
+                    .Configure<RedisConnection>((o, redis) =>
+                    {
+                        o.ConfigurationOptions = redis.Membership.Options;
+                        o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.Membership.GetAsync(), true);
+                    });
             }
             silo.AddSessionsGrains(embeddedStore);
             silo.Configure<GrainCollectionOptions>(o => ApplyGrainCollection(o, cluster.GrainCollection));
@@ -164,22 +169,6 @@ public static class SessionsHostingExtensions
             _ => sp.GetRequiredService<WebhookOtpSender>(),
         });
         return silo;
-    }
-
-    /// <summary>
-    /// Orleans' Redis membership (a silo's table, a client's gateway list) on this process's membership connection
-    /// (<see cref="RedisConnection.Membership"/>), which reads the layout again after a failover (<see cref="RedisRouteRefresh"/>).
-    /// </summary>
-    public static IServiceCollection UseMembershipConnection(this IServiceCollection services)
-    {
-        services.TryAddSingleton<RedisConnection>();
-        services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
-            .Configure<RedisConnection>((o, redis) =>
-            {
-                o.ConfigurationOptions = redis.Membership.Options;
-                o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.Membership.GetAsync(), true);
-            });
-        return services;
     }
 
     private static byte[] OtpHashKey(IServiceProvider services) =>
