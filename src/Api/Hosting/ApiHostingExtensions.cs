@@ -10,7 +10,6 @@ using Sessions.Api.Security;
 using Sessions.Api.Tokens;
 using Sessions.Silo.Hosting;
 using Sessions.Silo.Storage;
-using StackExchange.Redis;
 
 namespace Sessions.Api.Hosting;
 
@@ -75,20 +74,14 @@ public static class ApiHostingExtensions
 
     private static void AddSessionsClusterClient(this WebApplicationBuilder builder, SessionsClusterOptions cluster)
     {
-        var connection = builder.Configuration.GetConnectionString("Membership") is { Length: > 0 } membership
-            ? membership
-            : builder.Configuration.GetConnectionString("Redis") ?? "";
         builder.Services.AddSingleton<RedisConnection>();
         builder.Services.AddSingleton<IStoreProbe, RedisStoreProbe>();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
             client.UseClusterTls(cluster.Tls);
-            client.UseRedisClustering(o =>
-            {
-                o.ConfigurationOptions = ConfigurationOptions.Parse(connection);
-                o.ConfigurationOptions.AbortOnConnectFail = false;
-            });
+            client.UseRedisClustering(_ => { });
+            client.Services.UseMembershipConnection();
             // Find silos that joined (or came back) within seconds, not the default minute.
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             if (Telemetry.IsTracing(builder.Configuration))

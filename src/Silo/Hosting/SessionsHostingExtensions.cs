@@ -83,12 +83,7 @@ public static class SessionsHostingExtensions
                 silo.UseClusterTls(cluster.Tls);
                 silo.Configure<ClusterMembershipOptions>(o => ApplyMembershipTimings(o, cluster.Membership));
                 silo.UseRedisClustering(_ => { });
-                silo.Services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
-                    .Configure<RedisConnection>((o, redis) =>
-                    {
-                        o.ConfigurationOptions = redis.Membership.Options;
-                        o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.Membership.GetAsync(), true);
-                    });
+                silo.Services.UseMembershipConnection();
             }
             silo.AddSessionsGrains(embeddedStore);
             silo.Configure<GrainCollectionOptions>(o => ApplyGrainCollection(o, cluster.GrainCollection));
@@ -169,6 +164,27 @@ public static class SessionsHostingExtensions
             _ => sp.GetRequiredService<WebhookOtpSender>(),
         });
         return silo;
+    }
+
+    /// <summary>
+    /// Orleans' Redis membership (a silo's table, a client's gateway list) on this process's membership connection
+    /// (<see cref="RedisConnection.Membership"/>), which reads the layout again after a failover (<see cref="RedisRouteRefresh"/>),
+    /// and keeps the table's key routed to its primary.
+    /// </summary>
+    public static IServiceCollection UseMembershipConnection(this IServiceCollection services)
+    {
+        services.TryAddSingleton<RedisConnection>();
+        services.AddOptions<Orleans.Clustering.Redis.RedisClusteringOptions>()
+            .Configure<RedisConnection, IOptions<ClusterOptions>>((o, redis, cluster) =>
+            {
+                o.ConfigurationOptions = redis.Membership.Options;
+                o.CreateMultiplexer = async options =>
+                {
+                    redis.Membership.ProbeRouteOf(options.CreateRedisKey(cluster.Value));
+                    return (await redis.Membership.GetAsync(), true);
+                };
+            });
+        return services;
     }
 
     private static byte[] OtpHashKey(IServiceProvider services) =>

@@ -6,7 +6,8 @@ namespace Sessions.Silo.Storage;
 
 /// <summary>
 /// This process's connections to Redis: one to the grain state's store (<c>ConnectionStrings:Redis</c>: a primary, or a
-/// Redis Cluster's seeds) and one for cluster membership (<c>ConnectionStrings:Membership</c>, else the same store).
+/// Redis Cluster's seeds) and one for cluster membership (a silo's table, the API's gateway list:
+/// <c>ConnectionStrings:Membership</c>, else the same store).
 /// They are separate multiplexers, so a write waiting for its replicas (<see cref="ReplicaAcknowledgements"/>) never
 /// holds up a silo's I-am-alive; each reads the cluster's layout again when a failover leaves it routing to a replica
 /// (<see cref="RedisRouteRefresh"/>). The embedded store needs neither: its grains reach it in process.
@@ -16,9 +17,12 @@ public sealed class RedisConnection : IAsyncDisposable
     public RedisConnection(IConfiguration configuration, ILogger<RedisConnection> logger)
     {
         var state = configuration.GetConnectionString("Redis") ?? throw new InvalidOperationException("ConnectionStrings:Redis is not set.");
-        State = new RedisEndpoint(state, new RedisRouteRefresh("grain state", logger));
+        // With the store down, a grain's read or write fails at once (the app hears 1599) instead of queueing for the timeout.
+        State = new RedisEndpoint(state, BacklogPolicy.FailFast, new RedisRouteRefresh("grain state", logger));
+        // Membership is off the request path: a call made while the connection is still being made (a silo's or the
+        // API's start under load) or is being made again waits for it, up to the timeout, rather than failing the start.
         Membership = new RedisEndpoint(configuration.GetConnectionString("Membership") is { Length: > 0 } membership ? membership : state,
-            new RedisRouteRefresh("membership", logger));
+            BacklogPolicy.Default, new RedisRouteRefresh("membership", logger));
     }
 
     /// <summary>The grain state's store.</summary>
@@ -38,13 +42,16 @@ public sealed class RedisConnection : IAsyncDisposable
 public sealed class RedisEndpoint : IAsyncDisposable
 {
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
+    private readonly RedisRouteRefresh _routes;
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly HashSet<RedisKey> _probedKeys = [];
 
-    public RedisEndpoint(string connectionString, RedisRouteRefresh routes)
+    public RedisEndpoint(string connectionString, BacklogPolicy backlog, RedisRouteRefresh routes)
     {
         Options = ConfigurationOptions.Parse(connectionString);
         Options.AbortOnConnectFail = false;
-        // With the store down, a command fails at once (the client hears 1599) instead of queueing for the timeout.
-        Options.BacklogPolicy = BacklogPolicy.FailFast;
+        Options.BacklogPolicy = backlog;
+        _routes = routes;
         _multiplexer = new(async () =>
         {
             var multiplexer = await ConnectionMultiplexer.ConnectAsync(Options);
@@ -57,8 +64,36 @@ public sealed class RedisEndpoint : IAsyncDisposable
 
     public Task<ConnectionMultiplexer> GetAsync() => _multiplexer.Value;
 
+    /// <summary>
+    /// Keeps the route of <paramref name="key"/> on its primary for as long as this endpoint lives, for a key whose
+    /// commands fail without a word to the multiplexer when its route goes stale (<see cref="RedisRouteRefresh.ProbeRouteAsync"/>).
+    /// </summary>
+    public void ProbeRouteOf(RedisKey key)
+    {
+        lock (_probedKeys)
+        {
+            if (!_probedKeys.Add(key))
+            {
+                return;
+            }
+        }
+        _ = ProbeAsync(key);
+    }
+
+    private async Task ProbeAsync(RedisKey key)
+    {
+        try
+        {
+            await _routes.ProbeRouteAsync(await GetAsync(), key, _disposed.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _disposed.CancelAsync();
         if (_multiplexer.IsValueCreated && _multiplexer.Value.IsCompletedSuccessfully)
         {
             await _multiplexer.Value.Result.DisposeAsync();
