@@ -275,6 +275,12 @@ public sealed partial class SessionKeeper
         var opened = await _context.DeviceKeys.OpenAsync(Name, handle, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
+            if (_deviceKey is { } raced && raced.Handle == handle)
+            {
+                // Concurrent callers opened the same key: the first one kept stays, as a caller may be signing with it.
+                opened?.Dispose();
+                return raced;
+            }
             _deviceKey?.Dispose();
             _deviceKey = opened;
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Sessions.Client;
+using Sessions.Client.DeviceKeys;
 using Sessions.Client.Storage;
 using Sessions.Tests.Infrastructure;
 using ApiCalls = Sessions.Tests.Infrastructure.SessionsClient;
@@ -29,12 +30,12 @@ public sealed class ClientFixture : IAsyncLifetime
 
     /// <summary>An app: the library over the in-process API, with its own store, behind <paramref name="faults"/> when given.</summary>
     public AppClient NewApp(ISessionStore store, string brand = TestBrands.Demo, DelegatingHandler? faults = null, TimeProvider? clock = null,
-        Action<SessionsClientOptions>? configure = null)
+        Action<SessionsClientOptions>? configure = null, IDeviceKeyProvider? deviceKeys = null)
     {
         var options = new SessionsClientOptions { BaseAddress = new Uri("http://localhost/"), Brand = brand, RequestTimeout = TimeSpan.FromSeconds(30) };
         configure?.Invoke(options);
         var http = faults is null ? Factory.CreateClient() : Factory.CreateDefaultClient(new Uri("http://localhost/"), faults);
-        return new AppClient(http, options, store, timeProvider: clock ?? Factory.Clock);
+        return new AppClient(http, options, store, deviceKeys, timeProvider: clock ?? Factory.Clock);
     }
 
     /// <summary>A customer's identity on a fresh device, and the same as the test infrastructure spells it.</summary>

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Client;
+using Sessions.Client.DeviceKeys;
 using Sessions.Client.Storage;
 using Sessions.Samples.ResourceServer;
 using Sessions.Tests.Infrastructure;
@@ -121,6 +122,32 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task ARestartedAppsConcurrentCallsOpenTheDeviceKeyOnceAndEveryProofIsAccepted()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Bound, configure: o => o.BindToDevice = true);
+        await using var resourceServer = await StartResourceServerAsync(TestBrands.Bound);
+        // The app starts again over the same store, with a platform key store that answers slowly: every first caller
+        // opens the key before any has it.
+        const int callers = 20;
+        var keyStore = new SlowKeyStore(callers);
+        await using var restarted = fixture.NewApp(customer.Store, TestBrands.Bound, configure: o => o.BindToDevice = true, deviceKeys: keyStore);
+        var session = restarted.GetSession();
+        using var shop = new HttpClient(resourceServer.GetTestServer().CreateHandler()) { BaseAddress = new Uri("http://localhost/") };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "http://localhost/me");
+            await session.AuthorizeAsync(request);
+            using var answer = await shop.SendAsync(request);
+            return answer.StatusCode;
+        }));
+
+        Assert.All(answers, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(callers, keyStore.Opened);
+        Assert.Equal(callers - 1, keyStore.DisposedUnused);
+    }
+
+    [Fact]
     public void OptionsThatCannotWorkStopTheAppAtStartNamingTheSetting()
     {
         var services = new ServiceCollection();
@@ -147,6 +174,63 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
         app.MapResourceServerApi();
         await app.StartAsync();
         return app;
+    }
+
+    /// <summary>
+    /// The default software keys behind a slow platform key store: opens are held until <paramref name="callers"/> are
+    /// waiting, and a key signs only after a yield, so a key disposed while a caller holds it fails that caller.
+    /// </summary>
+    private sealed class SlowKeyStore(int callers) : IDeviceKeyProvider
+    {
+        private readonly SoftwareDeviceKeys _keys = new();
+        private readonly TaskCompletionSource _allWaiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _opened;
+        private int _disposedUnused;
+
+        public int Opened => _opened;
+
+        public int DisposedUnused => _disposedUnused;
+
+        public ValueTask<IDeviceKey> CreateAsync(string sessionName, CancellationToken cancellationToken) => _keys.CreateAsync(sessionName, cancellationToken);
+
+        public async ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _opened) == callers)
+            {
+                _allWaiting.SetResult();
+            }
+            await _allWaiting.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            return await _keys.OpenAsync(sessionName, handle, cancellationToken) is { } key ? new YieldingKey(key, this) : null;
+        }
+
+        public ValueTask DeleteAsync(string sessionName, string handle, CancellationToken cancellationToken) => _keys.DeleteAsync(sessionName, handle, cancellationToken);
+
+        private sealed class YieldingKey(IDeviceKey key, SlowKeyStore store) : IDeviceKey
+        {
+            private bool _used;
+
+            public string Handle => key.Handle;
+
+            public ReadOnlyMemory<byte> PublicX => key.PublicX;
+
+            public ReadOnlyMemory<byte> PublicY => key.PublicY;
+
+            public async ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+            {
+                _used = true;
+                await Task.Yield();
+                return await key.SignAsync(data, cancellationToken);
+            }
+
+            public void Dispose()
+            {
+                if (!_used)
+                {
+                    Interlocked.Increment(ref store._disposedUnused);
+                }
+                key.Dispose();
+            }
+        }
     }
 
     /// <summary>
