@@ -10,7 +10,8 @@ namespace Sessions.Silo.Storage;
 /// client's periodic check notices the node's new role it refuses to send it primary-only commands at all, still
 /// without moving the slot. Either way the slot map stays wrong until something reads the layout again: this does,
 /// when a server answers that it is a replica, when the client reports a node's configuration changed, or when a probed
-/// key's route leads to a replica (<see cref="ProbeRouteAsync"/>); at most once a second, off the connection's reader. A refused command was not applied; the caller's retry goes to the new primary.
+/// key's route leads to a replica (<see cref="ProbeRouteAsync"/>); at most once a second, off the connection's reader.
+/// A refused command was not applied; the caller's retry goes to the new primary.
 /// </summary>
 public sealed partial class RedisRouteRefresh(string store, ILogger logger)
 {
