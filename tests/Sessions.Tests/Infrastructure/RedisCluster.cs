@@ -180,7 +180,7 @@ public sealed class RedisCluster : IAsyncDisposable
                     .Select(l => l.Trim());
                 lines.Add($"{port}: {state} {string.Join(' ', replication)}");
             }
-            catch (RedisException e)
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
             {
                 lines.Add($"{port}: {e.Message}");
             }
