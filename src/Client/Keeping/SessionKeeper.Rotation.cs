@@ -57,7 +57,7 @@ public sealed partial class SessionKeeper
             stored = stored with { Pending = pending };
             await SaveAsync(stored).ConfigureAwait(false);
         }
-        var deviceKey = await DeviceKeyAsync(stored, CancellationToken.None).ConfigureAwait(false);
+        using var deviceKey = await UseDeviceKeyAsync(stored, CancellationToken.None).ConfigureAwait(false);
         if (stored.DeviceKeyHandle is not null && deviceKey is null)
         {
             return await EndAsync(SessionEndedReason.DeviceProofRequired).ConfigureAwait(false);
@@ -80,7 +80,7 @@ public sealed partial class SessionKeeper
             ApiAnswer answer;
             try
             {
-                answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey, CancellationToken.None).ConfigureAwait(false);
+                answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey?.Key, CancellationToken.None).ConfigureAwait(false);
             }
             catch (SessionsUnavailableException e)
             {

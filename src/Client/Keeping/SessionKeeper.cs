@@ -24,7 +24,7 @@ public sealed partial class SessionKeeper
     private readonly ClientContext _context;
     private readonly Lock _gate = new();
     private StoredSession? _current;
-    private IDeviceKey? _deviceKey;
+    private SharedDeviceKey? _deviceKey;
     private Task<StoredSession>? _refresh;
     private SessionEndedReason? _ended;
 
@@ -82,7 +82,7 @@ public sealed partial class SessionKeeper
     {
         ArgumentNullException.ThrowIfNull(request);
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        var deviceKey = _current is { } current ? await DeviceKeyAsync(current, cancellationToken).ConfigureAwait(false) : null;
+        using var deviceKey = _current is { } current ? await UseDeviceKeyAsync(current, cancellationToken).ConfigureAwait(false) : null;
         request.Headers.Remove(SessionsTransport.DeviceProofHeader);
         if (deviceKey is null)
         {
@@ -91,7 +91,7 @@ public sealed partial class SessionKeeper
         }
         request.Headers.Authorization = new("DPoP", token);
         request.Headers.TryAddWithoutValidation(SessionsTransport.DeviceProofHeader, await DeviceProofs.CreateAsync(
-            deviceKey, request.Method, request.RequestUri!, _context.ServerNow, resourceNonce, token, cancellationToken).ConfigureAwait(false));
+            deviceKey.Key, request.Method, request.RequestUri!, _context.ServerNow, resourceNonce, token, cancellationToken).ConfigureAwait(false));
         return token;
     }
 
@@ -174,26 +174,35 @@ public sealed partial class SessionKeeper
 
     internal void ReleaseDeviceKey()
     {
+        SharedDeviceKey? previous;
         lock (_gate)
         {
-            _deviceKey?.Dispose();
-            _deviceKey = null;
+            previous = SwapDeviceKey(null);
         }
+        previous?.Retire();
     }
 
-    /// <summary>Takes over a session a login just stored.</summary>
+    /// <summary>Takes over a session a login just stored, with the device key the login bound it to.</summary>
     internal void Adopt(StoredSession session, IDeviceKey? deviceKey)
     {
+        SharedDeviceKey? previous;
         lock (_gate)
         {
             _current = session;
             _ended = null;
-            if (!ReferenceEquals(_deviceKey, deviceKey))
-            {
-                _deviceKey?.Dispose();
-                _deviceKey = deviceKey;
-            }
+            previous = SwapDeviceKey(deviceKey is null ? null : new SharedDeviceKey(deviceKey));
         }
+        previous?.Retire();
+    }
+
+    /// <summary>
+    /// Puts <paramref name="next"/> in place of the key callers sign with, under the gate, and returns the one it
+    /// replaced, which the caller retires once out of the gate (its disposal is the platform's code).
+    /// </summary>
+    private SharedDeviceKey? SwapDeviceKey(SharedDeviceKey? next)
+    {
+        (var previous, _deviceKey) = (_deviceKey, next);
+        return previous;
     }
 
     private async Task<StoredSession> EndAsync(SessionEndedReason reason)
@@ -211,13 +220,14 @@ public sealed partial class SessionKeeper
         {
             await _context.DeviceKeys.DeleteAsync(Name, handle, CancellationToken.None).ConfigureAwait(false);
         }
+        SharedDeviceKey? deviceKey;
         lock (_gate)
         {
             _current = null;
             _ended = reason;
-            _deviceKey?.Dispose();
-            _deviceKey = null;
+            deviceKey = SwapDeviceKey(null);
         }
+        deviceKey?.Retire();
         Log.SessionEnded(_context.Logger, Name, reason);
         try
         {
@@ -262,30 +272,49 @@ public sealed partial class SessionKeeper
     private async ValueTask SaveAsync(StoredSession session) =>
         await _context.Store.SaveAsync(Name, ClientContext.Serialize(session), CancellationToken.None).ConfigureAwait(false);
 
-    private async ValueTask<IDeviceKey?> DeviceKeyAsync(StoredSession session, CancellationToken cancellationToken)
+    /// <summary>
+    /// A use of the session's device key (opened from the platform's key store on first use), which keeps it undisposed
+    /// until the caller is done signing; null for a session that is not bound, or whose key is gone.
+    /// </summary>
+    private async ValueTask<SharedDeviceKey.Use?> UseDeviceKeyAsync(StoredSession session, CancellationToken cancellationToken)
     {
         if (session.DeviceKeyHandle is not { } handle)
         {
             return null;
         }
-        if (_deviceKey is { } known && known.Handle == handle)
-        {
-            return known;
-        }
-        var opened = await _context.DeviceKeys.OpenAsync(Name, handle, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
-            if (_deviceKey is { } raced && raced.Handle == handle)
+            if (KnownDeviceKey(handle) is { } known)
+            {
+                return known;
+            }
+        }
+        var opened = await _context.DeviceKeys.OpenAsync(Name, handle, cancellationToken).ConfigureAwait(false);
+        if (opened is null)
+        {
+            return null;
+        }
+        SharedDeviceKey.Use? use;
+        SharedDeviceKey? replaced;
+        lock (_gate)
+        {
+            if (KnownDeviceKey(handle) is { } raced)
             {
                 // Concurrent callers opened the same key: the first one kept stays, as a caller may be signing with it.
-                opened?.Dispose();
+                opened.Dispose();
                 return raced;
             }
-            _deviceKey?.Dispose();
-            _deviceKey = opened;
+            var shared = new SharedDeviceKey(opened);
+            use = shared.TryUse();
+            replaced = SwapDeviceKey(shared);
         }
-        return opened;
+        replaced?.Retire();
+        return use;
     }
+
+    /// <summary>A use of the key already open for <paramref name="handle"/>, under the gate.</summary>
+    private SharedDeviceKey.Use? KnownDeviceKey(string handle) =>
+        _deviceKey is { } known && known.Handle == handle ? known.TryUse() : null;
 
     private bool IsFresh(StoredSession session) => _context.ServerNow + _context.Options.RefreshBeforeExpiry < session.TokenExpiresAt;
 

@@ -148,6 +148,29 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task ACallerSigningWhileTheCustomerLogsOutFinishesItsProofAndTheKeyIsDisposedAfterIt()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Bound, configure: o => o.BindToDevice = true);
+        var keyStore = new GatedKeyStore();
+        await using var restarted = fixture.NewApp(customer.Store, TestBrands.Bound, configure: o => o.BindToDevice = true, deviceKeys: keyStore);
+        var session = restarted.GetSession();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://localhost/me");
+
+        var signing = session.AuthorizeAsync(request);
+        var key = await keyStore.Signing.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await session.LogOutAsync();
+        Assert.False(key.Disposed);
+        keyStore.Release.SetResult();
+        await signing;
+
+        Assert.StartsWith("DPoP ", request.Headers.Authorization!.ToString(), StringComparison.Ordinal);
+        Assert.True(request.Headers.Contains("DPoP"));
+        Assert.True(key.Disposed);
+        var ended = await Assert.ThrowsAsync<SessionEndedException>(() => session.GetTokenAsync().AsTask());
+        Assert.Equal(SessionEndedReason.LoggedOut, ended.Reason);
+    }
+
+    [Fact]
     public void OptionsThatCannotWorkStopTheAppAtStartNamingTheSetting()
     {
         var services = new ServiceCollection();
@@ -228,6 +251,47 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
                 {
                     Interlocked.Increment(ref store._disposedUnused);
                 }
+                key.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The default software keys, whose signatures wait for <see cref="Release"/> once one has begun (<see cref="Signing"/>).</summary>
+    private sealed class GatedKeyStore : IDeviceKeyProvider
+    {
+        private readonly SoftwareDeviceKeys _keys = new();
+
+        public TaskCompletionSource<GatedKey> Signing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ValueTask<IDeviceKey> CreateAsync(string sessionName, CancellationToken cancellationToken) => _keys.CreateAsync(sessionName, cancellationToken);
+
+        public async ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken) =>
+            await _keys.OpenAsync(sessionName, handle, cancellationToken) is { } key ? new GatedKey(key, this) : null;
+
+        public ValueTask DeleteAsync(string sessionName, string handle, CancellationToken cancellationToken) => _keys.DeleteAsync(sessionName, handle, cancellationToken);
+
+        public sealed class GatedKey(IDeviceKey key, GatedKeyStore store) : IDeviceKey
+        {
+            public bool Disposed { get; private set; }
+
+            public string Handle => key.Handle;
+
+            public ReadOnlyMemory<byte> PublicX => key.PublicX;
+
+            public ReadOnlyMemory<byte> PublicY => key.PublicY;
+
+            public async ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+            {
+                store.Signing.TrySetResult(this);
+                await store.Release.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+                return await key.SignAsync(data, cancellationToken);
+            }
+
+            public void Dispose()
+            {
+                Disposed = true;
                 key.Dispose();
             }
         }
