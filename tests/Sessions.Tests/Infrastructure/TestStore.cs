@@ -9,8 +9,8 @@ namespace Sessions.Tests.Infrastructure;
 
 /// <summary>
 /// The Redis the grain tests store state in: the real <c>redis-server</c> named by <c>SESSIONS_TEST_REDIS</c>
-/// (host:port) when set, otherwise one in-process Garnet for the whole run, exactly as the embedded default runs it.
-/// Tests stay apart through a fresh Orleans ServiceId, which prefixes every key.
+/// (host:port) when set, otherwise one in-process Garnet for the whole run. Tests stay apart through a fresh Orleans
+/// ServiceId, which prefixes every key.
 /// </summary>
 public static class TestStore
 {
@@ -33,19 +33,23 @@ public static class TestStore
             return redis;
         }
 
-        var garnet = StartGarnet(TempDirectory.Create("store"));
+        // Nothing crashes this store, so what it acknowledges need not wait for its log. A store that waits holds a pool
+        // thread per writing connection until the log commits (EmbeddedGarnet.ListenerMinThreads), and this one shares
+        // its process, hence its thread pool, with every host under test: the store-crash and store-load tests run a
+        // fully durable store in a process of its own.
+        var garnet = StartGarnet(TempDirectory.Create("store"), EmbeddedDurability.Periodic);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => garnet.Dispose();
         return garnet.ConnectionString!;
     }
 
     /// <summary>
     /// A Garnet of the test's own, reached over Redis only, on <paramref name="dataDirectory"/> (which is where the
-    /// embedded default of the same data directory keeps its store), committing every write before it answers.
+    /// embedded default of the same data directory keeps its store), by default committing every write before it answers.
     /// </summary>
-    public static EmbeddedGarnet StartGarnet(string dataDirectory)
+    public static EmbeddedGarnet StartGarnet(string dataDirectory, EmbeddedDurability durability = EmbeddedDurability.Acknowledged)
     {
         var garnet = new EmbeddedGarnet(
-            Options.Create(new StorageOptions { DataDirectory = dataDirectory, EmbeddedPort = 0 }),
+            Options.Create(new StorageOptions { DataDirectory = dataDirectory, EmbeddedPort = 0, EmbeddedDurability = durability }),
             new TestEnvironment(dataDirectory),
             NullLogger<EmbeddedGarnet>.Instance);
         garnet.EnsureStarted();
