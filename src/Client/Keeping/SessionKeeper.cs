@@ -294,19 +294,24 @@ public sealed partial class SessionKeeper
         {
             return null;
         }
-        SharedDeviceKey.Use? use;
-        SharedDeviceKey? replaced;
+        SharedDeviceKey.Use? raced;
+        SharedDeviceKey? replaced = null;
+        SharedDeviceKey.Use? use = null;
         lock (_gate)
         {
-            if (KnownDeviceKey(handle) is { } raced)
+            // Concurrent callers may have opened the same key: the first one kept stays, as a caller may be signing with it.
+            raced = KnownDeviceKey(handle);
+            if (raced is null)
             {
-                // Concurrent callers opened the same key: the first one kept stays, as a caller may be signing with it.
-                opened.Dispose();
-                return raced;
+                var shared = new SharedDeviceKey(opened);
+                use = shared.TryUse();
+                replaced = SwapDeviceKey(shared);
             }
-            var shared = new SharedDeviceKey(opened);
-            use = shared.TryUse();
-            replaced = SwapDeviceKey(shared);
+        }
+        if (raced is not null)
+        {
+            opened.Dispose();
+            return raced;
         }
         replaced?.Retire();
         return use;
