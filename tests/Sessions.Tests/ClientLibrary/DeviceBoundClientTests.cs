@@ -203,9 +203,8 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     /// The default software keys behind a slow platform key store: opens are held until <paramref name="callers"/> are
     /// waiting, and a key signs only after a yield, so a key disposed while a caller holds it fails that caller.
     /// </summary>
-    private sealed class SlowKeyStore(int callers) : IDeviceKeyProvider
+    private sealed class SlowKeyStore(int callers) : SoftwareKeyStore
     {
-        private readonly SoftwareDeviceKeys _keys = new();
         private readonly TaskCompletionSource _allWaiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _opened;
         private int _disposedUnused;
@@ -214,87 +213,91 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
 
         public int DisposedUnused => _disposedUnused;
 
-        public ValueTask<IDeviceKey> CreateAsync(string sessionName, CancellationToken cancellationToken) => _keys.CreateAsync(sessionName, cancellationToken);
-
-        public async ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken)
+        public override async ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref _opened) == callers)
             {
                 _allWaiting.SetResult();
             }
             await _allWaiting.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
-            return await _keys.OpenAsync(sessionName, handle, cancellationToken) is { } key ? new YieldingKey(key, this) : null;
+            return await Keys.OpenAsync(sessionName, handle, cancellationToken) is { } key ? new YieldingKey(key, this) : null;
         }
 
-        public ValueTask DeleteAsync(string sessionName, string handle, CancellationToken cancellationToken) => _keys.DeleteAsync(sessionName, handle, cancellationToken);
-
-        private sealed class YieldingKey(IDeviceKey key, SlowKeyStore store) : IDeviceKey
+        private sealed class YieldingKey(IDeviceKey key, SlowKeyStore store) : DelegatingDeviceKey(key)
         {
             private bool _used;
 
-            public string Handle => key.Handle;
-
-            public ReadOnlyMemory<byte> PublicX => key.PublicX;
-
-            public ReadOnlyMemory<byte> PublicY => key.PublicY;
-
-            public async ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+            public override async ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
             {
                 _used = true;
                 await Task.Yield();
-                return await key.SignAsync(data, cancellationToken);
+                return await base.SignAsync(data, cancellationToken);
             }
 
-            public void Dispose()
+            public override void Dispose()
             {
                 if (!_used)
                 {
                     Interlocked.Increment(ref store._disposedUnused);
                 }
-                key.Dispose();
+                base.Dispose();
             }
         }
     }
 
     /// <summary>The default software keys, whose signatures wait for <see cref="Release"/> once one has begun (<see cref="Signing"/>).</summary>
-    private sealed class GatedKeyStore : IDeviceKeyProvider
+    private sealed class GatedKeyStore : SoftwareKeyStore
     {
-        private readonly SoftwareDeviceKeys _keys = new();
-
         public TaskCompletionSource<GatedKey> Signing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public ValueTask<IDeviceKey> CreateAsync(string sessionName, CancellationToken cancellationToken) => _keys.CreateAsync(sessionName, cancellationToken);
+        public override async ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken) =>
+            await Keys.OpenAsync(sessionName, handle, cancellationToken) is { } key ? new GatedKey(key, this) : null;
 
-        public async ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken) =>
-            await _keys.OpenAsync(sessionName, handle, cancellationToken) is { } key ? new GatedKey(key, this) : null;
-
-        public ValueTask DeleteAsync(string sessionName, string handle, CancellationToken cancellationToken) => _keys.DeleteAsync(sessionName, handle, cancellationToken);
-
-        public sealed class GatedKey(IDeviceKey key, GatedKeyStore store) : IDeviceKey
+        public sealed class GatedKey(IDeviceKey key, GatedKeyStore store) : DelegatingDeviceKey(key)
         {
             public bool Disposed { get; private set; }
 
-            public string Handle => key.Handle;
-
-            public ReadOnlyMemory<byte> PublicX => key.PublicX;
-
-            public ReadOnlyMemory<byte> PublicY => key.PublicY;
-
-            public async ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+            public override async ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
             {
                 store.Signing.TrySetResult(this);
                 await store.Release.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
-                return await key.SignAsync(data, cancellationToken);
+                return await base.SignAsync(data, cancellationToken);
             }
 
-            public void Dispose()
+            public override void Dispose()
             {
                 Disposed = true;
-                key.Dispose();
+                base.Dispose();
             }
         }
+    }
+
+    /// <summary>The default software keys, opened as the test's key store chooses to hand them out.</summary>
+    private abstract class SoftwareKeyStore : IDeviceKeyProvider
+    {
+        protected SoftwareDeviceKeys Keys { get; } = new();
+
+        public ValueTask<IDeviceKey> CreateAsync(string sessionName, CancellationToken cancellationToken) => Keys.CreateAsync(sessionName, cancellationToken);
+
+        public abstract ValueTask<IDeviceKey?> OpenAsync(string sessionName, string handle, CancellationToken cancellationToken);
+
+        public ValueTask DeleteAsync(string sessionName, string handle, CancellationToken cancellationToken) => Keys.DeleteAsync(sessionName, handle, cancellationToken);
+    }
+
+    /// <summary>A device key that passes everything to <paramref name="inner"/>; the test keys change how it signs or is disposed.</summary>
+    private abstract class DelegatingDeviceKey(IDeviceKey inner) : IDeviceKey
+    {
+        public string Handle => inner.Handle;
+
+        public ReadOnlyMemory<byte> PublicX => inner.PublicX;
+
+        public ReadOnlyMemory<byte> PublicY => inner.PublicY;
+
+        public virtual ValueTask<byte[]> SignAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => inner.SignAsync(data, cancellationToken);
+
+        public virtual void Dispose() => inner.Dispose();
     }
 
     /// <summary>
