@@ -78,7 +78,7 @@ public sealed partial class RedisRouteRefresh(string store, ILogger logger)
             return;
         }
         Volatile.Write(ref _lastStarted, now);
-        LogRefreshing(store, node ?? "?", what);
+        LogRefreshing(store, node ?? "a node", what);
         _ = Task.Run(async () =>
         {
             try
@@ -96,8 +96,9 @@ public sealed partial class RedisRouteRefresh(string store, ILogger logger)
         });
     }
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Redis node {Node} of the {Store} store {What}: reading the layout again")]
-    private partial void LogRefreshing(string store, string node, string what);
+    // The placeholder keeps its first name (EndPoint), which log queries of operators may use.
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Redis node {EndPoint} of the {Store} store {What}: reading the layout again")]
+    private partial void LogRefreshing(string store, string endPoint, string what);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Reading the {Store} store's Redis layout again failed; the next sign of a stale route retries")]
     private partial void LogRefreshFailed(Exception exception, string store);
