@@ -15,7 +15,8 @@ if (args is ["baseline-server", var portArgument])
 
 // The loader must cost less per request than the server's cheapest endpoint. Socket completions run inline on the
 // event thread (no thread-pool hop per answer), which only an environment variable turns on: so the bench starts
-// itself again with it. The servers it starts do not inherit it (ServerProcess removes it).
+// itself again with it. The servers it starts do not inherit it (ServerProcess removes it): the API is given it as its
+// Dockerfile gives it, the ceiling only with --ceiling-env.
 if (Environment.GetEnvironmentVariable(ServerProcess.InlineCompletions) != "1")
 {
     var self = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false };
@@ -237,6 +238,8 @@ async Task<Measurement> ClusterAsync()
         ["Sessions__Cluster__AdvertisedAddress"] = "127.0.0.1",
     };
     shared.Remove("ASPNETCORE_URLS");
+    // The silos' Dockerfile does not set it: only the API is measured with it.
+    shared.Remove(ServerProcess.InlineCompletions);
     await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
     {
         ["Sessions__Storage__EmbeddedPort"] = storePort.ToString(CultureInfo.InvariantCulture),
@@ -261,6 +264,7 @@ async Task<Measurement> ClusterAsync()
         var clientPort = ServerProcess.FreePort();
         await using var client = await ServerProcess.StartAsync(apiDll, [], new Dictionary<string, string>(shared)
         {
+            [ServerProcess.InlineCompletions] = "1",
             ["Sessions__Cluster__Mode"] = "Client",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{clientPort}",
         }, Path.Combine(work, "cluster-api.log"), clientPort, "/health/ready");
@@ -508,6 +512,8 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         ["Sessions__Otp__Sender"] = "DevOutbox",
         ["Sessions__Otp__HashKey"] = otpHashKey,
         ["Logging__LogLevel__Default"] = "Warning",
+        // As the API's Dockerfile and launch profile start it (README, Performance).
+        [ServerProcess.InlineCompletions] = "1",
     };
     foreach (var (brand, secret) in signingSecrets)
     {
@@ -553,12 +559,20 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
 
 // The ceiling runs with the API's garbage collector, as Api.csproj sets it (the bench's own, the loader's, is a small
 // workstation heap).
-Dictionary<string, string> BaselineEnvironment() => new()
+Dictionary<string, string> BaselineEnvironment()
 {
-    ["DOTNET_gcServer"] = options.WorkstationGc ? "0" : "1",
-    ["DOTNET_gcConcurrent"] = "1",
-    ["DOTNET_GCDynamicAdaptationMode"] = "0",
-};
+    var env = new Dictionary<string, string>
+    {
+        ["DOTNET_gcServer"] = options.WorkstationGc ? "0" : "1",
+        ["DOTNET_gcConcurrent"] = "1",
+        ["DOTNET_GCDynamicAdaptationMode"] = "0",
+    };
+    foreach (var (name, value) in options.CeilingEnvironment)
+    {
+        env[name] = value;
+    }
+    return env;
+}
 
 static string Machine()
 {
@@ -579,17 +593,22 @@ static string FindRoot()
 }
 
 internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
-    string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, string? PerfDirectory, int[] ScaleSizes)
+    string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, IReadOnlyList<(string Name, string Value)> CeilingEnvironment, string? PerfDirectory,
+    int[] ScaleSizes)
 {
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        List<(string, string)> Settings(string name) =>
+            [.. args.Select((a, i) => (a, i)).Where(x => x.a == name && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))];
         return new(Number("--sessions", 64), Number("--connections", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
             Math.Max(1, Number("--rounds", 5)), Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
             Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             // --api-env NAME=VALUE (repeatable): a runtime or configuration setting for the API processes only, to try one.
-            [.. args.Select((a, i) => (a, i)).Where(x => x.a == "--api-env" && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))],
+            Settings("--api-env"),
+            // --ceiling-env NAME=VALUE (repeatable): the same for the ceiling's process.
+            Settings("--ceiling-env"),
             // --perf DIR: a perf profile of the servers over each measured window (Profiler).
             Value("--perf"),
             // --scale-sizes 10000,100000,1000000: the sizes of the scale scenario (which runs only when --only names it).

@@ -44,6 +44,17 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
+    public void TheApisImageAndLaunchProfileRunRequestsOnTheSocketEventThreads()
+    {
+        var dockerfile = File.ReadAllLines(Path.Combine(Root, "src", "Api", "Dockerfile"));
+        using var launch = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "src", "Api", "Properties", "launchSettings.json")));
+
+        Assert.Contains("ENV DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1", dockerfile);
+        Assert.Equal("1", launch.RootElement.GetProperty("profiles").GetProperty("http").GetProperty("environmentVariables")
+            .GetProperty("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS").GetString());
+    }
+
+    [Fact]
     public void EveryServiceHasAHealthCheckARestartPolicyAndAStopGraceLongerThanTheShutdownTimeout()
     {
         var shutdown = int.Parse(Map(_compose, "x-sessions-environment")["DOTNET_SHUTDOWNTIMEOUTSECONDS"].ToString(), CultureInfo.InvariantCulture);
