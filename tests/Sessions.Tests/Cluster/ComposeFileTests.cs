@@ -6,7 +6,8 @@ namespace Sessions.Tests.Cluster;
 
 /// <summary>
 /// docker-compose.yml cannot be started on machines without a Docker engine; these tests hold its structure to what
-/// the cluster needs: durable Redis, replicas, health checks, restart policies, stop grace longer than shutdown.
+/// the cluster needs: durable Redis, replicas, health checks, restart policies, stop grace longer than shutdown; and
+/// the API's image and launch profile to the runtime switch its performance figures were measured with.
 /// </summary>
 public sealed class ComposeFileTests
 {
