@@ -47,12 +47,13 @@ public sealed class ComposeFileTests
     [Fact]
     public void TheApisImageAndLaunchProfileRunRequestsOnTheSocketEventThreads()
     {
+        const string inlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
         var dockerfile = File.ReadAllLines(Path.Combine(Root, "src", "Api", "Dockerfile"));
         using var launch = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "src", "Api", "Properties", "launchSettings.json")));
 
-        Assert.Contains("ENV DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1", dockerfile);
+        Assert.Contains($"ENV {inlineCompletions}=1", dockerfile);
         Assert.Equal("1", launch.RootElement.GetProperty("profiles").GetProperty("http").GetProperty("environmentVariables")
-            .GetProperty("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS").GetString());
+            .GetProperty(inlineCompletions).GetString());
     }
 
     [Fact]
