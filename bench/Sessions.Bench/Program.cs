@@ -60,6 +60,14 @@ var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)
 var introspectionAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 var otpHashKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD", "BENCHBOUND", "BENCHSCALE" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+// regenerate@half+token-flood: a brand that signs its tokens with ES256 (as one whose resource servers verify by its JWKS).
+const string EcdsaBrand = "BENCHES256";
+const string EcdsaKeyId = "benches256-es256";
+string ecdsaKeyPem;
+using (var ecdsaKey = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+{
+    ecdsaKeyPem = ecdsaKey.ExportPkcs8PrivateKeyPem();
+}
 
 // The ceiling: a minimal endpoint that parses the same JSON and signs one HS256 JWT, under wrk and under the lean
 // loader; the loader counts only if it reaches wrk's rate within 10 %. Its server runs for the whole bench, idle
@@ -143,28 +151,43 @@ try
     {
         var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
         var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
-        await RecordRoundsAsync(() => Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2));
+        await RecordRoundsAsync(() => Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, options.PacedRate ?? regenerate.RequestsPerSecond / 2));
     }
 
     if (options.Runs("regenerate@half+flood") && regenerate is not null)
     {
-        // The paced regenerate again, while password-bearing anonymous requests arrive at FloodPerSecond: wrong passwords
-        // for customers that have one, so each needs a PBKDF2 verification (the brand's limits are raised so that no
-        // lock or attempt limit makes them cheap). The bounded pool takes what it can and refuses the rest with 429.
+        // Wrong passwords for customers that have one, so each needs a PBKDF2 verification (the brand's limits are raised
+        // so that no lock or attempt limit makes them cheap). The bounded pool takes what it can and refuses the rest with 429.
         var floodSessions = await Scenarios.OpenFloodSessionsAsync(server.Port, "BENCHFLOOD");
-        var flood = Split(floodSessions, 8).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+        await PacedUnderFloodAsync("regenerate@half+flood", $"password flood {Scenarios.FloodPerSecond}/s", floodSessions, Scenarios.FloodPerSecond);
+    }
+
+    if (options.Runs("regenerate@half+token-flood") && regenerate is not null)
+    {
+        // USER tokens that name the ES256 brand's real key but carry forged signatures: each costs the API one ECDSA
+        // verification before its refusal, which with the inline switch runs on the socket event thread that read it,
+        // beside the other connections of that thread (README, Performance).
+        await PacedUnderFloodAsync("regenerate@half+token-flood", $"forged-token flood {Scenarios.TokenFloodPerSecond}/s",
+            Scenarios.ForgedTokenRequests(EcdsaBrand, EcdsaKeyId), Scenarios.TokenFloodPerSecond);
+    }
+
+    // regenerate paced at half its measured rate while a flood of anonymous requests arrives on connections of its own;
+    // the round with the median p99 counts, and the flood gets its own row.
+    async Task PacedUnderFloodAsync(string scenario, string floodName, IReadOnlyList<byte[]> floodRequests, int floodPerSecond)
+    {
+        var flood = Split(floodRequests, 8).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
         var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
         var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
         var rounds = new List<(Measurement Regenerate, Measurement Flood, Measurement Ceiling)>();
         for (var round = 0; round < options.Rounds; round++)
         {
             await CeilingAsync();
-            var floodRun = Loader.MeasureAsync($"password flood {Scenarios.FloodPerSecond}/s", server, flood, options.Warmup, options.Duration, Scenarios.FloodPerSecond);
-            var regenerateRun = await Loader.MeasureAsync("regenerate@half+flood", server, paced, options.Warmup, options.Duration, regenerate.RequestsPerSecond / 2);
+            var floodRun = Loader.MeasureAsync(floodName, server, flood, options.Warmup, options.Duration, floodPerSecond);
+            var regenerateRun = await Loader.MeasureAsync(scenario, server, paced, options.Warmup, options.Duration, options.PacedRate ?? regenerate!.RequestsPerSecond / 2);
             rounds.Add((regenerateRun, await floodRun, ceiling));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  regenerate@half+flood: p99 of the {rounds.Count} rounds {string.Join(", ", rounds.Select(r => r.Regenerate.Latency.P99.ToString("F2", CultureInfo.InvariantCulture)))} ms; the median round counts"));
+            $"  {scenario}: p99 of the {rounds.Count} rounds {string.Join(", ", rounds.Select(r => r.Regenerate.Latency.P99.ToString("F2", CultureInfo.InvariantCulture)))} ms; the median round counts"));
         var median = rounds.OrderBy(r => r.Regenerate.Latency.P99).ElementAt(rounds.Count / 2);
         ceiling = median.Ceiling;
         Record(median.Regenerate);
@@ -542,6 +565,11 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
     env["Sessions__Brands__BENCHFLOOD__Lockout__MaxFailures"] = "1000000";
     env["Sessions__Brands__BENCHFLOOD__Password__MaxAttempts"] = "1000000";
     env["Sessions__Brands__BENCHSTATIC__IntrospectionSecret"] = introspectionSecret;
+    env[$"Sessions__Brands__{EcdsaBrand}__OrgId"] = "1";
+    env[$"Sessions__Brands__{EcdsaBrand}__OrgUser"] = "bench";
+    env[$"Sessions__Brands__{EcdsaBrand}__SigningKeys__0__Id"] = EcdsaKeyId;
+    env[$"Sessions__Brands__{EcdsaBrand}__SigningKeys__0__Algorithm"] = "ES256";
+    env[$"Sessions__Brands__{EcdsaBrand}__SigningKeys__0__PrivateKeyPem"] = ecdsaKeyPem;
     if (durability is not null)
     {
         env["Sessions__Storage__EmbeddedDurability"] = durability;
@@ -594,7 +622,7 @@ static string FindRoot()
 
 internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
     string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, IReadOnlyList<(string Name, string Value)> CeilingEnvironment, string? PerfDirectory,
-    int[] ScaleSizes)
+    int[] ScaleSizes, double? PacedRate)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -612,7 +640,10 @@ internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warm
             // --perf DIR: a perf profile of the servers over each measured window (Profiler).
             Value("--perf"),
             // --scale-sizes 10000,100000,1000000: the sizes of the scale scenario (which runs only when --only names it).
-            Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))] : [10_000, 100_000, 1_000_000]);
+            Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))] : [10_000, 100_000, 1_000_000],
+            // --paced-rate N: the requests per second of regenerate@half and its flood variants, instead of half of the
+            // regenerate row's rate, so that runs of two builds compare at the same load.
+            Value("--paced-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : null);
     }
 
     /// <summary>

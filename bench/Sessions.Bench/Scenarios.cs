@@ -1,5 +1,8 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace Sessions.Bench;
 
@@ -151,6 +154,33 @@ internal static class Scenarios
             requests.Add(Post("/auth/v1/password/validate", brand, mobile, "guesser", ("sessionId", answer.Field("\"sessionId\":\""u8)!), ("password", "a wrong guess")));
         }
         return requests;
+    }
+
+    /// <summary>Forged-token requests per second in the <c>regenerate@half+token-flood</c> scenario.</summary>
+    public const int TokenFloodPerSecond = 2000;
+
+    /// <summary>
+    /// Logout (<c>mfa/token/expire</c>) requests, one per test identifier, whose USER token names <paramref name="brand"/>
+    /// and its ES256 key <paramref name="keyId"/>, as a real one does, but carries 64 random bytes for a signature: the API
+    /// refuses each only after an ECDSA verification.
+    /// </summary>
+    public static List<byte[]> ForgedTokenRequests(string brand, string keyId)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        return [.. Enumerable.Range(0, Identifiers).Select(i =>
+        {
+            var (mobile, device) = (Mobile(i), $"forger-{i}");
+            var header = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+            {
+                ["alg"] = "ES256", ["kid"] = keyId, ["typ"] = "JWT", ["org"] = brand, ["dev"] = device, ["idv"] = new[] { $"MOBILE:{mobile}" },
+            });
+            var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+            {
+                ["role"] = "USER", ["iat"] = now, ["exp"] = now + 900, ["jti"] = $"forged-{i}",
+            });
+            var token = $"{Base64Url.EncodeToString(header)}.{Base64Url.EncodeToString(payload)}.{Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(64))}";
+            return Post("/auth/v1/mfa/token/expire", brand, mobile, device, ("token", token));
+        })];
     }
 
     /// <summary>An introspection request (RFC 7662 form body with the brand's Basic credentials) of one token.</summary>
