@@ -26,8 +26,8 @@ public static class ApiHostingExtensions
         // profile set it), a request runs on the socket event thread that read it up to its first wait, the grain call,
         // instead of being handed to the thread pool twice (README, Performance). Kestrel calls this unsafe because the
         // thread serves other connections meanwhile: no handler blocks before its grain call, and the CPU work there is
-        // the body's JSON, a key's HMAC or an ES256 brand's token's ECDSA check, and a device proof's parse and thumbprint
-        // (its signature the family's grain checks).
+        // the body's JSON, a key's HMAC and a device proof's parse and thumbprint (its signature the family's grain
+        // checks). An ES256 token's signature check is moved to the thread pool first (TokenVerifier).
         if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1")
         {
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
