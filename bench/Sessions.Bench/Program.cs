@@ -149,9 +149,8 @@ try
 
     if (options.Runs("regenerate@half") && regenerate is not null)
     {
-        var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
-        var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
-        await RecordRoundsAsync(() => Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, options.PacedRate ?? regenerate.RequestsPerSecond / 2));
+        var paced = PacedRegenerates();
+        await RecordRoundsAsync(() => Loader.MeasureAsync("regenerate@half", server, paced, options.Warmup, options.Duration, PacedRate()));
     }
 
     if (options.Runs("regenerate@half+flood") && regenerate is not null)
@@ -171,19 +170,23 @@ try
             Scenarios.ForgedTokenRequests(EcdsaBrand, EcdsaKeyId), Scenarios.TokenFloodPerSecond);
     }
 
-    // regenerate paced at half its measured rate while a flood of anonymous requests arrives on connections of its own;
-    // the round with the median p99 counts, and the flood gets its own row.
+    // regenerate paced (at half its measured rate, or --paced-rate) while a flood of anonymous requests arrives on
+    // connections of its own; the round with the median p99 counts, and the flood gets its own row.
+    // The static device sessions' regenerates over the scenario connections, and the rate they are paced at.
+    List<IVirtualUser> PacedRegenerates() => Split(staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList(), options.Connections)
+        .Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+    double PacedRate() => options.PacedRate ?? regenerate!.RequestsPerSecond / 2;
+
     async Task PacedUnderFloodAsync(string scenario, string floodName, IReadOnlyList<byte[]> floodRequests, int floodPerSecond)
     {
         var flood = Split(floodRequests, 8).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
-        var requests = staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList();
-        var paced = Split(requests, options.Connections).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
+        var paced = PacedRegenerates();
         var rounds = new List<(Measurement Regenerate, Measurement Flood, Measurement Ceiling)>();
         for (var round = 0; round < options.Rounds; round++)
         {
             await CeilingAsync();
             var floodRun = Loader.MeasureAsync(floodName, server, flood, options.Warmup, options.Duration, floodPerSecond);
-            var regenerateRun = await Loader.MeasureAsync(scenario, server, paced, options.Warmup, options.Duration, options.PacedRate ?? regenerate!.RequestsPerSecond / 2);
+            var regenerateRun = await Loader.MeasureAsync(scenario, server, paced, options.Warmup, options.Duration, PacedRate());
             rounds.Add((regenerateRun, await floodRun, ceiling));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -172,7 +172,7 @@ internal static class Scenarios
             var (mobile, device) = (Mobile(i), $"forger-{i}");
             var header = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
             {
-                ["alg"] = "ES256", ["kid"] = keyId, ["typ"] = "JWT", ["org"] = brand, ["dev"] = device, ["idv"] = new[] { $"MOBILE:{mobile}" },
+                ["alg"] = "ES256", ["kid"] = keyId, ["typ"] = "JWT", ["org"] = brand, ["dev"] = device, ["idv"] = new[] { $"MOBILE|{mobile}" },
             });
             var payload = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
             {

@@ -15,6 +15,9 @@ namespace Sessions.Api.Hosting;
 
 public static class ApiHostingExtensions
 {
+    /// <summary>The runtime's switch that runs socket completions on the event thread (set by the Dockerfile and the launch profile).</summary>
+    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     /// <summary>
     /// The API and, by <c>Sessions:Cluster:Mode</c>, what runs the grains: a co-hosted silo (Embedded, Silo) or an
     /// Orleans client of a Redis-membership cluster (Client).
@@ -28,7 +31,7 @@ public static class ApiHostingExtensions
         // thread serves other connections meanwhile: no handler blocks before its grain call, and the CPU work there is
         // the body's JSON, a key's HMAC and a device proof's parse and thumbprint (its signature the family's grain
         // checks). An ES256 token's signature check is moved to the thread pool first (TokenVerifier).
-        if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1")
+        if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1")
         {
             builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         }

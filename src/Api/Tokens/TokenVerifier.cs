@@ -72,7 +72,7 @@ public sealed class TokenVerifier
         _brands = options.Value.Brands.Keys.Select(b => b.ToUpperInvariant()).ToFrozenDictionary(b => b, b => keys.Find(b)!, StringComparer.Ordinal);
     }
 
-    public ValueTask<(VerifiedToken? Token, AuthError Error)> VerifyAsync(string compact, TokenUse use, DeviceRequest device)
+    public async ValueTask<(VerifiedToken? Token, AuthError Error)> VerifyAsync(string compact, TokenUse use, DeviceRequest device)
     {
         var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
@@ -80,23 +80,12 @@ public sealed class TokenVerifier
         {
             if (Unverified(compact) is not { } token)
             {
-                return new((null, invalid));
+                return (null, invalid);
             }
-            return MovesToThreadPool(token.Key)
-                ? CheckOnThreadPoolAsync(token, use, device, isKey, invalid)
-                : new(Check(token, use, device, isKey, invalid));
-        }
-        catch (Exception e) when (IsMalformed(e))
-        {
-            return new((null, invalid));
-        }
-    }
-
-    private async ValueTask<(VerifiedToken? Token, AuthError Error)> CheckOnThreadPoolAsync(UnverifiedToken token, TokenUse use, DeviceRequest device, bool isKey, AuthError invalid)
-    {
-        await Task.Yield();
-        try
-        {
+            if (MovesToThreadPool(token.Key))
+            {
+                await Task.Yield();
+            }
             return Check(token, use, device, isKey, invalid);
         }
         catch (Exception e) when (IsMalformed(e))
@@ -185,27 +174,18 @@ public sealed class TokenVerifier
     /// A USER or MFA_PENDING token of <paramref name="brand"/> with a valid signature that has not expired (no leeway),
     /// as introspection (RFC 7662) reports it; null for anything else. Whether its family lives, the caller asks.
     /// </summary>
-    public ValueTask<IntrospectedToken?> IntrospectAsync(string compact, string brand)
+    public async ValueTask<IntrospectedToken?> IntrospectAsync(string compact, string brand)
     {
         try
         {
             if (Unverified(compact) is not { } token || token.Org != brand)
             {
-                return new((IntrospectedToken?)null);
+                return null;
             }
-            return MovesToThreadPool(token.Key) ? ReadActiveOnThreadPoolAsync(token) : new(ReadActive(token));
-        }
-        catch (Exception e) when (IsMalformed(e))
-        {
-            return new((IntrospectedToken?)null);
-        }
-    }
-
-    private async ValueTask<IntrospectedToken?> ReadActiveOnThreadPoolAsync(UnverifiedToken token)
-    {
-        await Task.Yield();
-        try
-        {
+            if (MovesToThreadPool(token.Key))
+            {
+                await Task.Yield();
+            }
             return ReadActive(token);
         }
         catch (Exception e) when (IsMalformed(e))

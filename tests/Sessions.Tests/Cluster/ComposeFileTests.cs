@@ -47,7 +47,7 @@ public sealed class ComposeFileTests
     [Fact]
     public void TheApisImageAndLaunchProfileRunRequestsOnTheSocketEventThreads()
     {
-        const string inlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        const string inlineCompletions = Sessions.Api.Hosting.ApiHostingExtensions.InlineCompletionsVariable;
         var dockerfile = File.ReadAllLines(Path.Combine(Root, "src", "Api", "Dockerfile"));
         using var launch = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "src", "Api", "Properties", "launchSettings.json")));
 
