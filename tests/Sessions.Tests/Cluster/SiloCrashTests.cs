@@ -17,35 +17,41 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     public async Task ASigkilledSiloHealsWithin30SecondsAndItsReplacementLosesNoKey()
     {
         await using var cluster = await ProcessCluster.StartAsync(TestCluster.OnTestStore("kill-one"));
-        var chains = await KeyChains.LogInAsync(cluster.Client, 20);
-        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
+        await cluster.ExplainingFailureAsync(output, async () =>
+        {
+            var chains = await KeyChains.LogInAsync(cluster.Client, 20);
+            await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
 
-        cluster.Kill(1);
-        var sinceKill = Stopwatch.StartNew();
-        await chains.RegenerateAllAsync(cluster.Client, sinceKill, HealingBound);
-        output.WriteLine($"one silo SIGKILLed: every chain regenerated {sinceKill.Elapsed.TotalSeconds:F1} s after the kill");
+            cluster.Kill(1);
+            var sinceKill = Stopwatch.StartNew();
+            await chains.RegenerateAllAsync(cluster.Client, sinceKill, HealingBound);
+            output.WriteLine($"one silo SIGKILLed: every chain regenerated {sinceKill.Elapsed.TotalSeconds:F1} s after the kill");
 
-        await cluster.ReplaceAsync(1);
-        await cluster.WaitForActiveSilosAsync();
-        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
+            await cluster.ReplaceAsync(1);
+            await cluster.WaitForActiveSilosAsync();
+            await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
+        });
     }
 
     [Fact]
     public async Task AWholeClusterSigkillHealsWithin30SecondsOfTheNewSilosStart()
     {
         await using var cluster = await ProcessCluster.StartAsync(TestCluster.OnTestStore("kill-all"));
-        var chains = await KeyChains.LogInAsync(cluster.Client, 24);
-        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
-
-        cluster.KillAll();
-        for (var i = 0; i < cluster.SiloCount; i++)
+        await cluster.ExplainingFailureAsync(output, async () =>
         {
-            await cluster.ReplaceAsync(i);
-        }
-        var sinceStart = Stopwatch.StartNew();
-        await chains.RegenerateAllAsync(cluster.Client, sinceStart, HealingBound);
-        output.WriteLine($"every silo SIGKILLed: every chain regenerated {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
+            var chains = await KeyChains.LogInAsync(cluster.Client, 24);
+            await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
 
-        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), TimeSpan.FromSeconds(5));
+            cluster.KillAll();
+            for (var i = 0; i < cluster.SiloCount; i++)
+            {
+                await cluster.ReplaceAsync(i);
+            }
+            var sinceStart = Stopwatch.StartNew();
+            await chains.RegenerateAllAsync(cluster.Client, sinceStart, HealingBound);
+            output.WriteLine($"every silo SIGKILLed: every chain regenerated {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
+
+            await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), TimeSpan.FromSeconds(5));
+        });
     }
 }

@@ -23,38 +23,41 @@ public sealed class StoreCrashTests(ITestOutputHelper output)
         var settings = store.ClusterSettings("store-crash");
         settings["Sessions:Brands:DEMO:KeyReuseGraceSeconds"] = Grace;
         await using var cluster = await ProcessCluster.StartAsync(settings);
-        var client = cluster.Client;
-        var chains = await KeyChains.LogInAsync(client, 20);
-        await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), TimeSpan.FromSeconds(30));
-        var held = chains.Keys.ToArray();
+        await cluster.ExplainingFailureAsync(output, async () =>
+        {
+            var client = cluster.Client;
+            var chains = await KeyChains.LogInAsync(client, 20);
+            await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), TimeSpan.FromSeconds(30));
+            var held = chains.Keys.ToArray();
 
-        await store.KillAsync();
-        var outage = Stopwatch.StartNew();
-        var answers = await Task.WhenAll(Enumerable.Range(0, chains.Count).Select(i => chains.RegenerateAsync(client, i)));
-        for (var i = 0; i < answers.Length; i++)
-        {
-            AssertUnavailable(answers[i], $"regenerate of chain {i}");
-        }
-        AssertUnavailable(await client.PostAsync("token/generate", TestDevice.NewMobile().Body()), "token/generate");
-        var ready = await client.Http.GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        Assert.Equal(held, chains.Keys);
-        while (outage.Elapsed < TimeSpan.FromSeconds(int.Parse(Grace, System.Globalization.CultureInfo.InvariantCulture) + 2))
-        {
-            await Task.Delay(250);
-        }
+            await store.KillAsync();
+            var outage = Stopwatch.StartNew();
+            var answers = await Task.WhenAll(Enumerable.Range(0, chains.Count).Select(i => chains.RegenerateAsync(client, i)));
+            for (var i = 0; i < answers.Length; i++)
+            {
+                AssertUnavailable(answers[i], $"regenerate of chain {i}");
+            }
+            AssertUnavailable(await client.PostAsync("token/generate", TestDevice.NewMobile().Body()), "token/generate");
+            var ready = await client.Http.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            Assert.Equal(held, chains.Keys);
+            while (outage.Elapsed < TimeSpan.FromSeconds(int.Parse(Grace, System.Globalization.CultureInfo.InvariantCulture) + 2))
+            {
+                await Task.Delay(250);
+            }
 
-        await store.StartAsync();
-        var sinceRestart = Stopwatch.StartNew();
-        await chains.RegenerateAllAsync(client, sinceRestart, TimeSpan.FromSeconds(30));
-        var regenerated = sinceRestart.Elapsed;
-        while ((ready = await client.Http.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK)
-        {
-            Assert.True(sinceRestart.Elapsed < TimeSpan.FromSeconds(30), $"not ready 30 s after the store restarted: {await ready.Content.ReadAsStringAsync()}");
-            await Task.Delay(250);
-        }
-        output.WriteLine($"{store.Kind} SIGKILLed for {outage.Elapsed.TotalSeconds:F1} s: every chain regenerated with its held key "
-            + $"{regenerated.TotalSeconds:F1} s after the store restarted, ready after {sinceRestart.Elapsed.TotalSeconds:F1} s");
+            await store.StartAsync();
+            var sinceRestart = Stopwatch.StartNew();
+            await chains.RegenerateAllAsync(client, sinceRestart, TimeSpan.FromSeconds(30));
+            var regenerated = sinceRestart.Elapsed;
+            while ((ready = await client.Http.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK)
+            {
+                Assert.True(sinceRestart.Elapsed < TimeSpan.FromSeconds(30), $"not ready 30 s after the store restarted: {await ready.Content.ReadAsStringAsync()}");
+                await Task.Delay(250);
+            }
+            output.WriteLine($"{store.Kind} SIGKILLed for {outage.Elapsed.TotalSeconds:F1} s: every chain regenerated with its held key "
+                + $"{regenerated.TotalSeconds:F1} s after the store restarted, ready after {sinceRestart.Elapsed.TotalSeconds:F1} s");
+        });
     }
 
     private static void AssertUnavailable(ApiResponse response, string what)

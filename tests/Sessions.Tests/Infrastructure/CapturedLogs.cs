@@ -10,6 +10,10 @@ public sealed class CapturedLogs : ILoggerProvider
 
     public IReadOnlyCollection<CapturedEntry> Entries => _entries;
 
+    /// <summary>The last warnings and errors, oldest first, with their exceptions.</summary>
+    public IEnumerable<string> LastWarnings(int count) =>
+        _entries.Where(e => e.Level >= LogLevel.Warning).TakeLast(count).Select(e => $"{e.Level} {e.Category}: {e.Message} {e.Exception}");
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _entries);
 
     public void Dispose()

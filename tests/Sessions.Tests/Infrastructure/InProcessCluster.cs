@@ -40,8 +40,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     /// <summary>The hosts' last warnings and errors, oldest first.</summary>
-    public IEnumerable<string> LastWarnings(int count) =>
-        _logs.Entries.Where(e => e.Level >= LogLevel.Warning).TakeLast(count).Select(e => $"{e.Level} {e.Category}: {e.Message} {e.Exception}");
+    public IEnumerable<string> LastWarnings(int count) => _logs.LastWarnings(count);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,22 +1,27 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace Sessions.Tests.Infrastructure;
 
 /// <summary>
 /// Real silo processes and an API in Client mode on one store, for the tests that kill, stop and replace silos as
-/// an operator's cluster would see it. Disposing it kills whatever still runs.
+/// an operator's cluster would see it. Disposing it kills whatever still runs. The API's log is captured, so that a
+/// test failing in a loaded run can say what the API saw.
 /// </summary>
 public sealed class ProcessCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly SiloProcess[] _silos;
     private readonly ApiFactory _api;
+    private readonly CapturedLogs _apiLogs = new();
 
     private ProcessCluster(Dictionary<string, string?> settings, int silos)
     {
         _settings = settings;
         _silos = SiloProcess.StartMany(settings, silos);
-        _api = new ApiFactory(settings: new(settings) { ["Sessions:Cluster:Mode"] = "Client" });
+        _api = new ApiFactory(settings: new(settings) { ["Sessions:Cluster:Mode"] = "Client" },
+            services: s => s.AddSingleton<ILoggerProvider>(_apiLogs));
         Client = _api.CreateSessionsClient();
     }
 
@@ -26,6 +31,30 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     /// <summary>The last lines silo <paramref name="index"/> wrote.</summary>
     public string SiloOutput(int index) => _silos[index].OutputTail;
+
+    /// <summary>
+    /// Runs a test's <paramref name="steps"/>; when they fail, writes the API's last warnings and errors (a 1500's
+    /// exception among them) and each running silo's last lines to <paramref name="output"/> before the failure surfaces.
+    /// </summary>
+    public async Task ExplainingFailureAsync(ITestOutputHelper output, Func<Task> steps)
+    {
+        try
+        {
+            await steps();
+        }
+        catch
+        {
+            foreach (var line in _apiLogs.LastWarnings(40))
+            {
+                output.WriteLine(line);
+            }
+            for (var i = 0; i < _silos.Length; i++)
+            {
+                output.WriteLine($"silo {i}{(_silos[i].HasExited ? " (exited)" : "")}, last lines:\n{_silos[i].LastLines(30)}");
+            }
+            throw;
+        }
+    }
 
     /// <summary>Starts the silos and the API, and waits until the API sees every silo active.</summary>
     public static async Task<ProcessCluster> StartAsync(Dictionary<string, string?> settings, int silos = 2)

@@ -53,6 +53,8 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>The last lines the silo wrote, for a failing test's message.</summary>
     public string OutputTail => string.Join('\n', _output);
 
+    public string LastLines(int count) => string.Join('\n', _output.TakeLast(count));
+
     /// <summary>SIGKILL.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
