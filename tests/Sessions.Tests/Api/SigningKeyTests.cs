@@ -1,14 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
-using Sessions.Api.Requests;
-using Sessions.Api.Tokens;
-using Sessions.Grains;
 using Sessions.Grains.Configuration;
-using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -70,47 +64,6 @@ public sealed class SigningKeyTests(ApiFixture fixture)
         Assert.Equal("ES256", Jwt.Header(login.Token!).GetProperty("alg").GetString());
         Assert.True(result.IsValid, result.Exception?.Message);
         Assert.True(regenerated.Success, regenerated.Body.ToString());
-    }
-
-    [Fact]
-    public async Task OffThePoolAnEs256CheckYieldsTheThreadFirstAndAKeysHmacDoesNot()
-    {
-        var phone = TestDevice.NewMobile(TestBrands.Signed);
-        var login = await Client.MfaLoginAsync(phone, phone);
-        var verifier = fixture.Factory.Services.GetRequiredService<TokenVerifier>();
-        var brand = fixture.Factory.Services.GetRequiredService<IOptions<SessionsOptions>>().Value.FindBrand(TestBrands.Signed)!;
-        var device = new DeviceRequest(new Identifier(TestBrands.Signed, IdentifierType.MOBILE, phone.IdentifierValue), phone.DeviceId!, brand, null);
-
-        // A thread of the test's own, as a socket event thread is none of the pool's, with a context that holds what is
-        // posted to it until the test runs it.
-        var held = new HeldWork();
-        var (token, key) = await Task.Factory.StartNew(() =>
-        {
-            SynchronizationContext.SetSynchronizationContext(held);
-            return (verifier.VerifyAsync(login.Token!, TokenUse.UserToken, device), verifier.VerifyAsync(login.Key!, TokenUse.MfaKey, device));
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        var tokenWasPending = !token.IsCompleted;
-        held.RunAll();
-
-        Assert.True(tokenWasPending);
-        Assert.True(key.IsCompletedSuccessfully);
-        Assert.Equal((AuthError.None, AuthError.None), ((await token).Error, (await key).Error));
-    }
-
-    /// <summary>A synchronization context that runs nothing posted to it until <see cref="RunAll"/>.</summary>
-    private sealed class HeldWork : SynchronizationContext
-    {
-        private readonly System.Collections.Concurrent.ConcurrentQueue<(SendOrPostCallback Callback, object? State)> _posted = new();
-
-        public override void Post(SendOrPostCallback d, object? state) => _posted.Enqueue((d, state));
-
-        public void RunAll()
-        {
-            while (_posted.TryDequeue(out var work))
-            {
-                work.Callback(work.State);
-            }
-        }
     }
 
     [Fact]

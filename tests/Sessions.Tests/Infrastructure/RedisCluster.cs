@@ -301,30 +301,19 @@ public sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A free port whose cluster bus port (+ 10000) is free too.</summary>
+    /// <summary>
+    /// A free port whose cluster bus port (+ 10000) is free too, both below the kernel's ephemeral range (see
+    /// <see cref="FreePort"/>).
+    /// </summary>
     private static int FreeClusterPort()
     {
         while (true)
         {
-            var port = Random.Shared.Next(20000, 45000);
-            if (IsFree(port) && IsFree(port + 10000))
+            var port = Random.Shared.Next(20000, 22768);
+            if (FreePort.IsFree(port) && FreePort.IsFree(port + 10000))
             {
                 return port;
             }
-        }
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
         }
     }
 

@@ -86,12 +86,42 @@ public static class TestCluster
     };
 }
 
+/// <summary>
+/// Ports for the hosts that tests start, taken in turn from 10000–19999 and each checked free when taken. A port the
+/// kernel hands out for port 0 comes from its ephemeral range (32768 and up), where any outgoing connection may take it
+/// as its source port between the pick and the host's bind, or, while nothing listens yet, connect to itself on it.
+/// Below that range neither can happen; RedisCluster's nodes take 20000–22767 (their bus ports 30000–32767).
+/// </summary>
 public static class FreePort
 {
+    private const int First = 10_000;
+    private const int Count = 10_000;
+    private static int _taken = Random.Shared.Next(Count);
+
     public static int Next()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        for (var tried = 0; tried < Count; tried++)
+        {
+            var port = First + (int)((uint)Interlocked.Increment(ref _taken) % Count);
+            if (IsFree(port))
+            {
+                return port;
+            }
+        }
+        throw new InvalidOperationException($"No free port in {First}–{First + Count - 1}.");
+    }
+
+    public static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 }
