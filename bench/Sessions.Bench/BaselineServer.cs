@@ -16,11 +16,6 @@ internal static class BaselineServer
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        if (Environment.GetEnvironmentVariable(ServerProcess.InlineCompletions) == "1")
-        {
-            // As the API does with it (--ceiling-env), so that the ceiling can be measured the same way.
-            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
-        }
         var app = builder.Build();
 
         var credentials = new SigningCredentials(new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)) { KeyId = "baseline" }, SecurityAlgorithms.HmacSha256);

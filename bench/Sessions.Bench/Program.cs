@@ -15,8 +15,8 @@ if (args is ["baseline-server", var portArgument])
 
 // The loader must cost less per request than the server's cheapest endpoint. Socket completions run inline on the
 // event thread (no thread-pool hop per answer), which only an environment variable turns on: so the bench starts
-// itself again with it. The servers it starts do not inherit it (ServerProcess removes it): the API is given it as its
-// Dockerfile gives it, the ceiling only with --ceiling-env.
+// itself again with it. The servers it starts do not inherit it (ServerProcess removes it): they run as shipped, with
+// the runtime's defaults, unless --api-env or --ceiling-env gives it.
 if (Environment.GetEnvironmentVariable(ServerProcess.InlineCompletions) != "1")
 {
     var self = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false };
@@ -164,8 +164,7 @@ try
     if (options.Runs("regenerate@half+token-flood") && regenerate is not null)
     {
         // USER tokens that name the ES256 brand's real key but carry forged signatures: each costs the API one ECDSA
-        // verification before its refusal, which with the inline switch runs on the socket event thread that read it,
-        // beside the other connections of that thread (README, Performance).
+        // verification (about 80 µs) before its refusal (README, Under a forged-token flood).
         await PacedUnderFloodAsync("regenerate@half+token-flood", $"forged-token flood {Scenarios.TokenFloodPerSecond}/s",
             Scenarios.ForgedTokenRequests(EcdsaBrand, EcdsaKeyId), Scenarios.TokenFloodPerSecond);
     }
@@ -264,8 +263,6 @@ async Task<Measurement> ClusterAsync()
         ["Sessions__Cluster__AdvertisedAddress"] = "127.0.0.1",
     };
     shared.Remove("ASPNETCORE_URLS");
-    // The silos' Dockerfile does not set it: only the API is measured with it.
-    shared.Remove(ServerProcess.InlineCompletions);
     await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
     {
         ["Sessions__Storage__EmbeddedPort"] = storePort.ToString(CultureInfo.InvariantCulture),
@@ -290,7 +287,6 @@ async Task<Measurement> ClusterAsync()
         var clientPort = ServerProcess.FreePort();
         await using var client = await ServerProcess.StartAsync(apiDll, [], new Dictionary<string, string>(shared)
         {
-            [ServerProcess.InlineCompletions] = "1",
             ["Sessions__Cluster__Mode"] = "Client",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{clientPort}",
         }, Path.Combine(work, "cluster-api.log"), clientPort, "/health/ready");
@@ -538,8 +534,6 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         ["Sessions__Otp__Sender"] = "DevOutbox",
         ["Sessions__Otp__HashKey"] = otpHashKey,
         ["Logging__LogLevel__Default"] = "Warning",
-        // As the API's Dockerfile and launch profile start it (README, Performance).
-        [ServerProcess.InlineCompletions] = "1",
     };
     foreach (var (brand, secret) in signingSecrets)
     {

@@ -39,7 +39,7 @@ public static class AuthHandlers
         {
             return error;
         }
-        var (authorized, tokenError) = await services.VerifyAsync(request, "authorizedToken", TokenUse.AuthorizedToken, device);
+        var (authorized, tokenError) = services.Verify(request, "authorizedToken", TokenUse.AuthorizedToken, device);
         if (authorized is null)
         {
             return tokenError!;
@@ -110,7 +110,7 @@ public static class AuthHandlers
         var (field, use) = channel == Channel.Web ? ("expiredToken", TokenUse.WebToken)
             : flow == SessionFlow.Mfa ? ("key", TokenUse.MfaKey)
             : ("key", TokenUse.PrimaryKey);
-        var (credential, credentialError) = await services.VerifyAsync(request, field, use, device);
+        var (credential, credentialError) = services.Verify(request, field, use, device);
         if (credential is null)
         {
             return credentialError!;
@@ -136,7 +136,7 @@ public static class AuthHandlers
         {
             return error;
         }
-        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.UserToken, device);
+        var (token, tokenError) = services.Verify(request, "token", TokenUse.UserToken, device);
         if (token is null)
         {
             return tokenError!;

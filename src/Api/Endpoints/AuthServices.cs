@@ -52,13 +52,13 @@ public sealed class AuthServices(
     }
 
     /// <summary>Reads and checks the JWT in <paramref name="field"/> for <paramref name="use"/>.</summary>
-    public async ValueTask<(VerifiedToken? Token, EnvelopeResult? Error)> VerifyAsync(AuthRequest request, string field, TokenUse use, DeviceRequest device)
+    public (VerifiedToken? Token, EnvelopeResult? Error) Verify(AuthRequest request, string field, TokenUse use, DeviceRequest device)
     {
         if (!request.TryRequired(field, FieldReader.MaxTokenLength, out var compact, out var error))
         {
             return (null, error);
         }
-        var (token, code) = await verifier.VerifyAsync(compact, use, device);
+        var (token, code) = verifier.Verify(compact, use, device);
         return token is null ? (null, EnvelopeResult.Fail(code)) : (token, null);
     }
 

@@ -40,7 +40,7 @@ public static class IntrospectionEndpoints
             return PlainJson.Result(new JsonObject { ["error"] = "invalid_request" }, StatusCodes.Status400BadRequest);
         }
 
-        if (await verifier.IntrospectAsync(compact, brand) is not { } token
+        if (verifier.Introspect(compact, brand) is not { } token
             || !await deviceSessions.Get(GrainKeys.DeviceSession(token.Identifier, token.Device)).IsFamilyActiveAsync(token.FamilyId))
         {
             return PlainJson.Result(new JsonObject { ["active"] = false });

@@ -15,9 +15,6 @@ namespace Sessions.Api.Hosting;
 
 public static class ApiHostingExtensions
 {
-    /// <summary>The runtime's switch that runs socket completions on the event thread (set by the Dockerfile and the launch profile).</summary>
-    public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-
     /// <summary>
     /// The API and, by <c>Sessions:Cluster:Mode</c>, what runs the grains: a co-hosted silo (Embedded, Silo) or an
     /// Orleans client of a Redis-membership cluster (Client).
@@ -25,16 +22,6 @@ public static class ApiHostingExtensions
     public static WebApplicationBuilder AddSessionsApi(this WebApplicationBuilder builder)
     {
         builder.AddSessionsOptions();
-        // With the runtime's switch (an environment variable it reads at the first socket; the Dockerfile and the launch
-        // profile set it), a request runs on the socket event thread that read it up to its first wait, the grain call,
-        // instead of being handed to the thread pool twice (README, Performance). Kestrel calls this unsafe because the
-        // thread serves other connections meanwhile: no handler blocks before its grain call, and the CPU work there is
-        // the body's JSON, a key's HMAC and a device proof's parse and thumbprint (its signature the family's grain
-        // checks). An ES256 token's signature check is moved to the thread pool first (TokenVerifier).
-        if (Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1")
-        {
-            builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
-        }
         var cluster = builder.Configuration.GetSection(SessionsClusterOptions.SectionName).Get<SessionsClusterOptions>() ?? new();
         if (cluster.Mode == ClusterMode.Client)
         {

@@ -94,9 +94,6 @@ public sealed record SigningKey(SecurityKey Key, string Algorithm, ECDsaSecurity
     // compared in constant time.
     private readonly SignatureProvider _verifier = Provider(Key, Algorithm, willCreateSignatures: false);
 
-    /// <summary>Whether this key verifies by a public key (ES256), which costs far more CPU than an HMAC.</summary>
-    public bool IsAsymmetric => Key is AsymmetricSecurityKey;
-
     /// <summary>The library's signer for this key, made once for the ring to keep.</summary>
     public SignatureProvider Signer() => Provider(Key, Algorithm, willCreateSignatures: true);
 

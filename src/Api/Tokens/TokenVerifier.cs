@@ -72,21 +72,13 @@ public sealed class TokenVerifier
         _brands = options.Value.Brands.Keys.Select(b => b.ToUpperInvariant()).ToFrozenDictionary(b => b, b => keys.Find(b)!, StringComparer.Ordinal);
     }
 
-    public async ValueTask<(VerifiedToken? Token, AuthError Error)> VerifyAsync(string compact, TokenUse use, DeviceRequest device)
+    public (VerifiedToken? Token, AuthError Error) Verify(string compact, TokenUse use, DeviceRequest device)
     {
         var isKey = use is TokenUse.PrimaryKey or TokenUse.MfaKey;
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
         try
         {
-            if (Unverified(compact) is not { } token)
-            {
-                return (null, invalid);
-            }
-            if (MovesToThreadPool(token.Key))
-            {
-                await Task.Yield();
-            }
-            return Check(token, use, device, isKey, invalid);
+            return Unverified(compact) is { } token ? Check(token, use, device, isKey, invalid) : (null, invalid);
         }
         catch (Exception e) when (IsMalformed(e))
         {
@@ -174,19 +166,11 @@ public sealed class TokenVerifier
     /// A USER or MFA_PENDING token of <paramref name="brand"/> with a valid signature that has not expired (no leeway),
     /// as introspection (RFC 7662) reports it; null for anything else. Whether its family lives, the caller asks.
     /// </summary>
-    public async ValueTask<IntrospectedToken?> IntrospectAsync(string compact, string brand)
+    public IntrospectedToken? Introspect(string compact, string brand)
     {
         try
         {
-            if (Unverified(compact) is not { } token || token.Org != brand)
-            {
-                return null;
-            }
-            if (MovesToThreadPool(token.Key))
-            {
-                await Task.Yield();
-            }
-            return ReadActive(token);
+            return Unverified(compact) is { } token && token.Org == brand ? ReadActive(token) : null;
         }
         catch (Exception e) when (IsMalformed(e))
         {
@@ -244,14 +228,6 @@ public sealed class TokenVerifier
     /// <summary>The signature (the library's signature provider of the key the header names) and the issuer.</summary>
     private bool IsSigned(UnverifiedToken token) =>
         token.Key.Verifies(token.Jwt) && string.Equals(token.Jwt.Issuer, _issuer, StringComparison.Ordinal);
-
-    /// <summary>
-    /// Whether to check the signature on the thread pool: an ECDSA check costs about 80 µs of CPU, and a request read on a
-    /// socket event thread (the inline switch, README Performance) would hold that thread's other connections for as
-    /// long. Under a flood of forged ES256 tokens that raised the p99 of other clients' regenerates to 6.5–13.8 ms,
-    /// against 4.9–5.6 ms with the hop (README, Under a forged-token flood). An HMAC costs less than the hop.
-    /// </summary>
-    private static bool MovesToThreadPool(SigningKey key) => key.IsAsymmetric && !Thread.CurrentThread.IsThreadPoolThread;
 
     /// <summary>The <c>cnf.jkt</c> of a token of a device-bound family (API.md §4.7); null for a bearer token.</summary>
     private static string? DeviceKeyThumbprint(JsonWebToken jwt) =>

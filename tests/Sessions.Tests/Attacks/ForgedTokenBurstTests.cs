@@ -10,11 +10,11 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Attacks;
 
 /// <summary>
-/// The API as shipped (a process whose requests run on the socket event threads) takes ES256 signature checks off those
-/// threads before it makes them: a burst of forged tokens is refused there as anywhere, and genuine ones still act.
+/// The API as a process, under a burst of forged ES256 tokens that name the brand's real key (each costs an ECDSA check
+/// before its refusal): every forged one is refused, and the genuine token, presented among them, still acts.
 /// </summary>
 [Collection(ClientProcessCollection.Name)]
-public sealed class EventThreadSignatureTests(ClientProcessFixture fixture)
+public sealed class ForgedTokenBurstTests(ClientProcessFixture fixture)
 {
     private SessionsClient Client => fixture.Api.Client;
 

@@ -56,8 +56,6 @@ public sealed class ApiProcess : IAsyncDisposable
         start.ArgumentList.Add(ApiDll);
         start.Environment.Remove("DOTNET_ENVIRONMENT");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = _environment;
-        // As the API's Dockerfile and launch profile start it: requests run on the socket event threads.
-        start.Environment[Sessions.Api.Hosting.ApiHostingExtensions.InlineCompletionsVariable] = "1";
         start.Environment["ASPNETCORE_URLS"] = string.Join(';', new[] { Port }.Concat(ExtraPorts).Select(port => $"http://127.0.0.1:{port}"));
         SiloPort = FreePort.Next();
         start.Environment["Sessions__Cluster__SiloPort"] = SiloPort.ToString(CultureInfo.InvariantCulture);
