@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -30,7 +27,7 @@ public sealed class DeviceBindingTests(ApiFixture fixture)
         Assert.Equal(deviceKey.Thumbprint, Jwt.Payload(login.Token!).GetProperty("cnf").GetProperty("jkt").GetString());
         Assert.Equal(deviceKey.Thumbprint, Jwt.Payload(login.Key!).GetProperty("cnf").GetProperty("jkt").GetString());
         Assert.NotNull(login.DeviceNonce);
-        var introspected = await IntrospectAsync(TestBrands.Bound, login.Token!);
+        var introspected = await Client.IntrospectAsync(login.Token!, TestBrands.Bound);
         Assert.True(introspected.GetProperty("active").GetBoolean());
         Assert.Equal("DPoP", introspected.GetProperty("token_type").GetString());
         Assert.Equal(deviceKey.Thumbprint, introspected.GetProperty("cnf").GetProperty("jkt").GetString());
@@ -150,7 +147,7 @@ public sealed class DeviceBindingTests(ApiFixture fixture)
         var next = await SessionsClient.Ok(Client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
 
         Assert.False(Jwt.Payload(next.Key!).TryGetProperty("cnf", out _));
-        Assert.Equal("access_token", (await IntrospectAsync(TestBrands.Bound, next.Token!)).GetProperty("token_type").GetString());
+        Assert.Equal("access_token", (await Client.IntrospectAsync(next.Token!, TestBrands.Bound)).GetProperty("token_type").GetString());
         // The answer still hands out a nonce, so an updated app's first proof never depends on the phone's clock.
         Assert.NotNull(next.DeviceNonce);
     }
@@ -271,16 +268,5 @@ public sealed class DeviceBindingTests(ApiFixture fixture)
         // A nonce from any of them makes a proof with a wild iat fresh.
         var wild = deviceKey.Proof(Client.Url("token/regenerate"), refused.DeviceNonce, issuedAt: DateTimeOffset.UnixEpoch);
         await SessionsClient.Ok(Client.PostWithProofAsync("token/regenerate", phone.Body(("key", ok.Key)), wild));
-    }
-
-    private async Task<JsonElement> IntrospectAsync(string brand, string token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/token/introspect")
-        {
-            Content = new FormUrlEncodedContent([new("token", token)]),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{brand}:{TestBrands.IntrospectionSecret}")));
-        using var response = await Client.Http.SendAsync(request);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 }

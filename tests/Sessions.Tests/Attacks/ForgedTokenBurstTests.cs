@@ -1,8 +1,5 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Tests.ClientLibrary;
 using Sessions.Tests.Infrastructure;
@@ -29,26 +26,16 @@ public sealed class ForgedTokenBurstTests(ClientProcessFixture fixture)
         string Forged() => $"{signedPart}.{Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(64))}";
 
         var forgedLogouts = Enumerable.Range(0, 200).Select(_ => Client.PostAsync("mfa/token/expire", phone.Body(("token", Forged())))).ToList();
-        var forgedIntrospections = Enumerable.Range(0, 50).Select(_ => IntrospectAsync(Forged())).ToList();
-        var genuineIntrospections = Enumerable.Range(0, 20).Select(_ => IntrospectAsync(token)).ToList();
+        var forgedIntrospections = Enumerable.Range(0, 50).Select(_ => Client.IntrospectAsync(Forged(), TestBrands.Signed)).ToList();
+        var genuineIntrospections = Enumerable.Range(0, 20).Select(_ => Client.IntrospectAsync(token, TestBrands.Signed)).ToList();
         await Task.WhenAll([.. forgedLogouts, .. forgedIntrospections, .. genuineIntrospections]);
         var logout = await Client.PostAsync("mfa/token/expire", phone.Body(("token", token)));
-        var afterLogout = await IntrospectAsync(token);
+        var afterLogout = await Client.IntrospectAsync(token, TestBrands.Signed);
 
         Assert.All(forgedLogouts, f => Assert.Equal((HttpStatusCode.Unauthorized, 1596), (f.Result.Status, f.Result.Code)));
         Assert.All(forgedIntrospections, f => Assert.False(f.Result.GetProperty("active").GetBoolean()));
         Assert.All(genuineIntrospections, g => Assert.True(g.Result.GetProperty("active").GetBoolean()));
         Assert.True(logout.Success, logout.Body.ToString());
         Assert.False(afterLogout.GetProperty("active").GetBoolean());
-    }
-
-    private async Task<JsonElement> IntrospectAsync(string token)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/token/introspect") { Content = new FormUrlEncodedContent([new("token", token)]) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{TestBrands.Signed}:{TestBrands.IntrospectionSecret}")));
-        using var response = await Client.Http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 }

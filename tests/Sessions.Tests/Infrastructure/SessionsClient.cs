@@ -101,6 +101,20 @@ public sealed class SessionsClient(HttpClient http)
         return new ApiResponse(response.StatusCode, JsonDocument.Parse(text).RootElement.Clone(), response);
     }
 
+    /// <summary>
+    /// <c>token/introspect</c> of <paramref name="token"/> as <paramref name="brand"/>'s resource server (form body, HTTP
+    /// Basic with the test brands' introspection secret): the RFC 7662 answer, which must come with 200.
+    /// </summary>
+    public async Task<JsonElement> IntrospectAsync(string token, string brand = TestBrands.Demo)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/token/introspect") { Content = new FormUrlEncodedContent([new("token", token)]) };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{brand}:{TestBrands.IntrospectionSecret}")));
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
     public async Task<string> LatestOtpAsync(TestDevice device)
     {
         var url = $"/dev/otp?brand={device.Brand}&identifierType={device.IdentifierType}&identifierValue={Uri.EscapeDataString(device.IdentifierValue)}";
