@@ -28,7 +28,7 @@ public sealed class RedisCluster : IAsyncDisposable
         var cluster = new RedisCluster();
         try
         {
-            var ports = Enumerable.Range(0, primaries * 2).Select(_ => FreeClusterPort()).ToList();
+            var ports = Enumerable.Range(0, primaries * 2).Select(_ => FreePort.NextWithBusPort()).ToList();
             foreach (var port in ports)
             {
                 await cluster.StartNodeAsync(port);
@@ -116,7 +116,7 @@ public sealed class RedisCluster : IAsyncDisposable
     /// </summary>
     public async Task AddShardAsync(int slots)
     {
-        var (primary, replica) = (FreeClusterPort(), FreeClusterPort());
+        var (primary, replica) = (FreePort.NextWithBusPort(), FreePort.NextWithBusPort());
         await StartNodeAsync(primary);
         await StartNodeAsync(replica);
         var existing = $"127.0.0.1:{_nodes.Keys.First(p => p != primary && p != replica && IsRunning(p))}";
@@ -298,22 +298,6 @@ public sealed class RedisCluster : IAsyncDisposable
             }
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out waiting for {what}");
             await Task.Delay(200);
-        }
-    }
-
-    /// <summary>
-    /// A free port whose cluster bus port (+ 10000) is free too, both below the kernel's ephemeral range (see
-    /// <see cref="FreePort"/>).
-    /// </summary>
-    private static int FreeClusterPort()
-    {
-        while (true)
-        {
-            var port = Random.Shared.Next(20000, 22768);
-            if (FreePort.IsFree(port) && FreePort.IsFree(port + 10000))
-            {
-                return port;
-            }
         }
     }
 
