@@ -169,13 +169,14 @@ try
             Scenarios.ForgedTokenRequests(EcdsaBrand, EcdsaKeyId), Scenarios.TokenFloodPerSecond);
     }
 
-    // regenerate paced (at half its measured rate, or --paced-rate) while a flood of anonymous requests arrives on
-    // connections of its own; the round with the median p99 counts, and the flood gets its own row.
-    // The static device sessions' regenerates over the scenario connections, and the rate they are paced at.
+    // The static device sessions' regenerates over the scenario connections, and the rate they are paced at: half the
+    // regenerate row's, or --paced-rate.
     List<IVirtualUser> PacedRegenerates() => Split(staticBodies.Select(b => LeanConnection.Post(Scenarios.RegeneratePath, Encoding.UTF8.GetBytes(b))).ToList(), options.Connections)
         .Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();
     double PacedRate() => options.PacedRate ?? regenerate!.RequestsPerSecond / 2;
 
+    // The paced regenerate while a flood of anonymous requests arrives on connections of its own; the round with the
+    // median p99 counts, and the flood gets its own row.
     async Task PacedUnderFloodAsync(string scenario, string floodName, IReadOnlyList<byte[]> floodRequests, int floodPerSecond)
     {
         var flood = Split(floodRequests, 8).Select(r => (IVirtualUser)new Scenarios.Cycling(r)).ToList();

@@ -78,7 +78,7 @@ public sealed class TokenVerifier
         var invalid = isKey ? AuthError.InvalidKey : AuthError.InvalidToken;
         try
         {
-            return Unverified(compact) is { } token ? Check(token, use, device, isKey, invalid) : (null, invalid);
+            return Check(compact, use, device, isKey, invalid);
         }
         catch (Exception e) when (IsMalformed(e))
         {
@@ -86,14 +86,13 @@ public sealed class TokenVerifier
         }
     }
 
-    private (VerifiedToken? Token, AuthError Error) Check(UnverifiedToken token, TokenUse use, DeviceRequest device, bool isKey, AuthError invalid)
+    private (VerifiedToken? Token, AuthError Error) Check(string compact, TokenUse use, DeviceRequest device, bool isKey, AuthError invalid)
     {
-        if (!IsSigned(token) || token.Key.KeysOnly && !isKey)
+        if (Signed(compact) is not var (jwt, org, keysOnly) || keysOnly && !isKey)
         {
             return (null, invalid);
         }
 
-        var (jwt, org) = (token.Jwt, token.Org);
         var role = Claim(jwt, TokenClaims.Role);
         var channel = Claim(jwt, TokenClaims.Channel) == TokenClaims.WebChannel ? Channel.Web : Channel.Mobile;
         var roleAccepted = use switch
@@ -170,7 +169,7 @@ public sealed class TokenVerifier
     {
         try
         {
-            return Unverified(compact) is { } token && token.Org == brand ? ReadActive(token) : null;
+            return ReadActive(compact, brand);
         }
         catch (Exception e) when (IsMalformed(e))
         {
@@ -178,10 +177,9 @@ public sealed class TokenVerifier
         }
     }
 
-    private IntrospectedToken? ReadActive(UnverifiedToken token)
+    private IntrospectedToken? ReadActive(string compact, string brand)
     {
-        var (jwt, org) = (token.Jwt, token.Org);
-        if (!IsSigned(token) || token.Key.KeysOnly
+        if (Signed(compact) is not var (jwt, org, keysOnly) || keysOnly || org != brand
             || Claim(jwt, TokenClaims.Role) is not { } role || role is not ("USER" or "MFA_PENDING")
             || !jwt.TryGetPayloadValue<long>(TokenClaims.ExpiresAt, out var exp) || _clock.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp)
             || !jwt.TryGetPayloadValue<long>(TokenClaims.IssuedAt, out var iat)
@@ -196,16 +194,14 @@ public sealed class TokenVerifier
         return new IntrospectedToken(customerId, familyId, tokenId, role, org, identifier, device, iat, exp, DeviceKeyThumbprint(jwt));
     }
 
-    /// <summary>A parsed token whose header names a configured key of its brand (<c>org</c>), with that key's <c>alg</c>; its signature not yet checked.</summary>
-    private readonly record struct UnverifiedToken(JsonWebToken Jwt, string Org, SigningKey Key);
-
     /// <summary>
-    /// Parses the token (the library's reader) and finds the key that must have signed it. Header checks use nothing
-    /// beyond the configured keys: an unknown org or kid fails closed, and alg must be the one of the key kid names (an
-    /// ES256 key's public bytes never verify an HS256 token). Audience and lifetime are not the library's to check here:
-    /// expiry is checked by the caller against the service clock.
+    /// Parses the token (the library's reader) and checks its signature (the library's signature provider of the key
+    /// kid names) and issuer. Header checks come first and use nothing beyond the configured keys: an unknown org or
+    /// kid fails closed, and alg must be the one of the key kid names (an ES256 key's public bytes never verify an
+    /// HS256 token). Audience and lifetime are not the library's to check here: expiry is checked by the caller
+    /// against the service clock. Hands back the token with the brand (<c>org</c>) whose key verified it.
     /// </summary>
-    private UnverifiedToken? Unverified(string compact)
+    private (JsonWebToken Jwt, string Org, bool KeysOnly)? Signed(string compact)
     {
         JsonWebToken jwt;
         try
@@ -217,17 +213,17 @@ public sealed class TokenVerifier
             return null;
         }
 
-        return jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) && org is not null
+        if (jwt.TryGetHeaderValue<string>(TokenClaims.Organization, out var org) && org is not null
             && _brands.TryGetValue(org, out var brand)
             && brand.ById.TryGetValue(jwt.Kid ?? "", out var key)
             && jwt.Alg == key.Algorithm
-                ? new UnverifiedToken(jwt, org, key)
-                : null;
+            && key.Verifies(jwt)
+            && string.Equals(jwt.Issuer, _issuer, StringComparison.Ordinal))
+        {
+            return (jwt, org, key.KeysOnly);
+        }
+        return null;
     }
-
-    /// <summary>The signature (the library's signature provider of the key the header names) and the issuer.</summary>
-    private bool IsSigned(UnverifiedToken token) =>
-        token.Key.Verifies(token.Jwt) && string.Equals(token.Jwt.Issuer, _issuer, StringComparison.Ordinal);
 
     /// <summary>The <c>cnf.jkt</c> of a token of a device-bound family (API.md §4.7); null for a bearer token.</summary>
     private static string? DeviceKeyThumbprint(JsonWebToken jwt) =>

@@ -34,7 +34,7 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     /// <summary>
     /// Runs a test's <paramref name="steps"/>; when they fail, writes the API's last warnings and errors (a 1500's
-    /// exception among them) and each running silo's last lines to <paramref name="output"/> before the failure surfaces.
+    /// exception among them) and each silo's last lines to <paramref name="output"/> before the failure surfaces.
     /// </summary>
     public async Task ExplainingFailureAsync(ITestOutputHelper output, Func<Task> steps)
     {
