@@ -59,6 +59,7 @@ var results = new List<(Measurement Row, Measurement Ceiling, Spread? Throughput
 var introspectionSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
 var introspectionAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"BENCHSTATIC:{introspectionSecret}"));
 var otpHashKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+var webhookSecret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 var signingSecrets = new[] { "BENCH", "BENCHSTATIC", "BENCHFLOOD", "BENCHBOUND", "BENCHSCALE" }.ToDictionary(b => b, _ => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 // regenerate@half+token-flood: a brand that signs its tokens with ES256 (as one whose resource servers verify by its JWKS).
 const string EcdsaBrand = "BENCHES256";
@@ -527,12 +528,22 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
 {
     var env = new Dictionary<string, string>
     {
-        ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        // The API as it is deployed: Production's pipeline and guards, and the per-address rate limiter on every
+        // request. Its limits are above anything the bench's one address sends, so that it counts every request and
+        // refuses none (a deployment behind a proxy pays the same per request over many addresses).
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["Sessions__RateLimit__PerMinute"] = "1000000000",
+        ["Sessions__RateLimit__OtpPerMinute"] = "1000000000",
         ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         ["Sessions__Storage__DataDirectory"] = data,
         ["Sessions__Cluster__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
         ["Sessions__Cluster__GatewayPort"] = "0",
-        ["Sessions__Otp__Sender"] = "DevOutbox",
+        // The cluster row's links stay on this host.
+        ["Sessions__Cluster__AllowPlaintext"] = "true",
+        // Every bench identifier is a test identifier, whose fixed code is answered and never sent: the webhook is never called.
+        ["Sessions__Otp__Sender"] = "Webhook",
+        ["Sessions__Otp__Webhook__Url"] = "https://127.0.0.1:9/never-called",
+        ["Sessions__Otp__Webhook__Secret"] = webhookSecret,
         ["Sessions__Otp__HashKey"] = otpHashKey,
         ["Logging__LogLevel__Default"] = "Warning",
     };
@@ -540,7 +551,7 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
     {
         env[$"Sessions__Brands__{brand}__OrgId"] = "1";
         env[$"Sessions__Brands__{brand}__OrgUser"] = "bench";
-        // HS256 like the baseline, so the ratios compare the same signature (Development would make an ES256 key).
+        // HS256 like the baseline, so the ratios compare the same signature.
         env[$"Sessions__Brands__{brand}__SigningKeys__0__Id"] = $"{brand.ToLowerInvariant()}-hs256";
         env[$"Sessions__Brands__{brand}__SigningKeys__0__Secret"] = secret;
         for (var i = 0; i < Scenarios.Identifiers; i++)
