@@ -263,6 +263,8 @@ async Task<Measurement> ClusterAsync()
         ["Sessions__Cluster__ClusterId"] = clusterId,
         ["Sessions__Cluster__ServiceId"] = clusterId,
         ["Sessions__Cluster__AdvertisedAddress"] = "127.0.0.1",
+        // Production refuses Silo and Client mode without the cluster's certificate; these links stay on this host.
+        ["Sessions__Cluster__AllowPlaintext"] = "true",
     };
     shared.Remove("ASPNETCORE_URLS");
     await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
@@ -538,8 +540,6 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         ["Sessions__Storage__DataDirectory"] = data,
         ["Sessions__Cluster__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
         ["Sessions__Cluster__GatewayPort"] = "0",
-        // The cluster row's links stay on this host.
-        ["Sessions__Cluster__AllowPlaintext"] = "true",
         // Every bench identifier is a test identifier, whose fixed code is answered and never sent: the webhook is never called.
         ["Sessions__Otp__Sender"] = "Webhook",
         ["Sessions__Otp__Webhook__Url"] = "https://127.0.0.1:9/never-called",
