@@ -14,7 +14,8 @@ internal sealed class DeviceProofSignatures : IDisposable
     private const int MaxKeptKeys = 8;
     private const int CoordinateLength = 32;
 
-    private readonly Dictionary<string, ECDsa> _kept = new(StringComparer.Ordinal);
+    // Made with the first kept key: most device sessions are never bound, and every active one holds this object.
+    private Dictionary<string, ECDsa>? _kept;
 
     /// <summary>Whether the proof is signed by its key; <paramref name="keep"/>: the key is (or becomes) a family's.</summary>
     public bool AreValid(DeviceProof proof, bool keep)
@@ -23,7 +24,7 @@ internal sealed class DeviceProofSignatures : IDisposable
         {
             return false;
         }
-        if (_kept.TryGetValue(proof.KeyThumbprint, out var known))
+        if (_kept is not null && _kept.TryGetValue(proof.KeyThumbprint, out var known))
         {
             return known.VerifyData(proof.SignedData, proof.Signature, HashAlgorithmName.SHA256);
         }
@@ -34,6 +35,7 @@ internal sealed class DeviceProofSignatures : IDisposable
         var valid = key.VerifyData(proof.SignedData, proof.Signature, HashAlgorithmName.SHA256);
         if (valid && keep)
         {
+            _kept ??= new(StringComparer.Ordinal);
             if (_kept.Count >= MaxKeptKeys)
             {
                 Dispose();
@@ -49,6 +51,10 @@ internal sealed class DeviceProofSignatures : IDisposable
 
     public void Dispose()
     {
+        if (_kept is null)
+        {
+            return;
+        }
         foreach (var key in _kept.Values)
         {
             key.Dispose();

@@ -32,8 +32,10 @@ internal sealed partial class DeviceSessionGrain(
     private static readonly TimeSpan RevokedFamilyRetention = TimeSpan.FromDays(30);
 
     // One write at a time: revocations interleave (RevokeFamiliesAsync), and each write must carry the whole state as
-    // it is when the write begins, after the write before it has finished.
-    private readonly SemaphoreSlim _writes = new(1, 1);
+    // it is when the write begins, after the write before it has finished. Made by the first write, because many
+    // activations never write (a regenerate without rotation writes at most once an hour). The grain's turns never run
+    // in parallel, even when they interleave, so no two turns can both make it.
+    private SemaphoreSlim? _writes;
 
     private Identifier _identifier = null!;
     private string _deviceId = "";
@@ -56,8 +58,14 @@ internal sealed partial class DeviceSessionGrain(
         (_identifier, _deviceId) = GrainKeys.ParseDeviceSession(_key);
         _brand = options.Value.GetBrand(_identifier.Brand);
         // States written before sessions and families named their flow: the slot tells it.
-        State.Mfa = State.Mfa is { } mfa ? mfa with { Flow = SessionFlow.Mfa } : null;
-        State.MfaFamily = State.MfaFamily is { } family ? family with { Flow = SessionFlow.Mfa } : null;
+        if (State.Mfa is { Flow: not SessionFlow.Mfa } mfa)
+        {
+            State.Mfa = mfa with { Flow = SessionFlow.Mfa };
+        }
+        if (State.MfaFamily is { Flow: not SessionFlow.Mfa } family)
+        {
+            State.MfaFamily = family with { Flow = SessionFlow.Mfa };
+        }
         return Task.CompletedTask;
     }
 
@@ -406,6 +414,7 @@ internal sealed partial class DeviceSessionGrain(
 
     private async Task SaveAsync()
     {
+        _writes ??= new(1, 1);
         await _writes.WaitAsync();
         try
         {

@@ -1,7 +1,11 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using Sessions.Grains;
 using Sessions.Grains.Contracts;
+using Sessions.Grains.DeviceSessions;
 using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Sessions.Tests.Grains;
 
@@ -120,12 +124,40 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task AnMfaFamilyStoredBeforeFamiliesNamedTheirFlowIsStillRevokedAsAnMfaFamily()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Mfa);
+        await fixture.Cluster.DeactivateAsync(grain);
+        // A state written before KeyFamily.Flow existed reads the field's default, Login, in the MFA slot.
+        await RewriteStoredStateAsync(grain, state => state.MfaFamily = state.MfaFamily! with { Flow = SessionFlow.Login });
+
+        var revoked = await grain.RevokeFamiliesAsync(grant.CustomerId, mfaOnly: true, keep: [], "test: MFA password changed");
+        var regenerate = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId);
+
+        Assert.Equal(1, revoked);
+        Assert.Equal(AuthError.InvalidKey, regenerate.Error);
+    }
+
     private async Task<(IDeviceSessionGrain Grain, Grant Grant)> LoggedInAsync(SessionFlow flow, string brand = TestBrands.Demo)
     {
         var identifier = new Identifier(brand, IdentifierType.MOBILE, NewMobile());
         var key = GrainKeys.DeviceSession(identifier, $"device-{Guid.NewGuid():N}");
         var grant = await GrainLogins.LogInAsync(fixture.Grains, key, identifier, flow);
         return (fixture.Grains.GetGrain<IDeviceSessionGrain>(key), grant);
+    }
+
+    /// <summary>Changes the device session's state where the store holds it, as an earlier version would have written it.</summary>
+    private async Task RewriteStoredStateAsync(IDeviceSessionGrain grain, Action<DeviceSessionState> change)
+    {
+        var key = TestStore.StateKey(fixture.ServiceId, "device-session", grain.GetPrimaryKeyString());
+        var serializer = fixture.Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
+        var data = (byte[]?)await redis.GetDatabase().HashGetAsync(key, "data");
+        Assert.NotNull(data);
+        var state = serializer.Deserialize<DeviceSessionState>(data)!;
+        change(state);
+        await redis.GetDatabase().HashSetAsync(key, "data", serializer.SerializeToArray(state));
     }
 
     private static string NewMobile() => "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
