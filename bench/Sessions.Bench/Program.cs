@@ -414,11 +414,11 @@ async Task ScaleAsync()
         var manyBytes = api.WorkingSetBytes;
         var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
         rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {size:N0} | {seeding.Elapsed.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |"));
+            $"| {size:N0} | {seeding.Elapsed.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {coldRun.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest / coldRun.CpuMicrosecondsPerRequest:F2} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |"));
     }
     Console.WriteLine();
-    Console.WriteLine("| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | silo RSS idle MiB | silo RSS, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | p99 at half rate ms | errors (warm, half, cold) |");
-    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    Console.WriteLine("| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | silo RSS idle MiB | silo RSS, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | cold CPU µs/activation (API process) | warm CPU µs/regenerate | cold ÷ warm by CPU | p99 at half rate ms | errors (warm, half, cold) |");
+    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     rows.ForEach(Console.WriteLine);
 }
 
