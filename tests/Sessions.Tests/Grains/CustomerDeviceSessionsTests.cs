@@ -1,11 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
 using Sessions.Grains;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.Customers;
 using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Sessions.Tests.Grains;
@@ -90,11 +87,8 @@ public sealed class CustomerDeviceSessionsTests(GrainClusterFixture fixture, ITe
     /// <summary>The customer's state as the store holds it, and its size in bytes.</summary>
     private async Task<(CustomerState State, int Bytes)> StoredCustomerAsync(string customerId)
     {
-        var key = TestStore.StateKey(fixture.ServiceId, "customer", GrainKeys.Customer(TestBrands.Demo, customerId));
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
-        var data = (byte[]?)await redis.GetDatabase().HashGetAsync(key, "data");
-        Assert.NotNull(data);
-        var serializer = fixture.Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
-        return (serializer.Deserialize<CustomerState>(data)!, data.Length);
+        var stored = await fixture.StoredStateAsync<CustomerState>("customer", GrainKeys.Customer(TestBrands.Demo, customerId));
+        Assert.NotNull(stored);
+        return stored.Value;
     }
 }

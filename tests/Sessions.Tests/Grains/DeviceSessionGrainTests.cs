@@ -1,11 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
 using Sessions.Grains;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.DeviceSessions;
 using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
-using StackExchange.Redis;
 
 namespace Sessions.Tests.Grains;
 
@@ -150,14 +147,10 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
     /// <summary>Changes the device session's state where the store holds it, as an earlier version would have written it.</summary>
     private async Task RewriteStoredStateAsync(IDeviceSessionGrain grain, Action<DeviceSessionState> change)
     {
-        var key = TestStore.StateKey(fixture.ServiceId, "device-session", grain.GetPrimaryKeyString());
-        var serializer = fixture.Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
-        var data = (byte[]?)await redis.GetDatabase().HashGetAsync(key, "data");
-        Assert.NotNull(data);
-        var state = serializer.Deserialize<DeviceSessionState>(data)!;
-        change(state);
-        await redis.GetDatabase().HashSetAsync(key, "data", serializer.SerializeToArray(state));
+        var stored = await fixture.StoredStateAsync<DeviceSessionState>("device-session", grain.GetPrimaryKeyString());
+        Assert.NotNull(stored);
+        change(stored.Value.State);
+        await fixture.StoreStateAsync("device-session", grain.GetPrimaryKeyString(), stored.Value.State);
     }
 
     private static string NewMobile() => "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,11 +1,8 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
 using Sessions.Grains;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.Identifiers;
 using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
-using StackExchange.Redis;
 
 namespace Sessions.Tests.Grains;
 
@@ -101,11 +98,6 @@ public sealed class IdentifierMoveTests(GrainClusterFixture fixture)
         new(TestBrands.Demo, IdentifierType.MOBILE, "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999));
 
     /// <summary>Writes the identifier's state as a move that stopped half-way left it, before the grain is activated.</summary>
-    private async Task StoreAsync(Identifier identifier, IdentifierState state)
-    {
-        var serializer = fixture.Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
-        var key = TestStore.StateKey(fixture.ServiceId, "identifier", GrainKeys.Identifier(identifier));
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
-        await redis.GetDatabase().HashSetAsync(key, [new("etag", "interrupted"), new("data", serializer.SerializeToArray(state))]);
-    }
+    private Task StoreAsync(Identifier identifier, IdentifierState state) =>
+        fixture.StoreStateAsync("identifier", GrainKeys.Identifier(identifier), state);
 }

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Serialization;
 using Orleans.TestingHost;
 using Sessions.Grains;
 using Sessions.Silo.Hosting;
+using StackExchange.Redis;
 
 namespace Sessions.Tests.Infrastructure;
 
@@ -24,6 +26,27 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     public async Task InitializeAsync() => Cluster = await StartClusterAsync(ServiceId, Clock, silos: 2);
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>A grain's state as the store holds it, and its size in bytes; null when the store holds none.</summary>
+    public async Task<(T State, int Bytes)?> StoredStateAsync<T>(string grainType, string grainKey)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
+        var data = (byte[]?)await redis.GetDatabase().HashGetAsync(TestStore.StateKey(ServiceId, grainType, grainKey), "data");
+        return data is null ? null : (Serializer.Deserialize<T>(data)!, data.Length);
+    }
+
+    /// <summary>
+    /// Writes a grain's state into the store, as an earlier version or an interrupted change left it. The grain must not
+    /// be active: its next call activates it from this state.
+    /// </summary>
+    public async Task StoreStateAsync<T>(string grainType, string grainKey, T state)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
+        await redis.GetDatabase().HashSetAsync(TestStore.StateKey(ServiceId, grainType, grainKey),
+            [new("etag", "written-by-test"), new("data", Serializer.SerializeToArray(state))]);
+    }
+
+    private Serializer Serializer => Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
 
     /// <summary>A cluster on the shared store; the same <paramref name="serviceId"/> sees the same state.</summary>
     public static async Task<InProcessTestCluster> StartClusterAsync(string serviceId, TimeProvider clock, short silos)
