@@ -361,6 +361,7 @@ async Task ScaleAsync()
     await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, $"{brand.ToLowerInvariant()}-hs256", signingSecrets[brand]);
     var rows = new List<string>();
     var seeded = 0;
+    using var metricsClient = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
     Console.WriteLine();
     Console.WriteLine($"Scale: growing to {string.Join(", ", sizes.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} device sessions in a store process; a fresh API at each size.");
     foreach (var size in sizes)
@@ -373,10 +374,14 @@ async Task ScaleAsync()
         var diskBytes = Directory.EnumerateFiles(storeData, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / (double)size;
 
         var port = ServerProcess.FreePort();
+        // /metrics on a port of its own, as a deployment serves it, for the collector's counts around the cold run.
+        var metricsPort = ServerProcess.FreePort();
         var env = new Dictionary<string, string>(ApiEnvironment(port, Path.Combine(work, $"scale-api-{size}"), options.Durability))
         {
             ["Sessions__Storage__Mode"] = "Redis",
             ["ConnectionStrings__Redis"] = $"127.0.0.1:{storePort}",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port};http://127.0.0.1:{metricsPort}",
+            ["Sessions__Metrics__Port"] = metricsPort.ToString(CultureInfo.InvariantCulture),
         };
         env.Remove("Sessions__Storage__EmbeddedDurability");
         await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"scale-api-{size}.log"), port, "/health/ready");
@@ -410,15 +415,18 @@ async Task ScaleAsync()
         var coldCount = Math.Min(20_000, size / 5);
         var warmupCount = Math.Min(100_000, size - coldCount - jitSessions - active);
         await Loader.MeasureAsync("activation warm-up", api, OnceEach(jitSessions + active, warmupCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true);
+        var gcBefore = await GcCounts.ReadAsync(metricsClient, metricsPort);
         var coldRun = Report(await Loader.MeasureAsync($"cold @{size:N0}", api, OnceEach(size - coldCount, coldCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true));
+        var coldCollections = (await GcCounts.ReadAsync(metricsClient, metricsPort)).Since(gcBefore);
+        Console.WriteLine($"  the collector during the cold run: {coldCollections} (collections of gen0/gen1/gen2, time paused)");
         var manyBytes = api.WorkingSetBytes;
         var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
         rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {size:N0} | {seeding.Elapsed.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {coldRun.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest / coldRun.CpuMicrosecondsPerRequest:F2} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |"));
+            $"| {size:N0} | {seeding.Elapsed.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {coldRun.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest / coldRun.CpuMicrosecondsPerRequest:F2} | {coldCollections} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |"));
     }
     Console.WriteLine();
-    Console.WriteLine("| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | silo RSS idle MiB | silo RSS, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | cold CPU µs/activation (API process) | warm CPU µs/regenerate | cold ÷ warm by CPU | p99 at half rate ms | errors (warm, half, cold) |");
-    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    Console.WriteLine("| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | silo RSS idle MiB | silo RSS, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | cold CPU µs/activation (API process) | warm CPU µs/regenerate | cold ÷ warm by CPU | collections during the cold run (gen0/gen1/gen2, paused) | p99 at half rate ms | errors (warm, half, cold) |");
+    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
     rows.ForEach(Console.WriteLine);
 }
 
