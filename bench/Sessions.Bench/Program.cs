@@ -417,7 +417,7 @@ async Task ScaleAsync()
         await Loader.MeasureAsync("activation warm-up", api, OnceEach(jitSessions + active, warmupCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true);
         var gcBefore = await GcCounts.ReadAsync(metricsClient, metricsPort);
         var coldRun = Report(await Loader.MeasureAsync($"cold @{size:N0}", api, OnceEach(size - coldCount, coldCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true));
-        var coldCollections = (await GcCounts.ReadAsync(metricsClient, metricsPort)).Since(gcBefore);
+        var coldCollections = await gcBefore.SinceAsync(metricsClient, metricsPort);
         Console.WriteLine($"  the collector during the cold run: {coldCollections} (collections of gen0/gen1/gen2, time paused)");
         var manyBytes = api.WorkingSetBytes;
         var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
