@@ -31,7 +31,16 @@ if (Environment.GetEnvironmentVariable(ServerProcess.InlineCompletions) != "1")
     return child.ExitCode;
 }
 
-var options = BenchOptions.Parse(args);
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
 if (options.PerfDirectory is { } perfDirectory)
 {
     Directory.CreateDirectory(perfDirectory);
@@ -412,7 +421,7 @@ async Task ScaleAsync()
         // Cold activations: activation has code paths of its own, which tiered compilation takes tens of seconds to finish
         // with, so up to 100,000 cold sessions warm them first (a long-running silo activates cold grains all day with
         // its code compiled); then others, never touched since the restart, are measured.
-        var coldCount = Math.Min(20_000, size / 5);
+        var coldCount = Math.Min(options.ScaleCold, size / 5);
         var warmupCount = Math.Min(100_000, size - coldCount - jitSessions - active);
         await Loader.MeasureAsync("activation warm-up", api, OnceEach(jitSessions + active, warmupCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true);
         var gcBefore = await GcCounts.ReadAsync(metricsClient, metricsPort);
@@ -637,16 +646,16 @@ static string FindRoot()
     return directory?.FullName ?? throw new InvalidOperationException("Run the bench from the repository (Sessions.sln not found).");
 }
 
-internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
+internal sealed partial record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
     string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, IReadOnlyList<(string Name, string Value)> CeilingEnvironment, string? PerfDirectory,
-    int[] ScaleSizes, double? PacedRate)
+    int[] ScaleSizes, int ScaleCold, double? PacedRate)
 {
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         List<(string, string)> Settings(string name) =>
-            [.. args.Select((a, i) => (a, i)).Where(x => x.a == name && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => (p[0], p[1]))];
+            [.. args.Select((a, i) => (a, i)).Where(x => x.a == name && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => RuntimeSetting(name, p[0], p[1]))];
         return new(Number("--sessions", 64), Number("--connections", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
             Math.Max(1, Number("--rounds", 5)), Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
             Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -658,9 +667,30 @@ internal sealed record BenchOptions(int Sessions, int Connections, TimeSpan Warm
             Value("--perf"),
             // --scale-sizes 10000,100000,1000000: the sizes of the scale scenario (which runs only when --only names it).
             Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))] : [10_000, 100_000, 1_000_000],
+            // --scale-cold N: the most cold activations scale measures at one size (a fifth of the size at most).
+            Number("--scale-cold", 20_000),
             // --paced-rate N: the requests per second of regenerate@half and its flood variants, instead of half of the
             // regenerate row's rate, so that runs of two builds compare at the same load.
             Value("--paced-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : null);
+    }
+
+    /// <summary>
+    /// The runtime reads a number in a <c>DOTNET_GC…</c> variable as hexadecimal and silently ignores one it cannot
+    /// parse, so <c>DOTNET_GCgen0size=256MB</c> would measure the defaults under another name: refused here.
+    /// </summary>
+    private static (string, string) RuntimeSetting(string option, string name, string value) =>
+        name.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) && SizeWithUnit().IsMatch(value)
+            ? throw new ArgumentException($"{option} {name}={value}: the runtime reads this number as hexadecimal and ignores a unit; write 0x{ParseSize(value):X}.")
+            : (name, value);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9]+ ?([KMG]i?B?)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex SizeWithUnit();
+
+    private static long ParseSize(string value)
+    {
+        var digits = new string([.. value.TakeWhile(char.IsAsciiDigit)]);
+        var unit = char.ToUpperInvariant(value[digits.Length..].Trim()[0]);
+        return long.Parse(digits, CultureInfo.InvariantCulture) << (unit switch { 'K' => 10, 'M' => 20, _ => 30 });
     }
 
     /// <summary>
