@@ -655,7 +655,7 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
         List<(string, string)> Settings(string name) =>
-            [.. args.Select((a, i) => (a, i)).Where(x => x.a == name && x.i + 1 < args.Length).Select(x => args[x.i + 1].Split('=', 2)).Select(p => RuntimeSetting(name, p[0], p[1]))];
+            [.. args.Select((a, i) => (a, i)).Where(x => x.a == name && x.i + 1 < args.Length).Select(x => RuntimeSetting(name, args[x.i + 1]))];
         return new(Number("--sessions", 64), Number("--connections", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
             Math.Max(1, Number("--rounds", 5)), Number("--cold-sessions", 3000), Number("--activations", 100_000), Value("--durability"), args.Contains("--workstation-gc"),
             Value("--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -675,23 +675,37 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
     }
 
     /// <summary>
-    /// The runtime reads a number in a <c>DOTNET_GC…</c> variable as hexadecimal and silently ignores one it cannot
-    /// parse, so <c>DOTNET_GCgen0size=256MB</c> would measure the defaults under another name: refused here.
+    /// One <c>NAME=VALUE</c> of <c>--api-env</c> or <c>--ceiling-env</c>. The runtime reads a number in a
+    /// <c>DOTNET_GC…</c> variable as hexadecimal, up to the first character that is not, so
+    /// <c>DOTNET_GCgen0size=256MB</c> would ask for 0x256 bytes and measure the defaults under another name, and
+    /// <c>=268435456</c> would ask for 10 GB: both are refused, with the value to write instead.
     /// </summary>
-    private static (string, string) RuntimeSetting(string option, string name, string value) =>
-        name.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) && SizeWithUnit().IsMatch(value)
-            ? throw new ArgumentException($"{option} {name}={value}: the runtime reads this number as hexadecimal and ignores a unit; write 0x{ParseSize(value):X}.")
-            : (name, value);
-
-    [System.Text.RegularExpressions.GeneratedRegex("^[0-9]+ ?([KMG]i?B?)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
-    private static partial System.Text.RegularExpressions.Regex SizeWithUnit();
-
-    private static long ParseSize(string value)
+    private static (string, string) RuntimeSetting(string option, string setting)
     {
-        var digits = new string([.. value.TakeWhile(char.IsAsciiDigit)]);
-        var unit = char.ToUpperInvariant(value[digits.Length..].Trim()[0]);
-        return long.Parse(digits, CultureInfo.InvariantCulture) << (unit switch { 'K' => 10, 'M' => 20, _ => 30 });
+        if (setting.Split('=', 2) is not [{ Length: > 0 } name, var value])
+        {
+            throw new ArgumentException($"{option} {setting}: write NAME=VALUE.");
+        }
+        if (!name.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase))
+        {
+            return (name, value);
+        }
+        if (SizeWithUnit().Match(value) is { Success: true } size)
+        {
+            var bytes = long.Parse(size.Groups["number"].Value, CultureInfo.InvariantCulture)
+                << char.ToUpperInvariant(size.Groups["unit"].Value[0]) switch { 'K' => 10, 'M' => 20, _ => 30 };
+            throw new ArgumentException($"{option} {setting}: the runtime reads this as hexadecimal up to the unit (0x{size.Groups["number"].Value} bytes); write 0x{bytes:X}.");
+        }
+        if (value.Length > 1 && value.All(char.IsAsciiDigit))
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"{option} {setting}: the runtime reads this number as hexadecimal; write 0x{value} if that is meant, or 0x{long.Parse(value, CultureInfo.InvariantCulture):X} for {value} in decimal."));
+        }
+        return (name, value);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^(?<number>[0-9]+) ?(?<unit>[KMG])i?B?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex SizeWithUnit();
 
     /// <summary>
     /// How long a fresh API is loaded before anything counts: tiered compilation (with its instrumented tier) needs
