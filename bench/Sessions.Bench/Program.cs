@@ -668,7 +668,7 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
             // --scale-sizes 10000,100000,1000000: the sizes of the scale scenario (which runs only when --only names it).
             Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))] : [10_000, 100_000, 1_000_000],
             // --scale-cold N: the most cold activations scale measures at one size (a fifth of the size at most).
-            Number("--scale-cold", 20_000),
+            Number("--scale-cold", 20_000) is > 0 and var cold ? cold : throw new ArgumentException("--scale-cold: at least 1."),
             // --paced-rate N: the requests per second of regenerate@half and its flood variants, instead of half of the
             // regenerate row's rate, so that runs of two builds compare at the same load.
             Value("--paced-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : null);
@@ -698,13 +698,13 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
         }
         if (value.Length > 1 && value.All(char.IsAsciiDigit))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"{option} {setting}: the runtime reads this number as hexadecimal; write 0x{value} if that is meant, or 0x{long.Parse(value, CultureInfo.InvariantCulture):X} for {value} in decimal."));
+            var decimalMeant = long.TryParse(value, CultureInfo.InvariantCulture, out var number) ? $", or 0x{number:X} for {value} in decimal" : "";
+            throw new ArgumentException($"{option} {setting}: the runtime reads this number as hexadecimal; write 0x{value} if that is meant{decimalMeant}.");
         }
         return (name, value);
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("^(?<number>[0-9]+) ?(?<unit>[KMG])i?B?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    [System.Text.RegularExpressions.GeneratedRegex("^(?<number>[0-9]{1,9}) ?(?<unit>[KMG])i?B?$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
     private static partial System.Text.RegularExpressions.Regex SizeWithUnit();
 
     /// <summary>
