@@ -653,7 +653,10 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
     public static BenchOptions Parse(string[] args)
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-        int Number(string name, int fallback) => Value(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+        // A number the bench cannot read ends the run with the option's name, as a refused --api-env does, not a stack trace.
+        int Whole(string name, string text) =>
+            int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : throw new ArgumentException($"{name} {text}: a whole number.");
+        int Number(string name, int fallback) => Value(name) is { } text ? Whole(name, text) : fallback;
         List<(string, string)> Settings(string name) =>
             [.. args.Select((a, i) => (a, i)).Where(x => x.a == name && x.i + 1 < args.Length).Select(x => RuntimeSetting(name, args[x.i + 1]))];
         return new(Number("--sessions", 64), Number("--connections", 32), TimeSpan.FromSeconds(Number("--warmup", 3)), TimeSpan.FromSeconds(Number("--duration", 10)),
@@ -666,12 +669,14 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
             // --perf DIR: a perf profile of the servers over each measured window (Profiler).
             Value("--perf"),
             // --scale-sizes 10000,100000,1000000: the sizes of the scale scenario (which runs only when --only names it).
-            Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))] : [10_000, 100_000, 1_000_000],
+            Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => Whole("--scale-sizes", n))] : [10_000, 100_000, 1_000_000],
             // --scale-cold N: the most cold activations scale measures at one size (a fifth of the size at most).
             Number("--scale-cold", 20_000) is > 0 and var cold ? cold : throw new ArgumentException("--scale-cold: at least 1."),
             // --paced-rate N: the requests per second of regenerate@half and its flood variants, instead of half of the
             // regenerate row's rate, so that runs of two builds compare at the same load.
-            Value("--paced-rate") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : null);
+            Value("--paced-rate") is { } rate
+                ? double.TryParse(rate, NumberStyles.Float, CultureInfo.InvariantCulture, out var paced) && paced > 0 ? paced : throw new ArgumentException($"--paced-rate {rate}: requests per second, above 0.")
+                : null);
     }
 
     /// <summary>
