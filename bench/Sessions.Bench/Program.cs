@@ -424,9 +424,9 @@ async Task ScaleAsync()
         var coldCount = Math.Min(options.ScaleCold, size / 5);
         var warmupCount = Math.Min(100_000, size - coldCount - jitSessions - active);
         await Loader.MeasureAsync("activation warm-up", api, OnceEach(jitSessions + active, warmupCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true);
-        var gcBefore = await GcCounts.ReadAsync(metricsClient, metricsPort);
-        var coldRun = Report(await Loader.MeasureAsync($"cold @{size:N0}", api, OnceEach(size - coldCount, coldCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true));
-        var coldCollections = await gcBefore.SinceAsync(metricsClient, metricsPort);
+        var (coldMeasured, coldCollections) = await GcCounts.AroundAsync(metricsClient, metricsPort,
+            () => Loader.MeasureAsync($"cold @{size:N0}", api, OnceEach(size - coldCount, coldCount), TimeSpan.Zero, TimeSpan.FromMinutes(5), stopWhenIdle: true));
+        var coldRun = Report(coldMeasured);
         Console.WriteLine($"  the collector during the cold run: {coldCollections} (collections of gen0/gen1/gen2, time paused)");
         var manyBytes = api.WorkingSetBytes;
         var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
@@ -681,7 +681,7 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
 
     /// <summary>
     /// One <c>NAME=VALUE</c> of <c>--api-env</c> or <c>--ceiling-env</c>. The runtime reads a number in a
-    /// <c>DOTNET_GC…</c> variable as hexadecimal, up to the first character that is not, so
+    /// <c>DOTNET_GC…</c> (or <c>COMPlus_GC…</c>) variable as hexadecimal, up to the first character that is not, so
     /// <c>DOTNET_GCgen0size=256MB</c> would ask for 0x256 bytes and measure the defaults under another name, and
     /// <c>=268435456</c> would ask for 10 GB: both are refused, with the value to write instead.
     /// </summary>
@@ -691,7 +691,7 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
         {
             throw new ArgumentException($"{option} {setting}: write NAME=VALUE.");
         }
-        if (!name.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase))
+        if (!name.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("COMPlus_GC", StringComparison.OrdinalIgnoreCase))
         {
             return (name, value);
         }
