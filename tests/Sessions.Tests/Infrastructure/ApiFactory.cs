@@ -18,6 +18,8 @@ public sealed class ApiFactory(
     Action<IServiceCollection>? services = null,
     DateTimeOffset? clockStart = null) : WebApplicationFactory<Program>
 {
+    private readonly bool _ownsDataDirectory = dataDirectory is null;
+
     public string DataDirectory { get; } = dataDirectory ?? TempDirectory.Create("api");
 
     public FakeTimeProvider Clock { get; } = new(clockStart ?? DateTimeOffset.UtcNow);
@@ -45,6 +47,15 @@ public sealed class ApiFactory(
     }
 
     public SessionsClient CreateSessionsClient() => new(CreateClient());
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_ownsDataDirectory)
+        {
+            TempDirectory.Delete(DataDirectory);
+        }
+    }
 }
 
 /// <summary>One API host shared by the tests of a collection; tests use fresh identifiers and devices.</summary>

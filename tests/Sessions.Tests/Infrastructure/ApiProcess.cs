@@ -10,7 +10,9 @@ namespace Sessions.Tests.Infrastructure;
 /// </summary>
 public sealed class ApiProcess : IAsyncDisposable
 {
+    private const string DataDirectoryKey = "Sessions:Storage:DataDirectory";
     private readonly Dictionary<string, string?> _settings;
+    private readonly string? _ownDataDirectory;
     private readonly string _environment;
     private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
@@ -19,7 +21,10 @@ public sealed class ApiProcess : IAsyncDisposable
     public ApiProcess(Dictionary<string, string?> settings, string environment = "Development", IReadOnlyList<int>? extraPorts = null)
     {
         _settings = new(TestBrands.Configuration().Concat(settings));
-        _settings.TryAdd("Sessions:Storage:DataDirectory", TempDirectory.Create("api-process"));
+        if (!_settings.ContainsKey(DataDirectoryKey))
+        {
+            _settings[DataDirectoryKey] = _ownDataDirectory = TempDirectory.Create("api-process");
+        }
         _environment = environment;
         ExtraPorts = extraPorts ?? [];
         Client = new SessionsClient(new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromSeconds(10) });
@@ -104,6 +109,10 @@ public sealed class ApiProcess : IAsyncDisposable
         await KillAsync();
         _process?.Dispose();
         Client.Http.Dispose();
+        if (_ownDataDirectory is not null)
+        {
+            TempDirectory.Delete(_ownDataDirectory);
+        }
     }
 
     /// <summary>The API of this build: <c>dotnet test</c> builds it in the tests' configuration beside its project.</summary>

@@ -200,6 +200,7 @@ public sealed class RedisCluster : IAsyncDisposable
             }
             process.Dispose();
         }
+        TempDirectory.Delete(_directory);
     }
 
     private async Task StartNodeAsync(int port)

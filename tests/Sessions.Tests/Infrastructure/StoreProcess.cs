@@ -73,6 +73,7 @@ public sealed class StoreProcess : IAsyncDisposable
     {
         await KillAsync();
         _process?.Dispose();
+        TempDirectory.Delete(_directory);
     }
 
     private ProcessStartInfo RedisServer()

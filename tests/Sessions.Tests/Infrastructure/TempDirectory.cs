@@ -5,9 +5,10 @@ namespace Sessions.Tests.Infrastructure;
 
 /// <summary>
 /// Directories for stores, clusters and client files, under one folder per test run
-/// (<c>sessions-tests/run-{pid}-{guid}</c> in the temp path) that is deleted when the run ends. Stores preallocate tens of
-/// megabytes each, so a run leaves nothing behind: a run that was killed before it could clean up is swept by the
-/// next one, which deletes every run folder whose process is gone.
+/// (<c>sessions-tests/run-{pid}-{guid}</c> in the temp path). Stores preallocate tens of megabytes each, so the fixture
+/// that made a store's folder deletes it when disposed (<see cref="Delete"/>); the run folder goes when the run ends,
+/// and one that a killed run (or a test host stopped before its exit handlers finished) left is swept by the next run,
+/// which deletes every run folder whose process is gone.
 /// </summary>
 public static class TempDirectory
 {
@@ -57,6 +58,9 @@ public static class TempDirectory
             return false;
         }
     }
+
+    /// <summary>Deletes a folder <see cref="Create"/> made, once its owner is done with it: a full run's stores would otherwise hold gigabytes until the run ends.</summary>
+    public static void Delete(string folder) => TryDelete(folder);
 
     private static void TryDelete(string folder)
     {
