@@ -23,7 +23,7 @@ internal static class MemoryProbe
 {
     public static async Task<MemoryFigures> RunAsync(string siloDll, string workDirectory, int activations)
     {
-        var storePort = ServerProcess.FreePort();
+        var storePort = FreePort.Next();
         await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
         {
             ["Sessions__Storage__EmbeddedPort"] = storePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -37,7 +37,7 @@ internal static class MemoryProbe
         {
             ["Sessions:Storage:Mode"] = "Redis",
             ["ConnectionStrings:Redis"] = $"127.0.0.1:{storePort}",
-            ["Sessions:Cluster:SiloPort"] = ServerProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Sessions:Cluster:SiloPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Sessions:Cluster:GatewayPort"] = "0",
             ["Sessions:Otp:Sender"] = "DevOutbox",
             ["Sessions:Otp:HashKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),

@@ -85,7 +85,7 @@ using (var ecdsaKey = ECDsa.Create(ECCurve.NamedCurves.nistP256))
 // machine is shared and drifts.
 var baselineBodies = Enumerable.Range(0, options.Sessions).Select(i => Encoding.UTF8.GetString(
     Loader.Json("BENCH", Scenarios.Mobile(i % Scenarios.Identifiers), $"device-{i}", ("key", new string('k', 380))))).ToList();
-var baselinePort = ServerProcess.FreePort();
+var baselinePort = FreePort.Next();
 await using var baseline = await ServerProcess.StartAsync(Path.Combine(AppContext.BaseDirectory, "Sessions.Bench.dll"),
     ["baseline-server", baselinePort.ToString(CultureInfo.InvariantCulture)], BaselineEnvironment(), Path.Combine(work, "baseline.log"), baselinePort, "/ready");
 await Wrk.MeasureAsync("jit warm-up", baseline, "/baseline", baselineBodies, work, options.Connections, TimeSpan.Zero, options.JitWarmup);
@@ -96,7 +96,7 @@ var loaderAgreement = leanCeiling.RequestsPerSecond / ceiling.RequestsPerSecond;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"  the lean loader reached {loaderAgreement:P0} of wrk's rate on the ceiling, back to back: {(loaderAgreement >= 0.9 ? "it costs no more than wrk per request" : "MORE THAN 10 % BELOW wrk: its rows flatter the server")}"));
 
-var apiPort = ServerProcess.FreePort();
+var apiPort = FreePort.Next();
 var environment = ApiEnvironment(apiPort, Path.Combine(work, "api-data"), options.Durability);
 var server = await ServerProcess.StartAsync(apiDll, [], environment, Path.Combine(work, "api.log"), apiPort, "/health/live");
 Measurement? regenerate = null;
@@ -263,7 +263,7 @@ async Task<Measurement> RotatingAsync(IMeasuredServer api, string scenario)
 // Garnet as a stand-in for Redis), all on this machine; the same regenerate as the co-hosted row.
 async Task<Measurement> ClusterAsync()
 {
-    var storePort = ServerProcess.FreePort();
+    var storePort = FreePort.Next();
     var clusterId = $"bench-{Guid.NewGuid():N}";
     var shared = new Dictionary<string, string>(ApiEnvironment(0, Path.Combine(work, "cluster-data"), options.Durability))
     {
@@ -289,15 +289,15 @@ async Task<Measurement> ClusterAsync()
     {
         for (var i = 0; i < 2; i++)
         {
-            var gateway = ServerProcess.FreePort();
+            var gateway = FreePort.Next();
             silos.Add(await ServerProcess.StartAsync(siloDll, [], new Dictionary<string, string>(shared)
             {
                 ["Sessions__Cluster__Mode"] = "Silo",
-                ["Sessions__Cluster__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+                ["Sessions__Cluster__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
                 ["Sessions__Cluster__GatewayPort"] = gateway.ToString(CultureInfo.InvariantCulture),
             }, Path.Combine(work, $"cluster-silo-{i}.log"), gateway, readyPath: null));
         }
-        var clientPort = ServerProcess.FreePort();
+        var clientPort = FreePort.Next();
         await using var client = await ServerProcess.StartAsync(apiDll, [], new Dictionary<string, string>(shared)
         {
             ["Sessions__Cluster__Mode"] = "Client",
@@ -337,7 +337,7 @@ async Task RotatingOnRedisAsync()
     {
         var directory = Path.Combine(work, cluster ? acks ? "redis-cluster-acks" : "redis-cluster" : "redis-primary");
         await using var redis = cluster ? await RedisStores.ClusterAsync(directory) : await RedisStores.PrimaryAsync(directory);
-        var port = ServerProcess.FreePort();
+        var port = FreePort.Next();
         var env = new Dictionary<string, string>(ApiEnvironment(port, Path.Combine(work, $"{directory}-api"), options.Durability))
         {
             ["Sessions__Storage__Mode"] = "Redis",
@@ -359,7 +359,7 @@ async Task ScaleAsync()
     const string brand = "BENCHSCALE";
     const int jitSessions = 64;
     var sizes = options.ScaleSizes;
-    var storePort = ServerProcess.FreePort();
+    var storePort = FreePort.Next();
     var storeData = Path.Combine(work, "scale-store");
     await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
     {
@@ -382,9 +382,9 @@ async Task ScaleAsync()
         var storeBytes = await seeder.BytesPerSessionAsync(size);
         var diskBytes = Directory.EnumerateFiles(storeData, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / (double)size;
 
-        var port = ServerProcess.FreePort();
+        var port = FreePort.Next();
         // /metrics on a port of its own, as a deployment serves it, for the collector's counts around the cold run.
-        var metricsPort = ServerProcess.FreePort();
+        var metricsPort = FreePort.Next();
         var env = new Dictionary<string, string>(ApiEnvironment(port, Path.Combine(work, $"scale-api-{size}"), options.Durability))
         {
             ["Sessions__Storage__Mode"] = "Redis",
@@ -555,7 +555,7 @@ Dictionary<string, string> ApiEnvironment(int port, string data, string? durabil
         ["Sessions__RateLimit__OtpPerMinute"] = "1000000000",
         ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         ["Sessions__Storage__DataDirectory"] = data,
-        ["Sessions__Cluster__SiloPort"] = ServerProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+        ["Sessions__Cluster__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
         ["Sessions__Cluster__GatewayPort"] = "0",
         // Every bench identifier is a test identifier, whose fixed code is answered and never sent: the webhook is never called.
         ["Sessions__Otp__Sender"] = "Webhook",

@@ -36,7 +36,7 @@ internal sealed class RedisStores : IAsyncDisposable, IMeasuredServer
     /// <summary>One primary that fsyncs its append-only log every second, as the README's single-primary advice has it.</summary>
     public static async Task<RedisStores> PrimaryAsync(string directory)
     {
-        var port = ClusterPort();
+        var port = FreePort.NextWithBusPort();
         var stores = new RedisStores(directory, $"127.0.0.1:{port}");
         await stores.StartNodeAsync(port, cluster: false);
         return stores;
@@ -45,7 +45,7 @@ internal sealed class RedisStores : IAsyncDisposable, IMeasuredServer
     /// <summary>Three primaries with a replica each (the README's Redis Cluster topology).</summary>
     public static async Task<RedisStores> ClusterAsync(string directory)
     {
-        var ports = Enumerable.Range(0, 6).Select(_ => ClusterPort()).ToList();
+        var ports = Enumerable.Range(0, 6).Select(_ => FreePort.NextWithBusPort()).ToList();
         var stores = new RedisStores(directory, string.Join(',', ports.Select(p => $"127.0.0.1:{p}")));
         foreach (var port in ports)
         {
@@ -125,32 +125,5 @@ internal sealed class RedisStores : IAsyncDisposable, IMeasuredServer
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         return output;
-    }
-
-    /// <summary>A free port whose cluster bus port (+ 10000) is free too, below 55535.</summary>
-    private static int ClusterPort()
-    {
-        while (true)
-        {
-            var port = ServerProcess.FreePort();
-            if (port < 45000 && IsFree(port + 10000))
-            {
-                return port;
-            }
-        }
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return false;
-        }
     }
 }

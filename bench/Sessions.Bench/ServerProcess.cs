@@ -124,13 +124,6 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
 
     /// <summary>Several processes that serve one port together (an API client, its silos and their store), measured as one.</summary>
     public static IMeasuredServer Group(ServerProcess front, IReadOnlyList<IMeasuredServer> members) => new ServerGroup(front.Port, members);
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 internal sealed record ServerGroup(int Port, IReadOnlyList<IMeasuredServer> Members) : IMeasuredServer
