@@ -481,7 +481,8 @@ async Task<Measurement> RecordRoundsAsync(Func<Task<Measurement>> measure)
     static double ThroughputRatio((Measurement Row, Measurement Ceiling) r) => r.Row.RequestsPerSecond / r.Ceiling.RequestsPerSecond;
     var throughput = Spread.Of(rounds.Select(ThroughputRatio));
     var cpu = Spread.Of(rounds.Select(r => r.Row.CpuMicrosecondsPerRequest == 0 ? 0 : r.Ceiling.CpuMicrosecondsPerRequest / r.Row.CpuMicrosecondsPerRequest));
-    var median = rounds.OrderBy(ThroughputRatio).ElementAt(rounds.Count / 2);
+    // The round whose other columns the row prints: the middle one, or the lower of the two middle ones.
+    var median = rounds.OrderBy(ThroughputRatio).ElementAt((rounds.Count - 1) / 2);
     if (rounds.Count > 1)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -728,7 +729,10 @@ internal sealed record Spread(double Median, double Lowest, double Highest)
     public static Spread Of(IEnumerable<double> rounds)
     {
         var sorted = rounds.Order().ToList();
-        return new Spread(sorted[sorted.Count / 2], sorted[0], sorted[^1]);
+        var middle = sorted.Count / 2;
+        // An even number of rounds has two middle ones: the median is their mean, not the higher of them.
+        var median = sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+        return new Spread(median, sorted[0], sorted[^1]);
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Median:F2} [{Lowest:F2}–{Highest:F2}]");
