@@ -1,0 +1,132 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Sessions.Tests.ClientLibrary;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Attacks;
+
+/// <summary>
+/// HTTP/1.1 written by hand to the API process's own server, as an attacker (or a broken proxy) sends it and no HTTP
+/// client does. What the server can parse reaches the pipeline and gets the envelope; what it cannot is refused before
+/// any handler; a request that could carry a second one inside it is answered once and its connection closed.
+/// </summary>
+[Collection(ClientProcessCollection.Name)]
+public sealed class MalformedHttpTests(ClientProcessFixture fixture)
+{
+    private const string Regenerate = "POST /auth/v1/mfa/token/regenerate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
+
+    [Fact]
+    public async Task ABrokenChunkedBodyGetsTheEnvelopesBadRequest()
+    {
+        var answers = await ExchangeAsync(Regenerate + "Transfer-Encoding: chunked\r\n\r\nZZ\r\nnot a chunk\r\n0\r\n\r\n");
+
+        var answer = Assert.Single(answers.Responses);
+        Assert.Equal(400, answer.Status);
+        Assert.Equal((400, "Bad request."), Envelope(answer));
+    }
+
+    [Fact]
+    public async Task ARequestWithBothContentLengthAndChunkedCannotSmuggleASecondRequest()
+    {
+        // Content-Length says the body is 5 bytes; the chunked body ends after 5 bytes too ("0\r\n\r\n"). A server that
+        // believed Content-Length would read the next request from what follows; one that believes the chunking
+        // (RFC 9112 §6.3) must not keep the connection for it either, since a proxy in front may have split it the other way.
+        var device = TestDevice.NewMobile();
+        var smuggled = device.Body().ToJsonString();
+        var answers = await ExchangeAsync(Regenerate + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+            + $"POST /auth/v1/token/generate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(smuggled)}\r\n\r\n{smuggled}");
+
+        var answer = Assert.Single(answers.Responses);
+        Assert.Equal((400, 1519), (answer.Status, Envelope(answer).Code));
+        Assert.Equal("close", answer.Headers["connection"]);
+        Assert.True(answers.ClosedByServer);
+    }
+
+    [Theory]
+    [InlineData("headers over the server's limit", 431)]
+    [InlineData("an HTTP version it does not speak", 505)]
+    [InlineData("no Host header", 400)]
+    [InlineData("a Content-Length that is not a number", 400)]
+    public async Task HttpTheServerCannotParseIsRefusedBeforeAnyHandlerAndTheServiceKeepsServing(string what, int status)
+    {
+        var request = what switch
+        {
+            "headers over the server's limit" => Regenerate + $"X-Padding: {new string('a', 40_000)}\r\nContent-Length: 0\r\n\r\n",
+            "an HTTP version it does not speak" => "POST /auth/v1/mfa/token/regenerate HTTP/9.9\r\nHost: localhost\r\n\r\n",
+            "no Host header" => "POST /auth/v1/mfa/token/regenerate HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+            _ => Regenerate + "Content-Length: twelve\r\n\r\n",
+        };
+
+        var answers = await ExchangeAsync(request);
+        var afterwards = await fixture.Api.Client.PostAsync("mfa/token/regenerate", TestDevice.NewMobile().Body(("key", "not-a-key")));
+
+        var answer = Assert.Single(answers.Responses);
+        Assert.Equal(status, answer.Status);
+        Assert.True(answers.ClosedByServer, what);
+        Assert.Equal((HttpStatusCode.Unauthorized, 1597), (afterwards.Status, afterwards.Code));
+    }
+
+    private static (int Code, string Message) Envelope(RawResponse answer)
+    {
+        var status = JsonDocument.Parse(answer.Body).RootElement.GetProperty("status");
+        Assert.False(status.GetProperty("success").GetBoolean());
+        return (status.GetProperty("code").GetInt32(), status.GetProperty("message").GetString()!);
+    }
+
+    /// <summary>Writes <paramref name="request"/> on a fresh connection and reads every response until the server closes it or goes quiet.</summary>
+    private async Task<RawExchange> ExchangeAsync(string request)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, fixture.Api.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+
+        var received = new List<byte>();
+        var buffer = new byte[64 * 1024];
+        var closed = false;
+        while (true)
+        {
+            using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            int read;
+            try
+            {
+                read = await stream.ReadAsync(buffer, quiet.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            if (read == 0)
+            {
+                closed = true;
+                break;
+            }
+            received.AddRange(buffer.AsSpan(0, read));
+        }
+        return new RawExchange(RawResponse.ParseAll(Encoding.UTF8.GetString([.. received])), closed);
+    }
+
+    private sealed record RawExchange(IReadOnlyList<RawResponse> Responses, bool ClosedByServer);
+
+    private sealed record RawResponse(int Status, IReadOnlyDictionary<string, string> Headers, string Body)
+    {
+        /// <summary>The HTTP/1.1 responses in <paramref name="text"/>, one after another, each framed by its Content-Length.</summary>
+        public static IReadOnlyList<RawResponse> ParseAll(string text)
+        {
+            var responses = new List<RawResponse>();
+            while (text.Length > 0)
+            {
+                var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                Assert.True(end > 0, $"an incomplete response: {text}");
+                var lines = text[..end].Split("\r\n");
+                var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(h => h[0].Trim().ToLowerInvariant(), h => h[1].Trim());
+                var length = headers.TryGetValue("content-length", out var value) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                responses.Add(new RawResponse(int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), headers, text.Substring(end + 4, length)));
+                text = text[(end + 4 + length)..];
+            }
+            return responses;
+        }
+    }
+}
