@@ -36,7 +36,7 @@ internal sealed class RedisStores : IAsyncDisposable, IMeasuredServer
     /// <summary>One primary that fsyncs its append-only log every second, as the README's single-primary advice has it.</summary>
     public static async Task<RedisStores> PrimaryAsync(string directory)
     {
-        var port = FreePort.NextWithBusPort();
+        var port = FreePort.Next();
         var stores = new RedisStores(directory, $"127.0.0.1:{port}");
         await stores.StartNodeAsync(port, cluster: false);
         return stores;
