@@ -42,8 +42,13 @@ internal sealed partial class EnvelopeErrorMiddleware(RequestDelegate next, ILog
     {
         if (exception is BadHttpRequestException badRequest)
         {
-            return EnvelopeResult.Transport(badRequest.StatusCode, badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? "Request body too large." : "Bad request.");
+            return EnvelopeResult.Transport(badRequest.StatusCode, badRequest.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "Request body too large.",
+                // The server's minimum body data rate: a body trickled in to hold the connection.
+                StatusCodes.Status408RequestTimeout => "Request body too slow.",
+                _ => "Bad request.",
+            });
         }
         if (TransientFailures.IsTransient(exception))
         {

@@ -57,7 +57,7 @@ public static class ApiDocumentation
         {
             endpoint.Produces<ApiEnvelope>(status);
         }
-        foreach (var status in new[] { StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests })
+        foreach (var status in new[] { StatusCodes.Status408RequestTimeout, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType, StatusCodes.Status429TooManyRequests })
         {
             endpoint.Produces<ApiEnvelope>(status);
         }

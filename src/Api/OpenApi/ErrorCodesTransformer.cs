@@ -45,6 +45,7 @@ internal static class ErrorCodesTransformer
             concrete.Description = code switch
             {
                 StatusCodes.Status200OK => "Success: status {success:true, code:200, message:\"SUCCESS\"}.",
+                StatusCodes.Status408RequestTimeout => "Body sent slower than the server's minimum rate; the connection is closed (status.code 408).",
                 StatusCodes.Status413PayloadTooLarge => "Body over 16 KiB (status.code 413).",
                 StatusCodes.Status415UnsupportedMediaType => "Content-Type is not application/json (status.code 415).",
                 StatusCodes.Status429TooManyRequests => Describe(metadata, code, "Too many requests from this address (status.code 429, Retry-After). "),

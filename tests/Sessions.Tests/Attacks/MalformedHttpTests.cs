@@ -28,6 +28,32 @@ public sealed class MalformedHttpTests(ClientProcessFixture fixture)
     }
 
     [Fact]
+    public async Task ABodyTrickledInToHoldTheConnectionIsCutOffWithTheEnvelopesTimeout()
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, fixture.Api.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(Regenerate + "Content-Length: 200\r\n\r\n"));
+
+        // One byte a second, far under the server's minimum rate (240 bytes a second after a 5 s grace).
+        var buffer = new byte[4096];
+        var read = stream.ReadAsync(buffer).AsTask();
+        var trickled = 0;
+        while (!read.IsCompleted && trickled < 30)
+        {
+            await stream.WriteAsync("{"u8.ToArray());
+            trickled++;
+            await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(1)));
+        }
+
+        Assert.True(read.IsCompleted, $"still open after {trickled} bytes in {trickled} s");
+        var answer = Assert.Single(RawResponse.ParseAll(Encoding.UTF8.GetString(buffer, 0, await read)));
+        Assert.Equal(408, answer.Status);
+        Assert.Equal((408, "Request body too slow."), Envelope(answer));
+        Assert.InRange(trickled, 4, 15);
+    }
+
+    [Fact]
     public async Task ARequestWithBothContentLengthAndChunkedCannotSmuggleASecondRequest()
     {
         // Content-Length says the body is 5 bytes; the chunked body ends after 5 bytes too ("0\r\n\r\n"). A server that
