@@ -1,3 +1,5 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Sessions.Api.Admin;
@@ -22,6 +24,7 @@ public static class ApiHostingExtensions
     public static WebApplicationBuilder AddSessionsApi(this WebApplicationBuilder builder)
     {
         builder.AddSessionsOptions();
+        builder.WebHost.ConfigureKestrel((context, kestrel) => BindLimits(context.Configuration, kestrel.Limits));
         var cluster = builder.Configuration.GetSection(SessionsClusterOptions.SectionName).Get<SessionsClusterOptions>() ?? new();
         if (cluster.Mode == ClusterMode.Client)
         {
@@ -70,6 +73,24 @@ public static class ApiHostingExtensions
         app.MapSessionsAdminConsole();
         app.MapDevOutbox();
         return app;
+    }
+
+    /// <summary>
+    /// Kestrel reads its endpoints and certificates from <c>Kestrel</c>, not its limits: an API that faces clients with
+    /// no gateway in front caps connections and header time from configuration like any other setting.
+    /// </summary>
+    private static void BindLimits(IConfiguration configuration, KestrelServerLimits limits)
+    {
+        const string section = "Kestrel:Limits";
+        try
+        {
+            configuration.GetSection(section).Bind(limits);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is ArgumentException refused)
+        {
+            // The binder names a value it cannot convert, but not one that Kestrel's own setter refuses.
+            throw new InvalidOperationException($"{section}: {refused.Message}", refused);
+        }
     }
 
     private static void AddSessionsClusterClient(this WebApplicationBuilder builder, SessionsClusterOptions cluster)
