@@ -117,8 +117,8 @@ public sealed partial class SessionKeeper
             {
                 return await GiveUpForNowAsync(stored, new SessionsApiException(answer.Code, answer.Envelope.Status.Message, answer.Status)).ConfigureAwait(false);
             }
-            // 1599 and 429 say nothing was done; any other 5xx may have come after the rotation.
-            outcomeUnknown |= answer.Code != ApiAnswer.ServiceUnavailable && answer.Status != HttpStatusCode.TooManyRequests;
+            // 1599, 429 and 408 say nothing was done; any other 5xx may have come after the rotation.
+            outcomeUnknown |= !answer.NothingDone;
             Log.RegenerateRetrying(_context.Logger, Name, $"{(int)answer.Status} {answer.Code}");
             delay = await PauseAsync(delay, answer.RetryAfter, deadline).ConfigureAwait(false);
             if (delay < TimeSpan.Zero)

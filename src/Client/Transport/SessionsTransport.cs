@@ -13,8 +13,14 @@ internal sealed record ApiAnswer(HttpStatusCode Status, Envelope Envelope, DateT
 
     public int Code => Envelope.Status.Code;
 
-    /// <summary>A refusal the same call may outlive: 5xx, 1599, 429.</summary>
-    public bool IsTransient => Code == ServiceUnavailable || (int)Status >= 500 || Status == HttpStatusCode.TooManyRequests;
+    /// <summary>
+    /// A refusal that says the service did nothing with the call: 1599, 429, or 408 (it stopped reading a body that
+    /// came too slowly, as on a stalling mobile network).
+    /// </summary>
+    public bool NothingDone => Code == ServiceUnavailable || Status is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout;
+
+    /// <summary>A refusal the same call may outlive: one that did nothing, or any 5xx.</summary>
+    public bool IsTransient => NothingDone || (int)Status >= 500;
 
     /// <summary>This answer, or the refusal it is as an exception.</summary>
     public ApiAnswer EnsureSuccess() =>

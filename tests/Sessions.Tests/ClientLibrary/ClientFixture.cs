@@ -100,6 +100,12 @@ public sealed class FaultyNetwork(TimeProvider serverClock) : DelegatingHandler
     /// <summary>Fail requests to a matching path before they are sent (no connection).</summary>
     public bool Offline { get; set; }
 
+    /// <summary>
+    /// Stall the upload of this many requests to a matching path until the service gives up on the body: it answers
+    /// its 408 envelope (what <c>MalformedHttpTests</c> gets from the real server) and handles nothing.
+    /// </summary>
+    public int UploadsToStall { get; set; }
+
     public string PathContains { get; set; } = "regenerate";
 
     /// <summary>The bodies of the lost answers.</summary>
@@ -130,6 +136,14 @@ public sealed class FaultyNetwork(TimeProvider serverClock) : DelegatingHandler
         lock (_sent)
         {
             _sent.Add((path, serverClock.GetUtcNow(), request.Content is null ? "" : request.Content.ReadAsStringAsync(cancellationToken).Result));
+        }
+        if (UploadsToStall > 0)
+        {
+            UploadsToStall--;
+            return new HttpResponseMessage(HttpStatusCode.RequestTimeout)
+            {
+                Content = new StringContent("""{"status":{"success":false,"code":408,"message":"Request body too slow."}}""", System.Text.Encoding.UTF8, "application/json"),
+            };
         }
         var response = await base.SendAsync(request, cancellationToken);
         if (AnswersToLose > 0)

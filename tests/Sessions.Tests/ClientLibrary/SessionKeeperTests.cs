@@ -107,6 +107,23 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task AnUploadTheServiceCutOffAsTooSlowIsRetriedWithTheSameKeyAndTheSessionGoesOn()
+    {
+        var network = new FaultyNetwork(fixture.Factory.Clock);
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: network);
+        var firstKey = await customer.StoredKeyAsync();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        network.UploadsToStall = 1;
+        var token = await WhileTheClockRunsAsync(customer.Session.GetTokenAsync().AsTask());
+
+        Assert.Equal(2, network.Sent.Count);
+        Assert.All(network.Sent, sent => Assert.Contains(firstKey!, sent.Body, StringComparison.Ordinal));
+        Assert.Equal("USER", Jwt.Payload(token).GetProperty("rol").GetString());
+        Assert.NotEqual(firstKey, await customer.StoredKeyAsync());
+    }
+
+    [Fact]
     public async Task ADeviceOfflinePastTheGraceKeepsItsSessionAndRefreshesWhenBackOnline()
     {
         var network = new FaultyNetwork(fixture.Factory.Clock);
