@@ -30,12 +30,12 @@ public static class TempDirectory
         {
             if (!BelongsToALiveRun(Path.GetFileName(folder)))
             {
-                TryDelete(folder);
+                Delete(folder);
             }
         }
         var run = Path.Combine(parent, $"{RunPrefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(run);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(run);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete(run);
         return run;
     }
 
@@ -59,10 +59,11 @@ public static class TempDirectory
         }
     }
 
-    /// <summary>Deletes a folder <see cref="Create"/> made, once its owner is done with it: a full run's stores would otherwise hold gigabytes until the run ends.</summary>
-    public static void Delete(string folder) => TryDelete(folder);
-
-    private static void TryDelete(string folder)
+    /// <summary>
+    /// Deletes a folder <see cref="Create"/> made, once its owner is done with it (a full run's stores would otherwise
+    /// hold gigabytes until the run ends), or a run folder.
+    /// </summary>
+    public static void Delete(string folder)
     {
         try
         {
