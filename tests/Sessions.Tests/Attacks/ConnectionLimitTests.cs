@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Attacks;
@@ -19,18 +17,17 @@ public sealed class ConnectionLimitTests
         api.Client.Http.Dispose();
 
         // Four connections that each got an answer and stay open (keep-alive), so the server holds all four.
-        var held = new List<TcpClient>();
+        var held = new List<RawHttpConnection>();
         for (var i = 0; i < 4; i++)
         {
             held.Add(await AnsweredConnectionAsync(api.Port));
         }
-        using var fifth = new TcpClient();
-        await fifth.ConnectAsync(IPAddress.Loopback, api.Port);
+        using var fifth = await RawHttpConnection.OpenAsync(api.Port);
         var beyondTheCap = await GetHealthAsync(fifth);
-        held.ForEach(tcp => tcp.Dispose());
+        held.ForEach(connection => connection.Dispose());
         using var afterwards = await AnsweredConnectionAsync(api.Port);
 
-        Assert.Equal("", beyondTheCap);
+        Assert.Null(beyondTheCap);
     }
 
     [Fact]
@@ -63,38 +60,34 @@ public sealed class ConnectionLimitTests
     /// or one this test dropped) still counts against the cap for a moment, so a connection refused meanwhile is
     /// retried, for up to 5 s.
     /// </summary>
-    private static async Task<TcpClient> AnsweredConnectionAsync(int port)
+    private static async Task<RawHttpConnection> AnsweredConnectionAsync(int port)
     {
         var deadline = DateTime.UtcNow.AddSeconds(5);
         while (true)
         {
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync(IPAddress.Loopback, port);
-            var answer = await GetHealthAsync(tcp);
-            if (answer.StartsWith("HTTP/1.1 200 OK", StringComparison.Ordinal))
+            var connection = await RawHttpConnection.OpenAsync(port);
+            var answer = await GetHealthAsync(connection);
+            if (answer?.Status == 200)
             {
-                return tcp;
+                return connection;
             }
-            tcp.Dispose();
-            Assert.True(DateTime.UtcNow < deadline, $"no connection answered in 5 s; the last: \"{answer}\"");
+            connection.Dispose();
+            Assert.True(DateTime.UtcNow < deadline, $"no connection answered in 5 s; the last: {answer}");
             await Task.Delay(100);
         }
     }
 
-    /// <summary>One GET /health/live on <paramref name="tcp"/>: the answer's first bytes, or "" when the server closed it unanswered.</summary>
-    private static async Task<string> GetHealthAsync(TcpClient tcp)
+    /// <summary>One GET /health/live on <paramref name="connection"/>: the answer, or null when the server closed it unanswered.</summary>
+    private static async Task<RawResponse?> GetHealthAsync(RawHttpConnection connection)
     {
-        var stream = tcp.GetStream();
         try
         {
-            await stream.WriteAsync("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray());
-            var buffer = new byte[256];
-            using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            return Encoding.ASCII.GetString(buffer, 0, await stream.ReadAsync(buffer, quiet.Token));
+            await connection.SendAsync("GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            return await connection.ReadResponseAsync(TimeSpan.FromSeconds(5));
         }
         catch (IOException)
         {
-            return "";
+            return null;
         }
     }
 }

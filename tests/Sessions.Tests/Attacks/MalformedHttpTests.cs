@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Sessions.Tests.ClientLibrary;
@@ -30,24 +29,21 @@ public sealed class MalformedHttpTests(ClientProcessFixture fixture)
     [Fact]
     public async Task ABodyTrickledInToHoldTheConnectionIsCutOffWithTheEnvelopesTimeout()
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, fixture.Api.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(Regenerate + "Content-Length: 200\r\n\r\n"));
+        using var connection = await RawHttpConnection.OpenAsync(fixture.Api.Port);
+        await connection.SendAsync(Regenerate + "Content-Length: 200\r\n\r\n");
 
         // One byte a second, far under the server's minimum rate (240 bytes a second after a 5 s grace).
-        var buffer = new byte[4096];
-        var read = stream.ReadAsync(buffer).AsTask();
+        var answered = connection.ReadResponseAsync(TimeSpan.FromSeconds(40));
         var trickled = 0;
-        while (!read.IsCompleted && trickled < 30)
+        while (!answered.IsCompleted && trickled < 30)
         {
-            await stream.WriteAsync("{"u8.ToArray());
+            await connection.SendAsync("{");
             trickled++;
-            await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(1)));
+            await Task.WhenAny(answered, Task.Delay(TimeSpan.FromSeconds(1)));
         }
 
-        Assert.True(read.IsCompleted, $"still open after {trickled} bytes in {trickled} s");
-        var answer = Assert.Single(RawResponse.ParseAll(Encoding.UTF8.GetString(buffer, 0, await read)));
+        Assert.True(answered.IsCompleted, $"still open after {trickled} bytes in {trickled} s");
+        var answer = Assert.IsType<RawResponse>(await answered);
         Assert.Equal(408, answer.Status);
         Assert.Equal((408, "Request body too slow."), Envelope(answer));
         Assert.InRange(trickled, 4, 15);
@@ -101,58 +97,11 @@ public sealed class MalformedHttpTests(ClientProcessFixture fixture)
         return (status.GetProperty("code").GetInt32(), status.GetProperty("message").GetString()!);
     }
 
-    /// <summary>Writes <paramref name="request"/> on a fresh connection and reads every response until the server closes it or goes quiet.</summary>
-    private async Task<RawExchange> ExchangeAsync(string request)
+    /// <summary>Writes <paramref name="request"/> on a fresh connection and reads every answer until the server closes it or goes quiet.</summary>
+    private async Task<(IReadOnlyList<RawResponse> Responses, bool ClosedByServer)> ExchangeAsync(string request)
     {
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, fixture.Api.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-
-        var received = new List<byte>();
-        var buffer = new byte[64 * 1024];
-        var closed = false;
-        while (true)
-        {
-            using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-            int read;
-            try
-            {
-                read = await stream.ReadAsync(buffer, quiet.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            if (read == 0)
-            {
-                closed = true;
-                break;
-            }
-            received.AddRange(buffer.AsSpan(0, read));
-        }
-        return new RawExchange(RawResponse.ParseAll(Encoding.UTF8.GetString([.. received])), closed);
-    }
-
-    private sealed record RawExchange(IReadOnlyList<RawResponse> Responses, bool ClosedByServer);
-
-    private sealed record RawResponse(int Status, IReadOnlyDictionary<string, string> Headers, string Body)
-    {
-        /// <summary>The HTTP/1.1 responses in <paramref name="text"/>, one after another, each framed by its Content-Length.</summary>
-        public static IReadOnlyList<RawResponse> ParseAll(string text)
-        {
-            var responses = new List<RawResponse>();
-            while (text.Length > 0)
-            {
-                var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-                Assert.True(end > 0, $"an incomplete response: {text}");
-                var lines = text[..end].Split("\r\n");
-                var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(h => h[0].Trim().ToLowerInvariant(), h => h[1].Trim());
-                var length = headers.TryGetValue("content-length", out var value) ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
-                responses.Add(new RawResponse(int.Parse(lines[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), headers, text.Substring(end + 4, length)));
-                text = text[(end + 4 + length)..];
-            }
-            return responses;
-        }
+        using var connection = await RawHttpConnection.OpenAsync(fixture.Api.Port);
+        await connection.SendAsync(request);
+        return await connection.ReadUntilQuietAsync(TimeSpan.FromSeconds(3));
     }
 }
