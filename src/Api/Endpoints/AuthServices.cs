@@ -18,6 +18,7 @@ public sealed class AuthServices(
     TokenVerifier verifier,
     DeviceProofs proofs,
     DeviceNonces nonces,
+    BrowserOrigins origins,
     AuthAudit audit)
 {
     public SessionsOptions Options => options.Value;
@@ -33,8 +34,7 @@ public sealed class AuthServices(
     public bool TryReadDevice(AuthRequest request, SessionFlow flow, Channel channel,
         [NotNullWhen(true)] out DeviceRequest? device, [NotNullWhen(false)] out EnvelopeResult? error)
     {
-        var deviceOptional = channel == Channel.Web || flow == SessionFlow.Mfa;
-        if (!DeviceRequest.TryRead(request, Options, deviceOptional, out device, out error))
+        if (!TryReadDevice(request, deviceOptional: channel == Channel.Web || flow == SessionFlow.Mfa, out device, out error))
         {
             return false;
         }
@@ -46,6 +46,26 @@ public sealed class AuthServices(
         if (flow == SessionFlow.Mfa && !device.Brand.MfaEnabled)
         {
             error = EnvelopeResult.Fail(AuthError.MfaNotEnabled);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the device session a request names, for a caller its brand lets act: a page of another brand's website
+    /// (by its <c>Origin</c>) is refused before anything is done (API.md §4.4).
+    /// </summary>
+    public bool TryReadDevice(AuthRequest request, bool deviceOptional,
+        [NotNullWhen(true)] out DeviceRequest? device, [NotNullWhen(false)] out EnvelopeResult? error)
+    {
+        if (!DeviceRequest.TryRead(request, Options, deviceOptional, out device, out error))
+        {
+            return false;
+        }
+        if (!origins.MayActFor(device.Brand, request.Http))
+        {
+            device = null;
+            error = EnvelopeResult.Fail(AuthError.InvalidDetails, "the page's origin is not one of the brand's websites");
             return false;
         }
         return true;

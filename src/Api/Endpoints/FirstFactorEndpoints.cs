@@ -24,7 +24,7 @@ public static class FirstFactorEndpoints
         var web = channel == Channel.Web;
         var flow = SessionFlow.Login;
         var group = routes.MapGroup(web ? "/auth/v1/web" : "/auth/v1")
-            .WithTags(web ? "Web (browser)" : "First factor").RequireRateLimiting(RateLimiting.AuthPolicy);
+            .WithTags(web ? "Web (browser)" : "First factor").RequireRateLimiting(RateLimiting.AuthPolicy).OpenToBrandWebsites();
         string Name(string name) => web ? "Web" + name : name;
         AuthError[] WebToo(AuthError[] errors) => web ? [.. errors, AuthError.InvalidDetails] : errors;
         var credential = web ? "USER or MFA_PENDING token of a new web family (auth.key null)" : "USER or MFA_PENDING token and primary key";

@@ -16,7 +16,8 @@ public static class MfaEndpoints
     {
         var flow = SessionFlow.Mfa;
         var channel = Channel.Mobile;
-        var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)").RequireRateLimiting(RateLimiting.AuthPolicy);
+        var group = routes.MapGroup("/auth/v1/mfa").WithTags("Second factor (MFA)").RequireRateLimiting(RateLimiting.AuthPolicy)
+            .OpenToBrandWebsites();
         group.MapPost("/token/generate", AuthHandlers.OpenMfaAsync).WithName("GenerateMfaToken")
             .Documented<MfaTokenGenerateRequest>("Open an MFA session for the second-factor identifier", [.. Errors.Mfa, .. Errors.AuthorizedToken, .. Errors.OpenSession, AuthError.InvalidDetails]);
         group.MapPost("/otp/generate", (AuthRequest r, AuthServices s) => AuthHandlers.SendOtpAsync(r, s, flow, channel))

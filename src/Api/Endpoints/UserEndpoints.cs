@@ -13,7 +13,7 @@ public static class UserEndpoints
 {
     public static RouteGroupBuilder MapUser(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/auth/v1/user").WithTags("Account").RequireRateLimiting(RateLimiting.AuthPolicy);
+        var group = routes.MapGroup("/auth/v1/user").WithTags("Account").RequireRateLimiting(RateLimiting.AuthPolicy).OpenToBrandWebsites();
         group.MapPost("/updateIdentifierValue", UpdateIdentifierValueAsync).WithName("UpdateIdentifierValue")
             .Documented<UpdateIdentifierRequest>("Move the customer from the identifier to a new value of the same type; revokes every family under the old one", Errors.ChangeIdentifier);
         return group;
@@ -26,7 +26,7 @@ public static class UserEndpoints
     /// </summary>
     public static async Task<EnvelopeResult> UpdateIdentifierValueAsync(AuthRequest request, AuthServices services)
     {
-        if (!DeviceRequest.TryRead(request, services.Options, deviceOptional: true, out var device, out var error))
+        if (!services.TryReadDevice(request, deviceOptional: true, out var device, out var error))
         {
             return error;
         }

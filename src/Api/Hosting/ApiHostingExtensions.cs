@@ -45,6 +45,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<AuthServices>();
         builder.Services.AddSingleton<AuthAudit>();
         builder.AddSessionsRateLimiting();
+        builder.AddSessionsBrowserOrigins();
         builder.AddSessionsTelemetry();
         builder.AddSessionsMetricsAccess();
         builder.AddSessionsHealth();
@@ -59,6 +60,8 @@ public static class ApiHostingExtensions
     {
         app.UseForwardedHeaders();
         app.MapSessionsTelemetry();
+        // Before the limiter and the envelope: a refused or failed call keeps the headers its page needs to read it.
+        app.UseSessionsBrowserOrigins();
         app.UseMiddleware<EnvelopeErrorMiddleware>();
         app.UseSessionsRateLimiting();
         app.MapSessionsHealth();

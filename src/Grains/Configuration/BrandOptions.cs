@@ -78,6 +78,12 @@ public sealed class WebLoginOptions
 
     /// <summary>Web families one device session keeps; a login beyond it evicts the least recently used.</summary>
     public int MaxFamilies { get; set; } = 10;
+
+    /// <summary>
+    /// The origins of the brand's own websites (<c>https://shop.example.com</c>) whose pages may call the API from a
+    /// browser (CORS). None: only pages the API's own origin serves can.
+    /// </summary>
+    public List<string> AllowedOrigins { get; set; } = [];
 }
 
 /// <summary>Device-bound keys (API.md §4.7).</summary>

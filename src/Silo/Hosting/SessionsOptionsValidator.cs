@@ -144,6 +144,13 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         {
             errors.Add($"{path}:Web:MaxFamilies must be between 1 and 100.");
         }
+        for (var i = 0; i < b.Web.AllowedOrigins.Count; i++)
+        {
+            if (WebOrigin.Normalize(b.Web.AllowedOrigins[i], out var reason) is null)
+            {
+                errors.Add($"{path}:Web:AllowedOrigins:{i} {reason}.");
+            }
+        }
         if (b.IntrospectionSecret is { } introspection && (introspection.Length < 32 || !IdentifierRules.IsPrintable(introspection)))
         {
             errors.Add($"{path}:IntrospectionSecret must be at least 32 printable characters.");

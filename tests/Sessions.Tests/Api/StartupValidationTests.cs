@@ -37,6 +37,13 @@ public sealed class StartupValidationTests
         { "Sessions:Brands:DEMO:SigningKeys:0:Id", "demo+keys", "Sessions:Brands:DEMO:SigningKeys:0:Id" },
         { "Sessions:PublicBaseUrl", "auth.example.com", "Sessions:PublicBaseUrl" },
         { "Sessions:PublicBaseUrl", "https://auth.example.com/?tenant=1", "Sessions:PublicBaseUrl" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "*", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must name one website" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "null", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must name one website" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "shop.example.com", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must be an origin" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "https://shop.example.com/login", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must be scheme, host and port only" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "https://user@shop.example.com", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must be scheme, host and port only" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "http://shop.example.com", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must be https" },
+        { "Sessions:Brands:DEMO:Web:AllowedOrigins:0", "ftp://shop.example.com", "Sessions:Brands:DEMO:Web:AllowedOrigins:0 must be an origin" },
     };
 
     private static string P384Pem()

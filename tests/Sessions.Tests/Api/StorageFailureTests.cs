@@ -52,6 +52,21 @@ public sealed class StorageFailureTests : IAsyncLifetime
         Assert.True(response.Raw.Headers.RetryAfter is not null);
     }
 
+    [Fact]
+    public async Task AStoreThatIsGoneIsAnsweredToABrandsWebsiteWithTheHeadersItsScriptNeedsToReadIt()
+    {
+        await using var factory = new ApiFactory();
+        var client = factory.CreateSessionsClient();
+        await client.LoginAsync(TestDevice.NewMobile());
+
+        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
+        var response = await client.PostFromAsync(TestBrands.DemoWebsite, "web/token/generate", TestDevice.NewBrowser().Body());
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, 1599), (response.Status, response.Code));
+        Assert.Equal(TestBrands.DemoWebsite, response.Raw.Header("Access-Control-Allow-Origin"));
+        Assert.Contains("retry-after", response.Raw.Header("Access-Control-Expose-Headers")!.ToLowerInvariant(), StringComparison.Ordinal);
+    }
+
     private ApiFactory? _factory;
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -56,6 +56,13 @@ public sealed record ApiResponse(HttpStatusCode Status, JsonElement Body, HttpRe
 }
 
 /// <summary>The product's flows over HTTP, as a mobile app drives them.</summary>
+public static class ResponseHeaders
+{
+    /// <summary>The response header's values joined by commas, or null when the response has none.</summary>
+    public static string? Header(this HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(',', values) : null;
+}
+
 public sealed class SessionsClient(HttpClient http)
 {
     public HttpClient Http => http;
@@ -66,6 +73,17 @@ public sealed class SessionsClient(HttpClient http)
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };
+        return await SendAsync(request);
+    }
+
+    /// <summary>A POST as a page of <paramref name="origin"/> sends it from a browser (its <c>Origin</c> header).</summary>
+    public async Task<ApiResponse> PostFromAsync(string origin, string path, JsonObject body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/" + path)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Origin", origin);
         return await SendAsync(request);
     }
 

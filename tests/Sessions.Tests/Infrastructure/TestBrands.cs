@@ -29,6 +29,12 @@ public static class TestBrands
     /// <summary>Device binding Required: every new family must be bound; a 2-minute proof window.</summary>
     public const string BoundRequired = "BOUNDREQ";
 
+    /// <summary>The website whose pages may call for DEMO from a browser (its <c>Web:AllowedOrigins</c>).</summary>
+    public const string DemoWebsite = "https://shop.demo.example";
+
+    /// <summary>SIGNED's website, on a port of its own.</summary>
+    public const string SignedWebsite = "https://shop.signed.example:8443";
+
     public const string TestMobile = "19998887776";
     public const string TestOtp = "042424";
 
@@ -80,6 +86,9 @@ public static class TestBrands
             [$"Sessions:Brands:{Bound}:DeviceBinding"] = "Optional",
             [$"Sessions:Brands:{BoundRequired}:DeviceBinding"] = "Required",
             [$"Sessions:Brands:{BoundRequired}:DeviceProofWindowSeconds"] = "120",
+            // Written as an operator might; browsers send the origin in lower case without the '/'.
+            [$"Sessions:Brands:{Demo}:Web:AllowedOrigins:0"] = "HTTPS://Shop.Demo.Example/",
+            [$"Sessions:Brands:{Signed}:Web:AllowedOrigins:0"] = SignedWebsite,
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierType"] = "MOBILE",
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:IdentifierValue"] = TestMobile,
             [$"Sessions:Brands:{Demo}:TestIdentifiers:0:Otp"] = TestOtp,

@@ -2,15 +2,15 @@ using Microsoft.Playwright;
 using Sessions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
-namespace Sessions.Tests.SupportConsole;
+namespace Sessions.Tests.Browser;
 
 /// <summary>
 /// The support console (<c>/admin/</c>) in a real headless Chromium against the real service (a Kestrel process): a
 /// support agent with an admin key finds a customer after real logins, sees their sessions and why the last one
 /// ended, revokes one and then all, and the page renders hostile values as text and logs no error.
 /// </summary>
-[Collection(ConsoleCollection.Name)]
-public sealed class SupportConsoleTests(ConsoleFixture fixture, ITestOutputHelper output)
+[Collection(BrowserCollection.Name)]
+public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelper output)
 {
     private const string HostileDeviceId = "<img src=x onerror=alert(1)>";
 
@@ -55,7 +55,7 @@ public sealed class SupportConsoleTests(ConsoleFixture fixture, ITestOutputHelpe
         };
 
         await page.GotoAsync(fixture.ConsoleUrl);
-        await page.FillAsync("#admin-key", ConsoleFixture.AdminKey);
+        await page.FillAsync("#admin-key", BrowserFixture.AdminKey);
         await page.PressAsync("#admin-key", "Enter");
         await page.FillAsync("#identifier-value", "+" + phone.IdentifierValue);
         await page.PressAsync("#identifier-value", "Enter");
@@ -111,93 +111,4 @@ public sealed class SupportConsoleTests(ConsoleFixture fixture, ITestOutputHelpe
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await withoutKeys.CreateClient().GetAsync("/admin/")).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await withoutKeys.CreateClient().GetAsync("/admin/console.js")).StatusCode);
     }
-}
-
-/// <summary>The service as a process with an admin key, and one headless Chromium for the collection.</summary>
-public sealed class ConsoleFixture : IAsyncLifetime
-{
-    public const string AdminKey = "support-console-key-0123456789-abcdefghijk";
-
-    private readonly Dictionary<IPage, List<string>> _errors = [];
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public ApiProcess Api { get; } = new(new()
-    {
-        ["Sessions:Admin:ApiKeys:0:Id"] = "support",
-        ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
-    });
-
-    public string ConsoleUrl => $"http://127.0.0.1:{Api.Port}/admin/";
-
-    public async Task InitializeAsync()
-    {
-        await Api.StartAsync();
-        if (ChromiumFactAttribute.Executable is { } chromium)
-        {
-            _playwright = await Playwright.CreateAsync();
-            _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true });
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-        await Api.DisposeAsync();
-    }
-
-    /// <summary>A fresh tab (its own context: no cookies or storage shared) whose console errors are collected.</summary>
-    public async Task<IPage> NewPageAsync()
-    {
-        var context = await _browser!.NewContextAsync(new() { ViewportSize = new() { Width = 1366, Height = 900 } });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        _errors[page] = errors;
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                errors.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => errors.Add(error);
-        return page;
-    }
-
-    public IReadOnlyList<string> ConsoleErrors(IPage page) => _errors[page];
-
-    /// <summary>Saves a screenshot under <c>artifacts/</c> at the repository's root (CI keeps it); answers its path.</summary>
-    public async Task<string> SaveScreenshotAsync(IPage page, string name)
-    {
-        var path = Path.Combine(Repository.Root, "artifacts", name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        return path;
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>
-{
-    public const string Name = "support-console";
-}
-
-/// <summary>A test that drives Chromium: it runs where one is installed (CI installs Debian's <c>chromium</c>).</summary>
-public sealed class ChromiumFactAttribute : FactAttribute
-{
-    public ChromiumFactAttribute()
-    {
-        if (Executable is null)
-        {
-            Skip = "needs Chromium (apt-get install chromium, or SESSIONS_TEST_CHROMIUM=/path/to/chrome; .ci/run installs it)";
-        }
-    }
-
-    public static string? Executable =>
-        new[] { Environment.GetEnvironmentVariable("SESSIONS_TEST_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(path => !string.IsNullOrEmpty(path) && File.Exists(path));
 }

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Playwright;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Browser;
+
+/// <summary>
+/// A brand's website logs its customers in from the browser, across origins (API.md §4.4): headless Chromium runs the
+/// script a page of that website would, against the API on another origin, and enforces CORS as it does for customers.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class BrandWebsiteTests(BrowserFixture fixture)
+{
+    [ChromiumFact]
+    public async Task APageOfTheBrandsWebsiteLogsTheCustomerInAndGetsTheNextToken()
+    {
+        var browser = TestDevice.NewBrowser();
+        var page = await OpenAsync(BrowserFixture.DemoWebsite);
+
+        var opened = await FetchAsync(page, "web/token/generate", browser.Body());
+        var sessionId = opened.Envelope.GetProperty("user").GetProperty("sessionId").GetString();
+        var sent = await FetchAsync(page, "web/otp/generate", browser.Body(("sessionId", sessionId)));
+        var otp = await fixture.Api.Client.LatestOtpAsync(browser);
+        var login = await FetchAsync(page, "web/otp/validate", browser.Body(("sessionId", sessionId), ("otp", otp)));
+        var token = login.Envelope.GetProperty("auth").GetProperty("token").GetString();
+        var next = await FetchAsync(page, "web/token/regenerate", browser.Body(("expiredToken", token)));
+
+        Assert.All(new[] { opened, sent, login, next }, answer => Assert.Equal(200, answer.Status));
+        Assert.Equal("USER", login.Envelope.GetProperty("user").GetProperty("role").GetString());
+        Assert.NotEqual(token, next.Envelope.GetProperty("auth").GetProperty("token").GetString());
+    }
+
+    [ChromiumFact]
+    public async Task APageOfAWebsiteNoBrandListsCannotCallAndNoOtpIsSent()
+    {
+        var browser = TestDevice.NewBrowser();
+        var opened = await SessionsClient.Ok(fixture.Api.Client.PostAsync("web/token/generate", browser.Body()));
+        var page = await OpenAsync(BrowserFixture.OtherWebsite);
+
+        var blocked = await FetchAsync(page, "web/otp/generate", browser.Body(("sessionId", opened.SessionId)));
+
+        Assert.Equal("TypeError: Failed to fetch", blocked.Error);
+        Assert.Null(await fixture.Api.Client.LatestOtpOrNullAsync(browser));
+    }
+
+    [ChromiumFact]
+    public async Task APageOfAnotherBrandsWebsiteIsToldItMayNotActForThisBrand()
+    {
+        var browser = TestDevice.NewBrowser();
+        var opened = await SessionsClient.Ok(fixture.Api.Client.PostAsync("web/token/generate", browser.Body()));
+        var page = await OpenAsync(BrowserFixture.SignedWebsite);
+
+        var refused = await FetchAsync(page, "web/otp/generate", browser.Body(("sessionId", opened.SessionId)));
+
+        Assert.Equal(400, refused.Status);
+        Assert.Equal(1519, refused.Envelope.GetProperty("status").GetProperty("code").GetInt32());
+        Assert.Null(await fixture.Api.Client.LatestOtpOrNullAsync(browser));
+    }
+
+    /// <summary>
+    /// A page of <paramref name="website"/>. The API serves that origin too (its extra port), and any of its pages will do:
+    /// the test's script runs in it as the website's own would.
+    /// </summary>
+    private async Task<IPage> OpenAsync(string website)
+    {
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync($"{website}/health/live");
+        return page;
+    }
+
+    /// <summary><c>fetch</c> of an <c>/auth/v1</c> endpoint of the API's own origin, from the page: the answer, or the error the script sees.</summary>
+    private async Task<FetchResult> FetchAsync(IPage page, string path, JsonObject body)
+    {
+        var result = await page.EvaluateAsync<string>("""
+            async ([url, body]) => {
+              try {
+                const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+                return JSON.stringify({ status: response.status, envelope: await response.json() });
+              } catch (error) {
+                return JSON.stringify({ error: String(error) });
+              }
+            }
+            """, new[] { $"http://127.0.0.1:{fixture.Api.Port}/auth/v1/{path}", body.ToJsonString() });
+        using var answer = JsonDocument.Parse(result);
+        var root = answer.RootElement;
+        return root.TryGetProperty("error", out var error)
+            ? new FetchResult(0, default, error.GetString())
+            : new FetchResult(root.GetProperty("status").GetInt32(), root.GetProperty("envelope").Clone(), null);
+    }
+
+    private sealed record FetchResult(int Status, JsonElement Envelope, string? Error);
+}
