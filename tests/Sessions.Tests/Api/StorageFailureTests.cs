@@ -42,10 +42,8 @@ public sealed class StorageFailureTests : IAsyncLifetime
     public async Task AStoreThatIsGoneIsServiceUnavailableNotAnError()
     {
         await using var factory = new ApiFactory();
-        var client = factory.CreateSessionsClient();
-        await client.LoginAsync(TestDevice.NewMobile());
+        var client = await StoreGoneAfterALoginAsync(factory);
 
-        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
         var response = await client.PostAsync("token/generate", TestDevice.NewMobile().Body());
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, 1599), (response.Status, response.Code));
@@ -56,15 +54,22 @@ public sealed class StorageFailureTests : IAsyncLifetime
     public async Task AStoreThatIsGoneIsAnsweredToABrandsWebsiteWithTheHeadersItsScriptNeedsToReadIt()
     {
         await using var factory = new ApiFactory();
-        var client = factory.CreateSessionsClient();
-        await client.LoginAsync(TestDevice.NewMobile());
+        var client = await StoreGoneAfterALoginAsync(factory);
 
-        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
         var response = await client.PostFromAsync(TestBrands.DemoWebsite, "web/token/generate", TestDevice.NewBrowser().Body());
 
         Assert.Equal((HttpStatusCode.ServiceUnavailable, 1599), (response.Status, response.Code));
         Assert.Equal(TestBrands.DemoWebsite, response.Raw.Header("Access-Control-Allow-Origin"));
         Assert.Contains("retry-after", response.Raw.Header("Access-Control-Expose-Headers")!.ToLowerInvariant(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A client of <paramref name="factory"/> whose embedded store went away after one login.</summary>
+    private static async Task<SessionsClient> StoreGoneAfterALoginAsync(ApiFactory factory)
+    {
+        var client = factory.CreateSessionsClient();
+        await client.LoginAsync(TestDevice.NewMobile());
+        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
+        return client;
     }
 
     private ApiFactory? _factory;
