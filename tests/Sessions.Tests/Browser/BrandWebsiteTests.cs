@@ -32,6 +32,28 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task TheSampleWebsiteSignsTheCustomerInWithACodeAndRenewsTheTokenKeepingItOnlyInMemory()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        var page = await OpenAsync(BrowserFixture.DemoWebsite);
+
+        await page.FillAsync("#email", customer.IdentifierValue);
+        await page.ClickAsync("#email-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"We sent a code to {customer.IdentifierValue}.");
+        await page.FillAsync("#code", await fixture.Api.Client.LatestOtpAsync(customer));
+        await page.ClickAsync("#code-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Signed in as {customer.IdentifierValue}.");
+        var first = await page.Locator("#token-id").InnerTextAsync();
+        await page.ClickAsync("#renew");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Token renewed.");
+
+        Assert.NotEqual(first, await page.Locator("#token-id").InnerTextAsync());
+        Assert.Empty(await page.Context.CookiesAsync());
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => localStorage.length + sessionStorage.length"));
+        Assert.Empty(fixture.ConsoleErrors(page));
+    }
+
+    [ChromiumFact]
     public async Task APageOfAWebsiteNoBrandListsCannotCallAndNoOtpIsSent()
     {
         var browser = TestDevice.NewBrowser();
@@ -58,14 +80,11 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
         Assert.Null(await fixture.Api.Client.LatestOtpOrNullAsync(browser));
     }
 
-    /// <summary>
-    /// A page of <paramref name="website"/>. The API serves that origin too (its extra port), and any of its pages will do:
-    /// the test's script runs in it as the website's own would.
-    /// </summary>
+    /// <summary>The sample website's page as <paramref name="website"/> serves it; the test's script runs in it as the page's own would.</summary>
     private async Task<IPage> OpenAsync(string website)
     {
         var page = await fixture.NewPageAsync();
-        await page.GotoAsync($"{website}/health/live");
+        await page.GotoAsync($"{website}/");
         return page;
     }
 

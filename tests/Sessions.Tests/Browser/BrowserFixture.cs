@@ -4,9 +4,10 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Browser;
 
 /// <summary>
-/// The service as a process with an admin key, and one headless Chromium for the collection. The process also listens
-/// on <see cref="WebsitePort"/>, so that a page of a brand's website has an origin of its own: Chromium takes every
-/// <c>*.localhost</c> name for loopback, and DEMO lists <see cref="DemoWebsite"/>, SIGNED <see cref="SignedWebsite"/>.
+/// The service as a process with an admin key, the sample brand website (<c>samples/BrandWebsite</c>) as another on
+/// <see cref="WebsitePort"/>, and one headless Chromium for the collection. Chromium takes every <c>*.localhost</c> name
+/// for loopback, so each name below is a website of its own served by the sample: DEMO lists <see cref="DemoWebsite"/>,
+/// SIGNED <see cref="SignedWebsite"/>, and no brand <see cref="OtherWebsite"/>.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
@@ -24,7 +25,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
         [$"Sessions:Brands:{TestBrands.Demo}:Web:AllowedOrigins:1"] = DemoWebsite,
         [$"Sessions:Brands:{TestBrands.Signed}:Web:AllowedOrigins:1"] = SignedWebsite,
-    }, extraPorts: [WebsitePort]);
+    });
+
+    private WebsiteProcess? _website;
 
     public static string DemoWebsite => $"http://shop.localhost:{WebsitePort}";
 
@@ -42,6 +45,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             _playwright = await Playwright.CreateAsync();
             _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true });
+            _website = new WebsiteProcess(WebsitePort, Api.Port);
+            await _website.StartAsync();
         }
     }
 
@@ -52,6 +57,10 @@ public sealed class BrowserFixture : IAsyncLifetime
             await _browser.DisposeAsync();
         }
         _playwright?.Dispose();
+        if (_website is not null)
+        {
+            await _website.DisposeAsync();
+        }
         await Api.DisposeAsync();
     }
 
