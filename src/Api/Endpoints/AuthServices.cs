@@ -53,7 +53,7 @@ public sealed class AuthServices(
 
     /// <summary>
     /// Reads the device session a request names, for a caller its brand lets act: a page of another brand's website
-    /// (by its <c>Origin</c>) is refused before anything is done (API.md §4.4).
+    /// (by its <c>Origin</c>) is refused before anything is done (README, "Walk-through: a browser").
     /// </summary>
     public bool TryReadDevice(AuthRequest request, bool deviceOptional,
         [NotNullWhen(true)] out DeviceRequest? device, [NotNullWhen(false)] out EnvelopeResult? error)

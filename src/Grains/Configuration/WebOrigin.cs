@@ -34,7 +34,8 @@ public static class WebOrigin
             reason = "must be https (http only for localhost, in development)";
             return null;
         }
-        var host = uri.IdnHost.ToLowerInvariant();
+        // Browsers send a name's punycode form, and an IPv6 address in its brackets (which IdnHost drops).
+        var host = uri.HostNameType == UriHostNameType.IPv6 ? uri.Host : uri.IdnHost.ToLowerInvariant();
         return uri.IsDefaultPort ? $"{uri.Scheme}://{host}" : $"{uri.Scheme}://{host}:{uri.Port}";
     }
 

@@ -42,6 +42,15 @@ public sealed class BrowserOriginTests(ApiFixture fixture)
         Assert.Null(preflight.Header(AllowOrigin));
     }
 
+    [Theory]
+    [InlineData("HTTPS://Shop.Example.com:443/", "https://shop.example.com")]
+    [InlineData("https://shop.example.com:8443", "https://shop.example.com:8443")]
+    [InlineData("https://bücher.example", "https://xn--bcher-kva.example")]
+    [InlineData("http://[::1]:5090", "http://[::1]:5090")]
+    [InlineData("http://shop.localhost:5090", "http://shop.localhost:5090")]
+    public void AnAllowedOriginIsKeptAsBrowsersSendIt(string configured, string sent) =>
+        Assert.Equal(sent, Sessions.Grains.Configuration.WebOrigin.Normalize(configured, out _));
+
     [Fact]
     public async Task AResourceServersEndpointIsNotOpenedToWebsites()
     {
