@@ -31,7 +31,7 @@ public static class WebOrigin
         if (uri.Scheme == "http" && !IsLoopback(uri))
         {
             // Script on an http page can be changed on the way, and it would hold the customer's tokens.
-            reason = "must be https (http only for localhost, in development)";
+            reason = "must be https (http only for localhost, a developer's own machine)";
             return null;
         }
         // Browsers send a name's punycode form, and an IPv6 address in its brackets (which IdnHost drops).
