@@ -7,24 +7,39 @@ let customer = null; // { brand, identifierType, identifierValue }
 let sessionId = null;
 let token = null;
 let renewal = null;
+let renewFailingSince = null;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// A POST to a web endpoint. 429 and 503 (1599) mean the service did nothing, so the same call goes again after
-// Retry-After: a regenerate with the same token within the reuse grace gets the same next token.
+// No answer at all: offline, or a gateway's own error page instead of the service's envelope.
+const unreachable = { status: { success: false, code: 0, message: 'The service cannot be reached.' } };
+
+// 1599, 429 and 408 say the service did nothing with the call: the same call may go again.
+const nothingDone = (envelope) => [1599, 429, 408].includes(envelope.status.code);
+
+// A POST to a web endpoint, sent again after Retry-After when the service did nothing: a regenerate with the same token
+// within the reuse grace gets the same next token.
 async function call(path, fields) {
   for (let attempt = 1; ; attempt++) {
-    const response = await fetch(`${site.sessions}/auth/v1/web/${path}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ ...customer, ...fields }),
-    });
-    const envelope = await response.json();
-    if ((response.status === 429 || response.status === 503) && attempt < 3) {
-      await sleep(1000 * (Number(response.headers.get('Retry-After')) || 1));
-      continue;
+    let response;
+    let envelope;
+    try {
+      response = await fetch(`${site.sessions}/auth/v1/web/${path}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...customer, ...fields }),
+      });
+      envelope = await response.json();
+    } catch {
+      return unreachable;
     }
-    return envelope;
+    if (!envelope?.status) {
+      return unreachable;
+    }
+    if (!nothingDone(envelope) || attempt === 3) {
+      return envelope;
+    }
+    await sleep(1000 * (Number(response.headers.get('Retry-After')) || 1));
   }
 }
 
@@ -53,6 +68,7 @@ function keep(newToken, message) {
 // Web:IdleMinutes have passed.
 function signOut(message) {
   clearTimeout(renewal);
+  renewFailingSince = null;
   token = null;
   customer = null;
   sessionId = null;
@@ -62,7 +78,14 @@ function signOut(message) {
 async function renew() {
   const answer = await call('token/regenerate', { expiredToken: token });
   if (answer.status.success) {
+    renewFailingSince = null;
     keep(answer.auth.token, 'Token renewed.');
+  } else if ((answer === unreachable || nothingDone(answer)) && (renewFailingSince ??= Date.now()) > Date.now() - 20_000) {
+    // The same token again shortly. Within the reuse grace (30 s by default) that is safe even if a lost answer had
+    // already rotated the family; after it, the old token would revoke the family.
+    clearTimeout(renewal);
+    renewal = setTimeout(renew, 10_000);
+    show('account', `${answer.status.message} Trying again in 10 seconds.`);
   } else {
     // 1525 (the token was presented twice) and 1597 (the session ended): only a new sign-in helps.
     signOut(`Your session ended: ${answer.status.message} Please sign in again.`);

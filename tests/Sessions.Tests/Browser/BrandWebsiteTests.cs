@@ -17,14 +17,8 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     public async Task TheSampleWebsiteSignsTheCustomerInWithACodeAndRenewsTheTokenKeepingItOnlyInMemory()
     {
         var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
-        var page = await OpenAsync(BrowserFixture.DemoWebsite);
 
-        await page.FillAsync("#email", customer.IdentifierValue);
-        await page.ClickAsync("#email-form button[type=submit]");
-        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"We sent a code to {customer.IdentifierValue}.");
-        await page.FillAsync("#code", await fixture.Api.Client.LatestOtpAsync(customer));
-        await page.ClickAsync("#code-form button[type=submit]");
-        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Signed in as {customer.IdentifierValue}.");
+        var page = await SignInThroughTheSampleAsync(customer);
         var first = await page.Locator("#token-id").InnerTextAsync();
         await page.ClickAsync("#renew");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Token renewed.");
@@ -33,6 +27,32 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
         Assert.Empty(await page.Context.CookiesAsync());
         Assert.Equal(0, await page.EvaluateAsync<int>("() => localStorage.length + sessionStorage.length"));
         Assert.Empty(fixture.ConsoleErrors(page));
+    }
+
+    [ChromiumFact]
+    public async Task TheSampleWebsiteRenewsWithTheSameTokenWhenTheServiceCouldNotBeReached()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        var page = await SignInThroughTheSampleAsync(customer);
+        var first = await page.Locator("#token-id").InnerTextAsync();
+        var regenerate = $"http://127.0.0.1:{fixture.Api.Port}/auth/v1/web/token/regenerate";
+        var sent = new List<string?>();
+        page.Request += (_, request) =>
+        {
+            if (request.Url == regenerate)
+            {
+                sent.Add(request.PostData);
+            }
+        };
+
+        await page.RouteAsync(regenerate, route => route.AbortAsync(), new() { Times = 1 });
+        await page.ClickAsync("#renew");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("The service cannot be reached. Trying again in 10 seconds.");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Token renewed.", new() { Timeout = 20_000 });
+
+        Assert.NotEqual(first, await page.Locator("#token-id").InnerTextAsync());
+        Assert.Equal(2, sent.Count);
+        Assert.Equal(sent[0], sent[1]);
     }
 
     [ChromiumFact]
@@ -60,6 +80,19 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
         Assert.Equal(400, refused.Status);
         Assert.Equal(1519, refused.Envelope.GetProperty("status").GetProperty("code").GetInt32());
         Assert.Null(await fixture.Api.Client.LatestOtpOrNullAsync(browser));
+    }
+
+    /// <summary>The sample website's page on DEMO's website, its customer signed in with the code the dev outbox holds.</summary>
+    private async Task<IPage> SignInThroughTheSampleAsync(TestDevice customer)
+    {
+        var page = await OpenAsync(BrowserFixture.DemoWebsite);
+        await page.FillAsync("#email", customer.IdentifierValue);
+        await page.ClickAsync("#email-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"We sent a code to {customer.IdentifierValue}.");
+        await page.FillAsync("#code", await fixture.Api.Client.LatestOtpAsync(customer));
+        await page.ClickAsync("#code-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Signed in as {customer.IdentifierValue}.");
+        return page;
     }
 
     /// <summary>The sample website's page as <paramref name="website"/> serves it; the test's script runs in it as the page's own would.</summary>
