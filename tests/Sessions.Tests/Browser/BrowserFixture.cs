@@ -18,6 +18,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     private readonly Dictionary<IPage, List<string>> _errors = [];
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+    private WebsiteProcess? _website;
 
     public ApiProcess Api { get; } = new(new()
     {
@@ -26,8 +27,6 @@ public sealed class BrowserFixture : IAsyncLifetime
         [$"Sessions:Brands:{TestBrands.Demo}:Web:AllowedOrigins:1"] = DemoWebsite,
         [$"Sessions:Brands:{TestBrands.Signed}:Web:AllowedOrigins:1"] = SignedWebsite,
     });
-
-    private WebsiteProcess? _website;
 
     public static string DemoWebsite => $"http://shop.localhost:{WebsitePort}";
 

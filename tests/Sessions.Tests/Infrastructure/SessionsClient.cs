@@ -55,7 +55,6 @@ public sealed record ApiResponse(HttpStatusCode Status, JsonElement Body, HttpRe
     public string? DeviceNonce => Raw.Headers.TryGetValues("DPoP-Nonce", out var values) ? values.Single() : null;
 }
 
-/// <summary>The product's flows over HTTP, as a mobile app drives them.</summary>
 public static class ResponseHeaders
 {
     /// <summary>The response header's values joined by commas, or null when the response has none.</summary>
@@ -63,26 +62,24 @@ public static class ResponseHeaders
         response.Headers.TryGetValues(name, out var values) ? string.Join(',', values) : null;
 }
 
+/// <summary>The product's flows over HTTP, as a mobile app drives them.</summary>
 public sealed class SessionsClient(HttpClient http)
 {
     public HttpClient Http => http;
 
     public async Task<ApiResponse> PostAsync(string path, JsonObject body, HttpMethod? method = null)
     {
-        using var request = new HttpRequestMessage(method ?? HttpMethod.Post, "/auth/v1/" + path)
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        using var request = JsonPost(path, body, method);
         return await SendAsync(request);
     }
+
+    private static HttpRequestMessage JsonPost(string path, JsonObject body, HttpMethod? method = null) =>
+        new(method ?? HttpMethod.Post, "/auth/v1/" + path) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
 
     /// <summary>A POST as a page of <paramref name="origin"/> sends it from a browser (its <c>Origin</c> header).</summary>
     public async Task<ApiResponse> PostFromAsync(string origin, string path, JsonObject body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/" + path)
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        using var request = JsonPost(path, body);
         request.Headers.Add("Origin", origin);
         return await SendAsync(request);
     }
@@ -93,10 +90,7 @@ public sealed class SessionsClient(HttpClient http)
     /// <summary>A POST with a <c>DPoP</c> header (API.md §4.7).</summary>
     public async Task<ApiResponse> PostWithProofAsync(string path, JsonObject body, string proof)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/v1/" + path)
-        {
-            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
-        };
+        using var request = JsonPost(path, body);
         request.Headers.Add("DPoP", proof);
         return await SendAsync(request);
     }
