@@ -367,7 +367,7 @@ async Task ScaleAsync()
         ["Sessions__Storage__DataDirectory"] = storeData,
         ["DOTNET_ENVIRONMENT"] = "Development",
     }, Path.Combine(work, "scale-store.log"), storePort, readyPath: null);
-    await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, $"{brand.ToLowerInvariant()}-hs256", signingSecrets[brand]);
+    await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, environment);
     var rows = new List<string>();
     var seeded = 0;
     using var metricsClient = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

@@ -1,13 +1,16 @@
-using System.Globalization;
+extern alias api;
+
 using System.Security.Cryptography;
 using System.Text;
+using api::Sessions.Api.Requests;
+using api::Sessions.Api.Tokens;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Serialization;
+using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.DeviceSessions;
 using Sessions.Grains.Identity;
@@ -20,8 +23,8 @@ namespace Sessions.Bench;
 /// Seeds device sessions for the <c>scale</c> scenario by writing the store directly, as the silo's storage would: one
 /// device-session state per session, holding an MFA key family, serialised by the Orleans serializer under the state
 /// key the silo reads (<see cref="GrainStateKeys"/>, fields <c>etag</c> and <c>data</c>). A login through the API costs several grain writes and an OTP each, so a million would take hours; a
-/// direct write takes microseconds. The key of a session is minted on demand, signed like the API signs keys (the
-/// brand's HS256 secret), for the sessions a measurement presents.
+/// direct write takes microseconds. The key of a session is minted on demand, for the sessions a measurement presents,
+/// by the API's own <see cref="TokenIssuer"/> from the API's configuration, so it is the key the API would have handed out.
 /// </summary>
 internal sealed class StoreSeeder : IAsyncDisposable
 {
@@ -34,21 +37,30 @@ internal sealed class StoreSeeder : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly Serializer _serializer;
     private readonly string _brand;
-    private readonly SigningCredentials _keySigning;
-    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly BrandOptions _brandOptions;
+    private readonly TokenIssuer _issuer;
     private readonly DateTimeOffset _issuedAt = DateTimeOffset.UtcNow;
 
-    private StoreSeeder(ConnectionMultiplexer redis, string brand, string keyId, string secret)
+    private StoreSeeder(ConnectionMultiplexer redis, string brand, IReadOnlyDictionary<string, string> apiEnvironment)
     {
         _redis = redis;
         _brand = brand;
         _services = new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(DeviceSessionState).Assembly)).BuildServiceProvider();
         _serializer = _services.GetRequiredService<Serializer>();
-        _keySigning = new SigningCredentials(new SymmetricSecurityKey(Convert.FromBase64String(secret)) { KeyId = keyId }, SecurityAlgorithms.HmacSha256);
+
+        // The API reads its environment's Sessions__… variables as the Sessions section; so does the seeder.
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(apiEnvironment.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), (string?)v.Value)))
+            .Build();
+        var options = Options.Create(configuration.GetSection(SessionsOptions.SectionName).Get<SessionsOptions>()
+            ?? throw new InvalidOperationException("The API's environment has no Sessions section."));
+        _brandOptions = options.Value.Brands[brand];
+        _issuer = new TokenIssuer(new SigningKeyRing(options), options, TimeProvider.System);
     }
 
-    public static async Task<StoreSeeder> ConnectAsync(int port, string brand, string keyId, string secret) =>
-        new(await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},syncTimeout=30000,asyncTimeout=30000"), brand, keyId, secret);
+    /// <summary>Connects to the store on <paramref name="port"/>, and signs keys as an API started with <paramref name="apiEnvironment"/> does.</summary>
+    public static async Task<StoreSeeder> ConnectAsync(int port, string brand, IReadOnlyDictionary<string, string> apiEnvironment) =>
+        new(await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},syncTimeout=30000,asyncTimeout=30000"), brand, apiEnvironment);
 
     /// <summary>The identifier and device of session <paramref name="index"/>: 64 phone numbers (the brand's test identifiers), a device each.</summary>
     public static (string Mobile, string Device) Session(int index) => (Scenarios.Mobile(index % Scenarios.Identifiers), $"scale-{index}");
@@ -85,14 +97,9 @@ internal sealed class StoreSeeder : IAsyncDisposable
     public string Key(int index)
     {
         var (mobile, device) = Session(index);
-        var payload = string.Create(CultureInfo.InvariantCulture,
-            $$"""{"uid":"{{CustomerId(index)}}","iss":"SESSIONS","mfa":true,"iat":{{_issuedAt.ToUnixTimeSeconds()}},"rol":"AUTH","jti":"{{KeyId(index)}}","sid":"{{FamilyId(index)}}"}""");
-        return _handler.CreateToken(payload, _keySigning, new Dictionary<string, object>
-        {
-            ["idv"] = new[] { $"MOBILE|{mobile}" },
-            ["dev"] = device,
-            ["org"] = _brand,
-        });
+        var family = Family(index);
+        var grant = new Grant { CustomerId = family.CustomerId, Role = family.Role, FamilyId = family.Id, Key = family.CurrentKey, Channel = family.Channel };
+        return _issuer.IssueKey(new DeviceRequest(Identifier(mobile), device, _brandOptions, ClientAddress: null), grant, family.CurrentKey, family.Flow);
     }
 
     public async ValueTask DisposeAsync()
@@ -101,28 +108,29 @@ internal sealed class StoreSeeder : IAsyncDisposable
         await _services.DisposeAsync();
     }
 
-    private DeviceSessionState State(int index) => new()
+    private DeviceSessionState State(int index) => new() { MfaFamily = Family(index) };
+
+    private KeyFamily Family(int index) => new()
     {
-        MfaFamily = new KeyFamily
-        {
-            Id = FamilyId(index),
-            CustomerId = CustomerId(index),
-            Role = SessionRole.USER,
-            CreatedAt = _issuedAt,
-            LastUsedAt = _issuedAt,
-            CurrentKey = new IssuedKey { KeyId = KeyId(index), IssuedAt = _issuedAt },
-            Channel = Channel.Mobile,
-            Flow = SessionFlow.Mfa,
-        },
+        Id = FamilyId(index),
+        CustomerId = CustomerId(index),
+        Role = SessionRole.USER,
+        CreatedAt = _issuedAt,
+        LastUsedAt = _issuedAt,
+        CurrentKey = new IssuedKey { KeyId = KeyId(index), IssuedAt = _issuedAt },
+        Channel = Channel.Mobile,
+        Flow = SessionFlow.Mfa,
     };
 
     private RedisKey StateKey(int index)
     {
         var (mobile, device) = Session(index);
-        var grainKey = GrainKeys.DeviceSession(new Identifier(_brand, IdentifierType.MOBILE, mobile), device);
+        var grainKey = GrainKeys.DeviceSession(Identifier(mobile), device);
         // The grain type and its state are both named device-session.
         return StateKeys.Of(GrainTypes.DeviceSession, GrainId.Create(GrainTypes.DeviceSession, grainKey));
     }
+
+    private Identifier Identifier(string mobile) => new(_brand, IdentifierType.MOBILE, mobile);
 
     // Ids shaped like the service's (128 random bits), derived from the index so that keys can be minted later.
     private static string FamilyId(int index) => Id("family", index);
