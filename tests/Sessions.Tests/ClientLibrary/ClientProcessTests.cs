@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using Sessions.Client;
 using Sessions.Client.Storage;
@@ -24,7 +22,7 @@ public sealed class ClientProcessTests(ClientProcessFixture fixture)
         await using (var probe = ClientProbe.Start(fixture.Api.Port, TestBrands.Demo, directory, "crash-before-successor-save"))
         {
             await probe.WaitForLineAsync("ANSWERED");
-            probe.Kill();
+            await probe.KillAsync();
         }
         var interrupted = await StoredAsync(directory);
         if (!OperatingSystem.IsWindows())
@@ -130,75 +128,20 @@ public sealed class ClientProcessCollection : ICollectionFixture<ClientProcessFi
 }
 
 /// <summary><c>tests/ClientProbe</c> of this build as a child process: an app keeping a session in a file store.</summary>
-internal sealed class ClientProbe : IAsyncDisposable
+internal sealed class ClientProbe(ChildProcess process) : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
+    public static ClientProbe Start(int apiPort, string brand, string storeDirectory, params string[] mode) =>
+        new(ChildProcess.Start(ChildProcess.Dotnet(ProbeDll, [$"http://127.0.0.1:{apiPort}/", brand, storeDirectory, .. mode])));
 
-    private ClientProbe(Process process)
-    {
-        _process = process;
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public string Output => string.Join('\n', _lines);
-
-    public static ClientProbe Start(int apiPort, string brand, string storeDirectory, params string[] mode)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { ProbeDll, $"http://127.0.0.1:{apiPort}/", brand, storeDirectory }.Concat(mode))
-        {
-            start.ArgumentList.Add(argument);
-        }
-        return new ClientProbe(Process.Start(start)!);
-    }
-
-    public async Task WaitForLineAsync(string line)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!_lines.Contains(line))
-        {
-            Assert.False(_process.HasExited, $"the probe exited before '{line}':\n{Output}");
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"no '{line}' in 60 s:\n{Output}");
-            await Task.Delay(20);
-        }
-    }
+    public Task WaitForLineAsync(string line) =>
+        process.WaitUntilReadyAsync($"the probe, waiting for '{line}',", () => Task.FromResult(process.Lines.Contains(line)));
 
     /// <summary>SIGKILL: no finally block, no flush.</summary>
-    public void Kill()
-    {
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
-    }
+    public Task KillAsync() => process.KillAsync();
 
-    public async Task<(int ExitCode, string Output)> WaitForExitAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await _process.WaitForExitAsync(timeout.Token);
-        _process.WaitForExit();
-        return (_process.ExitCode, Output);
-    }
+    public async Task<(int ExitCode, string Output)> WaitForExitAsync() => (await process.WaitForExitAsync(TimeSpan.FromMinutes(2)), process.Output);
 
-    public ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            Kill();
-        }
-        _process.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is not null)
-        {
-            _lines.Enqueue(line);
-        }
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 
     /// <summary>The probe of this build.</summary>
     private static string ProbeDll => Repository.Output(Path.Combine("tests", "ClientProbe"), "Sessions.ClientProbe.dll");

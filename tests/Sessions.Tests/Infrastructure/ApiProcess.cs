@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Sessions.Tests.Infrastructure;
@@ -14,8 +12,7 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly Dictionary<string, string?> _settings;
     private readonly string? _ownDataDirectory;
     private readonly string _environment;
-    private readonly ConcurrentQueue<string> _output = new();
-    private Process? _process;
+    private ChildProcess? _process;
 
     /// <param name="extraPorts">More loopback ports the API listens on besides <see cref="Port"/>.</param>
     public ApiProcess(Dictionary<string, string?> settings, string environment = "Development", IReadOnlyList<int>? extraPorts = null)
@@ -42,23 +39,14 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public SessionsClient Client { get; }
 
-    /// <summary>The last lines the process wrote, for a failing test's message.</summary>
-    public string OutputTail => string.Join('\n', _output.TakeLast(200));
-
-    /// <summary>Every line the process wrote (up to the last 20,000), for tests that read its logs.</summary>
-    public IReadOnlyCollection<string> Output => _output;
+    /// <summary>Every line the current run wrote (up to the last 20,000), for tests that read its logs.</summary>
+    public IReadOnlyCollection<string> Output => _process?.Lines ?? [];
 
     /// <summary>Starts the process (fresh silo ports, the same HTTP port and data) and waits until it is ready.</summary>
     public async Task StartAsync()
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(ApiDll)!,
-        };
-        start.ArgumentList.Add(ApiDll);
+        var start = ChildProcess.Dotnet(ApiDll);
+        start.WorkingDirectory = Path.GetDirectoryName(ApiDll)!;
         start.Environment.Remove("DOTNET_ENVIRONMENT");
         start.Environment["ASPNETCORE_ENVIRONMENT"] = _environment;
         start.Environment["ASPNETCORE_URLS"] = string.Join(';', new[] { Port }.Concat(ExtraPorts).Select(port => $"http://127.0.0.1:{port}"));
@@ -69,45 +57,29 @@ public sealed class ApiProcess : IAsyncDisposable
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var deadline = Stopwatch.StartNew();
-        while (true)
+        if (_process is not null)
         {
-            Assert.False(_process.HasExited, $"the API exited with {(_process.HasExited ? _process.ExitCode : 0)}:\n{OutputTail}");
-            try
-            {
-                if ((await Client.Http.GetAsync("/health/ready")).IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the API was not ready in 60 s:\n{OutputTail}");
-            await Task.Delay(200);
+            await _process.DisposeAsync();
         }
+        _process = ChildProcess.Start(start);
+        await _process.WaitUntilReadyAsync("the API", () => ChildProcess.AnswersAsync(Client.Http, "/health/ready"));
     }
 
     /// <summary>SIGKILL: API, silo and store gone at once, with no shutdown, no checkpoint and no final flush.</summary>
     public async Task KillAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.KillAsync();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await KillAsync();
-        _process?.Dispose();
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
         Client.Http.Dispose();
         if (_ownDataDirectory is not null)
         {
@@ -117,16 +89,4 @@ public sealed class ApiProcess : IAsyncDisposable
 
     /// <summary>The API of this build: <c>dotnet test</c> builds it in the tests' configuration beside its project.</summary>
     private static string ApiDll => Repository.Output(Path.Combine("src", "Api"), "Sessions.Api.dll");
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        _output.Enqueue(line);
-        while (_output.Count > 20_000 && _output.TryDequeue(out _))
-        {
-        }
-    }
 }

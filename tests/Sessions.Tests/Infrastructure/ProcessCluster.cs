@@ -12,7 +12,7 @@ namespace Sessions.Tests.Infrastructure;
 public sealed class ProcessCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, string?> _settings;
-    private readonly SiloProcess[] _silos;
+    private readonly ChildProcess[] _silos;
     private readonly ApiFactory _api;
     private readonly CapturedLogs _apiLogs = new();
 
@@ -30,13 +30,14 @@ public sealed class ProcessCluster : IAsyncDisposable
     public int SiloCount => _silos.Length;
 
     /// <summary>The last lines silo <paramref name="index"/> wrote.</summary>
-    public string SiloOutput(int index) => _silos[index].OutputTail;
+    public string SiloOutput(int index) => _silos[index].Output;
 
     /// <summary>
     /// Runs a test's <paramref name="steps"/>; when they fail, writes the API's last warnings and errors (a 1500's
-    /// exception among them) and each silo's last lines to <paramref name="output"/> before the failure surfaces.
+    /// exception among them), each silo's last lines and, given <paramref name="describeStore"/>, the store's state to
+    /// <paramref name="output"/> before the failure surfaces.
     /// </summary>
-    public async Task ExplainingFailureAsync(ITestOutputHelper output, Func<Task> steps)
+    public async Task ExplainingFailureAsync(ITestOutputHelper output, Func<Task> steps, Func<Task<string>>? describeStore = null)
     {
         try
         {
@@ -51,6 +52,10 @@ public sealed class ProcessCluster : IAsyncDisposable
             for (var i = 0; i < _silos.Length; i++)
             {
                 output.WriteLine($"silo {i}{(_silos[i].HasExited ? " (exited)" : "")}, last lines:\n{_silos[i].LastLines(30)}");
+            }
+            if (describeStore is not null)
+            {
+                output.WriteLine($"the store:\n{await describeStore()}");
             }
             throw;
         }
@@ -85,7 +90,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     }
 
     /// <summary>SIGTERM of silo <paramref name="index"/>, waiting for it to leave the cluster.</summary>
-    public Task StopAsync(int index) => _silos[index].StopAsync();
+    public Task StopAsync(int index) => _silos[index].StopAsync(SiloProcess.StopBound);
 
     /// <summary>A new silo process (new ports, as a replacement machine) in place of silo <paramref name="index"/>.</summary>
     public async Task ReplaceAsync(int index)

@@ -14,7 +14,7 @@ namespace Sessions.Tests.Infrastructure;
 public sealed class RedisCluster : IAsyncDisposable
 {
     private readonly string _directory = TempDirectory.Create("redis-cluster");
-    private readonly Dictionary<int, Process> _nodes = [];
+    private readonly Dictionary<int, ChildProcess> _nodes = [];
     private readonly List<int> _seeds = [];
 
     /// <summary>Whether <c>redis-server</c> and <c>redis-cli</c> are on the PATH (CI installs them).</summary>
@@ -78,23 +78,15 @@ public sealed class RedisCluster : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: no shutdown, no last fsync, as a crashed machine.</summary>
-    public async Task KillAsync(int port)
-    {
-        var process = _nodes[port];
-        if (!process.HasExited)
-        {
-            process.Kill();
-            await process.WaitForExitAsync();
-        }
-    }
+    public Task KillAsync(int port) => _nodes[port].KillAsync();
 
     /// <summary>Starts a killed node again from its data; it rejoins, as a replica when it was failed over.</summary>
     public Task RestartAsync(int port) => StartNodeAsync(port);
 
     /// <summary>SIGSTOP: the process holds its sockets but answers nothing, as a node frozen by its host.</summary>
-    public void Freeze(int port) => Signal(port, "STOP");
+    public void Freeze(int port) => _nodes[port].Signal("STOP");
 
-    public void Thaw(int port) => Signal(port, "CONT");
+    public void Thaw(int port) => _nodes[port].Signal("CONT");
 
     /// <summary>Drops a primary's links to its replicas (they reconnect unless they are frozen).</summary>
     public Task DisconnectReplicasAsync(int primaryPort) => CommandAsync(primaryPort, "CLIENT", "KILL", "TYPE", "replica");
@@ -190,15 +182,14 @@ public sealed class RedisCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var (port, process) in _nodes)
+        foreach (var node in _nodes.Values)
         {
-            if (!process.HasExited)
+            if (!node.HasExited)
             {
-                Signal(port, "CONT");
-                process.Kill();
-                await process.WaitForExitAsync();
+                // A frozen process takes no SIGKILL until it runs again.
+                node.Signal("CONT");
             }
-            process.Dispose();
+            await node.DisposeAsync();
         }
         TempDirectory.Delete(_directory);
     }
@@ -207,22 +198,14 @@ public sealed class RedisCluster : IAsyncDisposable
     {
         var directory = Path.Combine(_directory, port.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(directory);
-        var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[]
+        if (_nodes.Remove(port, out var killed))
         {
+            await killed.DisposeAsync();
+        }
+        _nodes[port] = ChildProcess.Start(ChildProcess.Command("redis-server",
             "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction",
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _nodes[port] = process;
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--maxmemory-policy", "noeviction"), keptLines: 200);
         await WaitForAsync(async () =>
         {
             try
@@ -251,12 +234,6 @@ public sealed class RedisCluster : IAsyncDisposable
         return true;
     }
 
-    private void Signal(int port, string signal)
-    {
-        using var kill = Process.Start("kill", [$"-{signal}", _nodes[port].Id.ToString(CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-    }
-
     /// <summary>One command on one node, over a connection of its own that follows no redirection.</summary>
     private static async Task<string> CommandAsync(int port, string command, params object[] arguments)
     {
@@ -270,16 +247,9 @@ public sealed class RedisCluster : IAsyncDisposable
 
     private static async Task RedisCliAsync(string[] arguments)
     {
-        var start = new ProcessStartInfo("redis-cli") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"redis-cli {string.Join(' ', arguments)} failed:\n{await output}\n{await error}");
+        await using var cli = ChildProcess.Start(ChildProcess.Command("redis-cli", arguments));
+        var exitCode = await cli.WaitForExitAsync(TimeSpan.FromMinutes(5));
+        Assert.True(exitCode == 0, $"redis-cli {string.Join(' ', arguments)} failed:\n{cli.Output}");
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition, string what)

@@ -13,7 +13,7 @@ namespace Sessions.Tests.Infrastructure;
 public sealed class StoreProcess : IAsyncDisposable
 {
     private readonly string _directory = TempDirectory.Create("store-process");
-    private Process? _process;
+    private ChildProcess? _process;
 
     public int Port { get; } = FreePort.Next();
 
@@ -34,68 +34,55 @@ public sealed class StoreProcess : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        var start = TestStore.IsRealRedis ? RedisServer() : EmbeddedGarnet();
-        start.RedirectStandardOutput = start.RedirectStandardError = true;
-        start.UseShellExecute = false;
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+        if (_process is not null)
         {
-            try
-            {
-                await using var redis = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectTimeout=500");
-                await redis.GetDatabase().PingAsync();
-                return;
-            }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && !_process.HasExited)
-            {
-                await Task.Delay(100);
-            }
+            await _process.DisposeAsync();
         }
+        _process = ChildProcess.Start(TestStore.IsRealRedis ? RedisServer() : EmbeddedGarnet(), keptLines: 200);
+        await _process.WaitUntilReadyAsync(Kind, AnswersAsync);
     }
 
     /// <summary>SIGKILL: no shutdown, no final flush, as a crashed machine.</summary>
     public async Task KillAsync()
     {
-        if (_process is { HasExited: false })
+        if (_process is not null)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.KillAsync();
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await KillAsync();
-        _process?.Dispose();
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+        }
         TempDirectory.Delete(_directory);
     }
 
-    private ProcessStartInfo RedisServer()
+    private async Task<bool> AnswersAsync()
     {
-        var start = new ProcessStartInfo("redis-server");
-        foreach (var argument in new[]
+        try
         {
-            "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory,
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
-            "--requirepass", Password,
-        })
-        {
-            start.ArgumentList.Add(argument);
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",connectTimeout=500");
+            await redis.GetDatabase().PingAsync();
+            return true;
         }
-        return start;
+        catch (RedisConnectionException)
+        {
+            return false;
+        }
     }
+
+    private ProcessStartInfo RedisServer() => ChildProcess.Command("redis-server",
+        "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _directory,
+        "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction",
+        "--requirepass", Password);
 
     private ProcessStartInfo EmbeddedGarnet()
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = AppContext.BaseDirectory };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sessions.Silo.dll"));
-        start.ArgumentList.Add("store");
+        var start = ChildProcess.Dotnet(Path.Combine(AppContext.BaseDirectory, "Sessions.Silo.dll"), "store");
+        start.WorkingDirectory = AppContext.BaseDirectory;
         start.Environment["Sessions__Storage__EmbeddedPort"] = Port.ToString(CultureInfo.InvariantCulture);
         start.Environment["Sessions__Storage__EmbeddedPassword"] = Password;
         start.Environment["Sessions__Storage__DataDirectory"] = _directory;

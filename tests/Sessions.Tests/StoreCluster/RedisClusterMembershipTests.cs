@@ -47,37 +47,41 @@ public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : IAsy
             ["ConnectionStrings:Redis"] = _redis.ConnectionString,
             ["Sessions:Storage:RequireReplicaAcks"] = "1",
         });
-        var chains = await KeyChains.LogInAsync(cluster.Client, 20);
-        var membershipPrimary = await _redis.PrimaryOfAsync($"{_serviceId}/members/{_clusterId}");
-        await _redis.FailOverToAsync(await _redis.ReplicaOfAsync(membershipPrimary));
-        await _redis.WaitUntilHealthyAsync(3);
+        // Whichever step fails, the output has the API's warnings, each silo's last lines and the store's state.
+        await cluster.ExplainingFailureAsync(output, async () =>
+        {
+            var chains = await KeyChains.LogInAsync(cluster.Client, 20);
+            var membershipPrimary = await _redis.PrimaryOfAsync($"{_serviceId}/members/{_clusterId}");
+            await _redis.FailOverToAsync(await _redis.ReplicaOfAsync(membershipPrimary));
+            await _redis.WaitUntilHealthyAsync(3);
 
-        // The survivor declares the dead silo dead in the table, through the route it had before the failover; the
-        // replacement joins, and the API sees two active silos again only once both rows are written.
-        cluster.Kill(1);
-        var sinceKill = Stopwatch.StartNew();
-        await HealsAsync(cluster, chains, survivor: 0, sinceKill);
-        var served = sinceKill.Elapsed;
-        await cluster.ReplaceAsync(1);
-        await cluster.WaitForActiveSilosAsync();
-        await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
+            // The survivor declares the dead silo dead in the table, through the route it had before the failover; the
+            // replacement joins, and the API sees two active silos again only once both rows are written.
+            cluster.Kill(1);
+            var sinceKill = Stopwatch.StartNew();
+            await HealsAsync(cluster, chains, sinceKill);
+            var served = sinceKill.Elapsed;
+            await cluster.ReplaceAsync(1);
+            await cluster.WaitForActiveSilosAsync();
+            await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), HealingBound);
 
-        // Quiet again: the layout is read again when it changes, not over and over.
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        var refreshes = cluster.SiloOutput(0).Split('\n').Count(l => l.Contains("of the membership store", StringComparison.Ordinal));
-        Assert.InRange(refreshes, 1, 5);
+            // Quiet again: the layout is read again when it changes, not over and over.
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var refreshes = cluster.SiloOutput(0).Split('\n').Count(l => l.Contains("of the membership store", StringComparison.Ordinal));
+            Assert.InRange(refreshes, 1, 5);
 
-        // The API found the replacement's gateway in the table after the failover: with the first silo gone as well, it
-        // reaches the cluster through that gateway alone.
-        cluster.Kill(0);
-        var sinceSecondKill = Stopwatch.StartNew();
-        await HealsAsync(cluster, chains, survivor: 1, sinceSecondKill);
-        output.WriteLine($"after a failover of the membership shard, a SIGKILLed silo: every chain regenerated {served.TotalSeconds:F1} s "
-            + $"after the kill; the survivor read the membership store's layout again {refreshes} time(s); with the other silo "
-            + $"killed too, the API reached the replacement and every chain regenerated {sinceSecondKill.Elapsed.TotalSeconds:F1} s after it");
+            // The API found the replacement's gateway in the table after the failover: with the first silo gone as well, it
+            // reaches the cluster through that gateway alone.
+            cluster.Kill(0);
+            var sinceSecondKill = Stopwatch.StartNew();
+            await HealsAsync(cluster, chains, sinceSecondKill);
+            output.WriteLine($"after a failover of the membership shard, a SIGKILLed silo: every chain regenerated {served.TotalSeconds:F1} s "
+                + $"after the kill; the survivor read the membership store's layout again {refreshes} time(s); with the other silo "
+                + $"killed too, the API reached the replacement and every chain regenerated {sinceSecondKill.Elapsed.TotalSeconds:F1} s after it");
+        }, _redis.DescribeAsync);
     }
 
-    private async Task HealsAsync(ProcessCluster cluster, KeyChains chains, int survivor, Stopwatch sinceKill)
+    private async Task HealsAsync(ProcessCluster cluster, KeyChains chains, Stopwatch sinceKill)
     {
         try
         {
@@ -85,8 +89,6 @@ public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : IAsy
         }
         catch (Xunit.Sdk.XunitException e)
         {
-            // CI shows the end of its log: the survivor's last lines, then what failed, so both are in it.
-            output.WriteLine(string.Join('\n', cluster.SiloOutput(survivor).Split('\n').TakeLast(40)));
             output.WriteLine($"{sinceKill.Elapsed.TotalSeconds:F1} s after the kill: {e.Message}");
             throw;
         }
