@@ -10,6 +10,7 @@ using Sessions.Api.OpenApi;
 using Sessions.Api.Operations;
 using Sessions.Api.Security;
 using Sessions.Api.Tokens;
+using Sessions.Grains;
 using Sessions.Silo.Hosting;
 using Sessions.Silo.Storage;
 
@@ -106,6 +107,7 @@ public static class ApiHostingExtensions
             client.UseClusterTls(cluster.Tls);
             client.UseRedisClustering(_ => { });
             client.Services.UseMembershipConnection();
+            client.AddCallDeadlines();
             // Find silos that joined (or came back) within seconds, not the default minute.
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
             if (Telemetry.IsTracing(builder.Configuration))

@@ -109,6 +109,7 @@ public static class SessionsHostingExtensions
     /// </summary>
     public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo, EmbeddedDurability? embeddedStore = null)
     {
+        silo.AddCallDeadlines();
         var services = silo.Services;
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<IStoreProbe, RedisStoreProbe>();

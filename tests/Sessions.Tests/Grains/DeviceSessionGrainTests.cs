@@ -38,6 +38,21 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARegenerateThatReachesItsGrainAfterItsCallerGaveUpRevokesNothing()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Mfa);
+        var successor = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId);
+        fixture.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        // The first try of that regenerate, held by a frozen silo until now: run, it would be a replay past the grace.
+        await Assert.ThrowsAsync<TimeoutException>(() => PastItsDeadlineAsync(() => grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key.KeyId)));
+
+        var next = await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, successor.Key!.KeyId);
+        Assert.Equal(AuthError.None, next.Error);
+        Assert.NotEqual(successor.Key.KeyId, next.Key!.KeyId);
+    }
+
+    [Fact]
     public async Task AnUnknownFamilyOrKeyIdOfAnotherFamilyIsNotValid()
     {
         var (grain, grant) = await LoggedInAsync(SessionFlow.Login);
@@ -142,6 +157,13 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
         var key = GrainKeys.DeviceSession(identifier, $"device-{Guid.NewGuid():N}");
         var grant = await GrainLogins.LogInAsync(fixture.Grains, key, identifier, flow);
         return (fixture.Grains.GetGrain<IDeviceSessionGrain>(key), grant);
+    }
+
+    /// <summary>Makes <paramref name="call"/> as a caller whose deadline passed a second ago (the deadline is this call's alone).</summary>
+    private static async Task<T> PastItsDeadlineAsync<T>(Func<Task<T>> call)
+    {
+        RequestContext.Set(CallDeadlines.DeadlineKey, DateTimeOffset.UtcNow.AddSeconds(-1).UtcTicks);
+        return await call();
     }
 
     /// <summary>Changes the device session's state where the store holds it, as an earlier version would have written it.</summary>

@@ -89,6 +89,11 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP of silo <paramref name="index"/>: it holds its sockets and answers nothing, as a machine its host stalled.</summary>
+    public void Freeze(int index) => _silos[index].Signal("STOP");
+
+    public void Thaw(int index) => _silos[index].Signal("CONT");
+
     /// <summary>SIGTERM of silo <paramref name="index"/>, waiting for it to leave the cluster.</summary>
     public Task StopAsync(int index) => _silos[index].StopAsync(SiloProcess.StopBound);
 

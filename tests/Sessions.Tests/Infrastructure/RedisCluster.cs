@@ -184,11 +184,7 @@ public sealed class RedisCluster : IAsyncDisposable
     {
         foreach (var node in _nodes.Values)
         {
-            if (!node.HasExited)
-            {
-                // A frozen process takes no SIGKILL until it runs again.
-                node.Signal("CONT");
-            }
+            // SIGKILL ends a frozen (SIGSTOPped) node too.
             await node.DisposeAsync();
         }
         TempDirectory.Delete(_directory);
