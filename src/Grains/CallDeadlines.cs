@@ -43,15 +43,15 @@ public static partial class CallDeadlines
 
     private sealed class Stamp(TimeProvider clock, TimeSpan defaultTimeout) : IOutgoingGrainCallFilter
     {
+        // A call made on behalf of another keeps that one's deadline: its result is no use to anyone later.
+        public Task Invoke(IOutgoingGrainCallContext context) =>
+            RequestContext.Get(DeadlineKey) is null ? StampedAsync(context) : context.Invoke();
+
         // Async, so that the deadline set here is this call's alone: the caller's next call (a retry) gets its own.
-        public async Task Invoke(IOutgoingGrainCallContext context)
+        private async Task StampedAsync(IOutgoingGrainCallContext context)
         {
-            // A call made on behalf of another keeps that one's deadline: its result is no use to anyone later.
-            if (RequestContext.Get(DeadlineKey) is null)
-            {
-                var timeout = context.Request.GetDefaultResponseTimeout() ?? defaultTimeout;
-                RequestContext.Set(DeadlineKey, (clock.GetUtcNow() + timeout).UtcTicks);
-            }
+            var timeout = context.Request.GetDefaultResponseTimeout() ?? defaultTimeout;
+            RequestContext.Set(DeadlineKey, (clock.GetUtcNow() + timeout).UtcTicks);
             await context.Invoke();
         }
     }
@@ -60,11 +60,14 @@ public static partial class CallDeadlines
     {
         public Task Invoke(IIncomingGrainCallContext context)
         {
-            if (RequestContext.Get(DeadlineKey) is long deadline && clock.GetUtcNow().UtcTicks > deadline)
+            if (RequestContext.Get(DeadlineKey) is long deadline)
             {
                 var late = clock.GetUtcNow() - new DateTimeOffset(deadline, TimeSpan.Zero);
-                LogDropped(context.InterfaceName, context.MethodName, late.TotalMilliseconds);
-                throw new TimeoutException($"{context.InterfaceName}.{context.MethodName} reached its grain {late.TotalMilliseconds:F0} ms after its caller's deadline, and did not run.");
+                if (late > TimeSpan.Zero)
+                {
+                    LogDropped(context.InterfaceName, context.MethodName, late.TotalMilliseconds);
+                    throw new TimeoutException($"{context.InterfaceName}.{context.MethodName} reached its grain {late.TotalMilliseconds:F0} ms after its caller's deadline, and did not run.");
+                }
             }
             return context.Invoke();
         }
