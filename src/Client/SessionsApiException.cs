@@ -25,6 +25,15 @@ public class SessionsApiException : Exception
 }
 
 /// <summary>
+/// Signing another session out needs a recent login (code 1564): the app logs the customer in again (the session it
+/// gets replaces this one) and repeats the call. A token or key copied off the device never passes this check.
+/// </summary>
+public sealed class RecentLoginRequiredException(string message, HttpStatusCode status) : SessionsApiException(ErrorCode, message, status)
+{
+    public const int ErrorCode = 1564;
+}
+
+/// <summary>
 /// The service could not be reached or answered 5xx / 1599; nothing was lost, and the same call may be made again later.
 /// </summary>
 public sealed class SessionsUnavailableException(string message, Exception? inner = null) : Exception(message, inner)

@@ -38,6 +38,11 @@ public enum AuthError
     DeviceKeyMismatch = 1561,
     DeviceProofRequired = 1562,
     DeviceProofNonceRequired = 1563,
+    /// <summary>
+    /// Beyond the contract (README, "Signed-in devices"): signing other sessions out needs a login of the last
+    /// <c>RecentLoginMinutes</c>, so a stolen token or key cannot shut its owner out.
+    /// </summary>
+    RecentLoginRequired = 1564,
     InvalidToken = 1596,
     InvalidKey = 1597,
     ServiceUnavailable = 1599,

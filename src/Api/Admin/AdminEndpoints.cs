@@ -46,28 +46,25 @@ public static class AdminEndpoints
             : PlainJson.Result(new JsonObject { ["customerId"] = customerId });
     }
 
-    public static async Task<IResult> ListSessionsAsync(string brand, string customerId,
-        IOptions<SessionsOptions> options, CustomerRevocations customers, DeviceSessionReferences deviceSessions)
+    public static async Task<IResult> ListSessionsAsync(string brand, string customerId, IOptions<SessionsOptions> options, CustomerSessions customers)
     {
         if (Brand(brand, options.Value) is not { } brandName)
         {
             return UnknownBrand();
         }
-        var keys = (await customers.Customer(brandName, customerId).ListDeviceSessionsAsync()).Keys;
-        var listed = await Task.WhenAll(keys.Select(async key => (Key: key, Families: await deviceSessions.Get(key).LiveFamiliesAsync(customerId))));
         var sessions = new JsonArray();
-        foreach (var (key, families) in listed.Where(l => l.Families.Count > 0))
+        foreach (var session in await customers.ListAsync(brandName, customerId))
         {
-            var (identifier, deviceId) = GrainKeys.ParseDeviceSession(key);
+            var (identifier, deviceId) = session.Names;
             sessions.Add(new JsonObject
             {
                 ["identifierType"] = identifier.Type.ToString(),
                 ["identifierValue"] = AuthAudit.Mask(identifier),
                 ["deviceId"] = deviceId.Length == 0 ? null : deviceId,
-                ["families"] = new JsonArray([.. families.Select(f => (JsonNode)new JsonObject
+                ["families"] = new JsonArray([.. session.Families.Select(f => (JsonNode)new JsonObject
                 {
                     ["familyId"] = f.FamilyId,
-                    ["flow"] = f.Channel == Channel.Web ? "WEB" : f.Flow == SessionFlow.Mfa ? "MFA" : "PRIMARY",
+                    ["flow"] = CustomerSessions.FlowName(f),
                     ["createdAt"] = f.CreatedAt,
                     ["lastUsedAt"] = f.LastUsedAt,
                     ["expiresAt"] = f.ExpiresAt,
@@ -104,7 +101,7 @@ public static class AdminEndpoints
         });
     }
 
-    public static async Task<IResult> RevokeAllAsync(string brand, string customerId, IOptions<SessionsOptions> options, CustomerRevocations customers)
+    public static async Task<IResult> RevokeAllAsync(string brand, string customerId, IOptions<SessionsOptions> options, CustomerSessions customers)
     {
         if (Brand(brand, options.Value) is not { } brandName)
         {
@@ -114,21 +111,15 @@ public static class AdminEndpoints
         return PlainJson.Result(new JsonObject { ["revoked"] = revoked });
     }
 
-    public static async Task<IResult> RevokeOneAsync(string brand, string customerId, string familyId,
-        IOptions<SessionsOptions> options, CustomerRevocations customers, DeviceSessionReferences deviceSessions)
+    public static async Task<IResult> RevokeOneAsync(string brand, string customerId, string familyId, IOptions<SessionsOptions> options, CustomerSessions customers)
     {
         if (Brand(brand, options.Value) is not { } brandName)
         {
             return UnknownBrand();
         }
-        foreach (var key in (await customers.Customer(brandName, customerId).ListDeviceSessionsAsync()).Keys)
-        {
-            if (await deviceSessions.Get(key).RevokeFamilyAsync(customerId, familyId, Reason))
-            {
-                return Results.NoContent();
-            }
-        }
-        return AdminProblems.NotFound("The customer has no such live family.");
+        return await customers.RevokeAsync(brandName, customerId, familyId, Reason)
+            ? Results.NoContent()
+            : AdminProblems.NotFound("The customer has no such live family.");
     }
 
     private const string Reason = RevocationReasons.Administrator;

@@ -42,6 +42,9 @@ internal static class Errors
 
     public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity];
 
+    /// <summary>Signing sessions out from the list of signed-in devices: another's needs a recent login (1564).</summary>
+    public static readonly AuthError[] SignOut = [.. UserToken, AuthError.RecentLoginRequired, AuthError.InvalidDetails];
+
     public static readonly AuthError[] ChangeIdentifier =
         [.. UserToken, AuthError.InvalidDetails, AuthError.OtpSendLimitReached, AuthError.IdentifierLocked, AuthError.OtpDeliveryFailed,
          AuthError.InvalidOtp, AuthError.OtpAttemptsExhausted, AuthError.OtpNotGenerated];

@@ -7,7 +7,9 @@ public sealed record ApiEnvelope(
     EnvelopeStatus Status,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeAuth? Auth = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeUser? User = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeIdentifiers? Identifiers = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeIdentifiers? Identifiers = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SignedInSession>? Sessions = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Revoked = null);
 
 public sealed record EnvelopeStatus(bool Success, int Code, string Message);
 
@@ -18,6 +20,15 @@ public sealed record EnvelopeAuth(string? Token, string? Key);
 public sealed record EnvelopeUser(bool? AppRegistered, string? SessionId, string? Role, bool? UserRegisteredForPassword);
 
 public sealed record EnvelopeIdentifiers(IReadOnlyList<string>? IdentifierList);
+
+/// <summary>
+/// One device session in the customer's list of signed-in devices (README, "Signed-in devices"): the identifier
+/// masked as in the audit trail, the device id (null for the identifier's browsers) and the live families on it.
+/// </summary>
+public sealed record SignedInSession(string IdentifierType, string IdentifierValue, string? DeviceId, IReadOnlyList<SignedInFamily> Families);
+
+/// <summary>One live family; <c>Current</c> marks the family of the token the list was asked with.</summary>
+public sealed record SignedInFamily(string FamilyId, string Flow, DateTimeOffset CreatedAt, DateTimeOffset LastUsedAt, DateTimeOffset ExpiresAt, bool DeviceBound, bool Current);
 
 /// <summary>The dev outbox's own shape (API.md §7).</summary>
 public sealed record DevOutboxEntry(string Otp, string Purpose, string DeviceId, DateTimeOffset ExpiresAt);

@@ -29,6 +29,14 @@ public sealed class EnvelopeResult : IResult, IStatusCodeHttpResult, IValueHttpR
     public static EnvelopeResult Success(EnvelopeAuth? auth = null, EnvelopeUser? user = null, EnvelopeIdentifiers? identifiers = null) =>
         new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, "SUCCESS"), auth, user, identifiers));
 
+    /// <summary>The customer's signed-in devices.</summary>
+    public static EnvelopeResult Listed(IReadOnlyList<SignedInSession> sessions) =>
+        new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, "SUCCESS"), Sessions: sessions));
+
+    /// <summary>How many live families a sign-out ended.</summary>
+    public static EnvelopeResult SignedOut(int revoked) =>
+        new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, "SUCCESS"), Revoked: revoked));
+
     public static EnvelopeResult Done(string message) =>
         new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, message)));
 

@@ -38,6 +38,7 @@ public static class ErrorCatalog
         AuthError.DeviceKeyMismatch => "Device key does not match the key's binding.",
         AuthError.DeviceProofRequired => "Device proof required.",
         AuthError.DeviceProofNonceRequired => "Device proof needs a fresh nonce.",
+        AuthError.RecentLoginRequired => "Please log in again to do this.",
         AuthError.InvalidToken => "Token is not valid.",
         AuthError.InvalidKey => "Key expired or not valid",
         AuthError.ServiceUnavailable => "Service temporarily unavailable.",

@@ -42,7 +42,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<DeviceProofs>();
         builder.Services.AddSingleton<DeviceNonces>();
         builder.Services.AddSingleton<DeviceSessionReferences>();
-        builder.Services.AddSingleton<CustomerRevocations>();
+        builder.Services.AddSingleton<CustomerSessions>();
         builder.Services.AddSingleton<AuthServices>();
         builder.Services.AddSingleton<AuthAudit>();
         builder.AddSessionsRateLimiting();
@@ -71,6 +71,7 @@ public static class ApiHostingExtensions
         app.MapFirstFactor();
         app.MapMfa();
         app.MapUser();
+        app.MapSignedInDevices();
         app.MapJwks();
         app.MapIntrospection();
         app.MapSessionsAdmin();

@@ -92,6 +92,18 @@ public sealed record MfaTokenGenerateRequest : DeviceFields
     public string? ConfirmPassword { get; init; }
 }
 
+public record SignedInDevicesRequest : DeviceFields
+{
+    [Required, Description("A USER token (app or web) of this device session, unexpired, of a family that still lives.")]
+    public string Token { get; init; } = "";
+}
+
+public sealed record SignOutSessionRequest : SignedInDevicesRequest
+{
+    [Required, Description("The familyId of one of the customer's live sessions, as the list gives it.")]
+    public string FamilyId { get; init; } = "";
+}
+
 public sealed record TokenRequest : DeviceFields
 {
     [Required, Description("USER token of this device session.")]

@@ -105,6 +105,22 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
         }
     }
 
+    /// <summary>
+    /// The customer signing sessions out from their list of signed-in devices: <paramref name="scope"/> is the family
+    /// they named, or <c>others</c>.
+    /// </summary>
+    public void SignedOut(DeviceRequest device, string scope, AuthError error, int revoked)
+    {
+        if (error == AuthError.None)
+        {
+            SessionsSignedOut(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), scope, revoked);
+        }
+        else
+        {
+            SignOutRefused(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), scope, (int)error);
+        }
+    }
+
     /// <summary>An admin API call, naming the key's id (never the key), what it acted on and how it ended.</summary>
     public void AdminAction(string keyId, string action, string brand, string target, int status, IPAddress? clientAddress) =>
         AdminActed(keyId, action, brand, target, status, Address(clientAddress));
@@ -168,6 +184,14 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     [LoggerMessage(EventId = 3010, EventName = "PasswordChanged", Level = LogLevel.Information,
         Message = "Password {Action}: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
     private partial void PasswordUpdated(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow, string action);
+
+    [LoggerMessage(EventId = 3015, EventName = "SessionsSignedOut", Level = LogLevel.Information,
+        Message = "Customer signed sessions out: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Scope}: {Revoked} families revoked")]
+    private partial void SessionsSignedOut(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, string scope, int revoked);
+
+    [LoggerMessage(EventId = 3016, EventName = "SignOutRefused", Level = LogLevel.Warning,
+        Message = "Customer sign-out refused: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Scope}: {Code}")]
+    private partial void SignOutRefused(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, string scope, int code);
 
     [LoggerMessage(EventId = 3020, EventName = "AdminAction", Level = LogLevel.Information,
         Message = "Admin {Action} by key {KeyId} from {ClientAddress}: {Brand} {Target}, status {Status}")]

@@ -4,7 +4,8 @@ using Sessions.Client.Keeping;
 namespace Sessions.Client.Transport;
 
 /// <summary>The envelope every <c>/auth/v1</c> answer is (API.md §1).</summary>
-internal sealed record Envelope(EnvelopeStatus Status, EnvelopeAuth? Auth, EnvelopeUser? User);
+internal sealed record Envelope(EnvelopeStatus Status, EnvelopeAuth? Auth, EnvelopeUser? User,
+    IReadOnlyList<SignedInDevice>? Sessions = null, int? Revoked = null);
 
 internal sealed record EnvelopeStatus(bool Success, int Code, string Message);
 

@@ -41,6 +41,12 @@ public sealed class BrandOptions
     /// </summary>
     public int MaxOpenLogins { get; set; } = 20;
 
+    /// <summary>
+    /// How recent the caller's login must be for it to sign the customer's other sessions out (README, "Signed-in
+    /// devices"): a token or key that was stolen, and keeps regenerating, cannot shut its owner out.
+    /// </summary>
+    public int RecentLoginMinutes { get; set; } = 5;
+
     public IdentifierChangeOptions IdentifierChange { get; set; } = new();
 
     /// <summary>Whether key families are bound to a device key by RFC 9449 proofs (API.md §4.7).</summary>

@@ -103,7 +103,7 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     [Alias("revoke-families"), AlwaysInterleave]
     Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason);
 
-    /// <summary>The live families of <paramref name="customerId"/> on this device session, for support staff.</summary>
+    /// <summary>The live families of <paramref name="customerId"/> on this device session, for support staff and the customer.</summary>
     [Alias("live-families"), ReadOnly]
     Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(string customerId);
 
@@ -125,7 +125,7 @@ public sealed record IdentifierChangeOutcome
     public static IdentifierChangeOutcome Failed(AuthError error, TimeSpan? retryAfter = null) => new() { Error = error, RetryAfter = retryAfter };
 }
 
-/// <summary>One live key family as the admin API lists it.</summary>
+/// <summary>One live key family as the admin API and the customer's signed-in devices list it.</summary>
 [GenerateSerializer, Immutable, Alias("sessions.family-summary")]
 public sealed record FamilySummary
 {
@@ -140,4 +140,7 @@ public sealed record FamilySummary
 
     /// <summary>Whether the family is bound to a device key (API.md §4.7).</summary>
     [Id(6)] public bool DeviceBound { get; init; }
+
+    /// <summary>The family whose token authorised this one's login (a first factor's, for an MFA family); null when none did.</summary>
+    [Id(7)] public string? AuthorizedByFamilyId { get; init; }
 }

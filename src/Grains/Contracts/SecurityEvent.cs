@@ -75,6 +75,7 @@ public static class RevocationReasons
     public const string PasswordReset = "password reset";
     public const string IdentifierChanged = "identifier changed";
     public const string Administrator = "revoked by an administrator";
+    public const string Customer = "signed out by the customer";
     public const string DeviceSessionLimit = "device-session limit";
     public const string KeyReuse = "key reuse detected";
 }

@@ -77,6 +77,7 @@ internal sealed partial class DeviceSessionGrain
                 LastUsedAt = f.LastUsedAt,
                 ExpiresAt = ExpiresAt(f),
                 DeviceBound = DeviceBindingRule.Thumbprint(f, _brand.DeviceBinding) is not null,
+                AuthorizedByFamilyId = f.AuthorizedByFamilyId,
             })]);
 
     public async Task<bool> RevokeFamilyAsync(string customerId, string familyId, string reason)

@@ -163,6 +163,10 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         {
             errors.Add($"{path}:MaxDeviceSessions must be between 1 and 1000.");
         }
+        if (b.RecentLoginMinutes is < 1 or > 1440)
+        {
+            errors.Add($"{path}:RecentLoginMinutes must be between 1 and 1440.");
+        }
         if (b.KeyReuseGraceSeconds is < 0 or > 300)
         {
             errors.Add($"{path}:KeyReuseGraceSeconds must be between 0 and 300.");

@@ -24,6 +24,8 @@ public sealed class AuditTests
         var mfa = await client.MfaLoginAsync(phone, phone);
         // The MFA login replaced the first login's family on this device: the MFA token is the live one.
         await SessionsClient.Ok(client.PostAsync("password/change", phone.Body(("token", mfa.Token), ("password", "first secret 1"), ("newPassword", "second secret 2"), ("confirmPassword", "second secret 2"))));
+        await SessionsClient.Ok(client.PostAsync("user/sessions/revokeOthers", phone.Body(("token", mfa.Token))));
+        await client.PostAsync("user/sessions/revoke", phone.Body(("token", mfa.Token), ("familyId", "not-a-family")));
         var rotated = await SessionsClient.Ok(client.PostAsync("mfa/token/regenerate", phone.Body(("key", mfa.Key))));
         factory.Clock.Advance(TimeSpan.FromSeconds(31));
         await client.PostAsync("mfa/token/regenerate", phone.Body(("key", mfa.Key)));
@@ -37,6 +39,8 @@ public sealed class AuditTests
         Assert.Contains(audit, e => e.EventId.Id == 3006 && e.Values["Rotated"] == "True");
         Assert.Contains(audit, e => e.EventId.Id == 3007);
         Assert.Contains(audit, e => e.EventId.Id == 3010 && e.Values["Action"] == "changed");
+        Assert.Contains(audit, e => e.EventId.Id == 3015 && e.Values["Scope"] == "others");
+        Assert.Contains(audit, e => e.EventId.Id == 3016 && e.Values["Code"] == "1519" && !e.Everything.Contains("not-a-family", StringComparison.Ordinal));
         Assert.All(audit, e => Assert.Equal(phone.DeviceId![..4] + "***", e.Values["DeviceId"]));
         Assert.All(audit, e => Assert.EndsWith(phone.IdentifierValue[^3..], e.Values["Identifier"]));
         foreach (var entry in logs.Entries)

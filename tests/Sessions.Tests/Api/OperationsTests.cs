@@ -25,7 +25,7 @@ public sealed class OperationsTests(ApiFixture fixture)
             .Where(e => !e.Metadata.OfType<HttpMethodMetadata>().Single().HttpMethods.Contains("GET"))
             .Where(e => e.RoutePattern.RawText != "/auth/v1/token/introspect").ToList();
 
-        Assert.Equal(23, endpoints.Count);
+        Assert.Equal(26, endpoints.Count);
         Assert.True(paths.GetProperty("/auth/v1/brands/{brand}/jwks.json").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/auth/v1/token/introspect").TryGetProperty("post", out _));
         foreach (var endpoint in endpoints)
@@ -48,6 +48,8 @@ public sealed class OperationsTests(ApiFixture fixture)
         var web = paths.GetProperty("/auth/v1/web/token/regenerate").GetProperty("post");
         Assert.Contains("1525", web.GetProperty("responses").GetProperty("401").GetProperty("description").GetString());
         Assert.Contains("expiredToken", web.GetProperty("requestBody").GetRawText());
+        var signOut = paths.GetProperty("/auth/v1/user/sessions/revokeOthers").GetProperty("post").GetProperty("responses");
+        Assert.Contains("1564", signOut.GetProperty("401").GetProperty("description").GetString());
         var schemas = document.GetProperty("components").GetProperty("schemas");
         var keyRequest = schemas.GetProperty("KeyRequest");
         Assert.Contains("key", keyRequest.GetProperty("required").EnumerateArray().Select(e => e.GetString()));

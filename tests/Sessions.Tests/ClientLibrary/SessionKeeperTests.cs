@@ -271,6 +271,43 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         Assert.NotNull(await fixture.LogInAsync(app, moved, DeviceIdentity.Mobile(moved.IdentifierValue, moved.DeviceId)));
     }
 
+    [Fact]
+    public async Task ASignedInDevicesScreenListsTheDevicesSignsTheOthersOutAndAsksForAFreshLoginWhenItIsOld()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (app, _, device, session) = customer;
+        var tablet = await fixture.Api.LoginAsync(device.OnDevice("tablet"));
+        var identity = DeviceIdentity.Mobile(device.IdentifierValue, device.DeviceId);
+
+        var devices = await session.ListSignedInDevicesAsync();
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+        var stale = await Assert.ThrowsAsync<RecentLoginRequiredException>(() => session.SignOutOtherDevicesAsync());
+        var again = await fixture.LogInAsync(app, device, identity);
+        var signedOut = await again.SignOutOtherDevicesAsync();
+
+        Assert.Equal(new[] { device.DeviceId, "tablet" }.Order(), devices.Select(d => d.DeviceId).Order());
+        Assert.Equal(device.DeviceId, Assert.Single(devices, d => d.Families.Any(f => f.Current)).DeviceId);
+        Assert.Equal((1564, HttpStatusCode.Unauthorized), (stale.Code, stale.Status));
+        Assert.Equal(1, signedOut);
+        Assert.Equal(1597, (await fixture.Api.PostAsync("token/regenerate", device.OnDevice("tablet").Body(("key", tablet.Key)))).Code);
+        Assert.Equal([device.DeviceId], (await again.ListSignedInDevicesAsync()).Select(d => d.DeviceId));
+    }
+
+    [Fact]
+    public async Task SigningThisDevicesOwnSessionOutFromTheListIsALogout()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var session = customer.Session;
+        SessionEndedReason? told = null;
+        session.SessionEnded += (_, e) => told = e.Reason;
+        var own = (await session.ListSignedInDevicesAsync()).SelectMany(d => d.Families).Single(f => f.Current);
+
+        await session.SignOutAsync(own);
+
+        Assert.Equal(SessionEndedReason.LoggedOut, told);
+        Assert.Null(await ClientFixture.StoredAsync(customer.Store));
+    }
+
     [Theory]
     [InlineData("https://auth.example.com", "https://auth.example.com/auth/v1/mfa/token/regenerate")]
     [InlineData("https://example.com/sessions", "https://example.com/sessions/auth/v1/mfa/token/regenerate")]
