@@ -17,14 +17,14 @@ const unreachable = { status: { success: false, code: 0, message: 'The service c
 // 1599, 429 and 408 say the service did nothing with the call: the same call may go again.
 const nothingDone = (envelope) => [1599, 429, 408].includes(envelope.status.code);
 
-// A POST to a web endpoint, sent again after Retry-After when the service did nothing: a regenerate with the same token
-// within the reuse grace gets the same next token.
+// A POST to an /auth/v1 endpoint, sent again after Retry-After when the service did nothing: a regenerate with the same
+// token within the reuse grace gets the same next token.
 async function call(path, fields) {
   for (let attempt = 1; ; attempt++) {
     let response;
     let envelope;
     try {
-      response = await fetch(`${site.sessions}/auth/v1/web/${path}`, {
+      response = await fetch(`${site.sessions}/auth/v1/${path}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ ...customer, ...fields }),
@@ -68,6 +68,7 @@ function keep(newToken, message) {
 // Web:IdleMinutes have passed.
 function signOut(message) {
   clearTimeout(renewal);
+  $('devices').replaceChildren();
   renewFailingSince = null;
   token = null;
   customer = null;
@@ -76,7 +77,7 @@ function signOut(message) {
 }
 
 async function renew() {
-  const answer = await call('token/regenerate', { expiredToken: token });
+  const answer = await call('web/token/regenerate', { expiredToken: token });
   if (answer.status.success) {
     renewFailingSince = null;
     keep(answer.auth.token, 'Token renewed.');
@@ -92,15 +93,42 @@ async function renew() {
   }
 }
 
+// Where the customer is signed in: the brand's apps and websites (README, "Signed-in devices"). Every value is set as
+// text, never as markup: a device id is whatever an app sent.
+async function listDevices() {
+  const answer = await call('user/sessions', { token });
+  if (!answer.status.success) {
+    return show('account', answer.status.message);
+  }
+  const items = answer.sessions.flatMap((session) => session.families.map((family) => {
+    const item = document.createElement('li');
+    const where = session.deviceId === null ? 'A browser' : `The app on ${session.deviceId}`;
+    item.textContent = `${where}, signed in ${new Date(family.createdAt).toLocaleString()}${family.current ? ' (this page)' : ''}`;
+    return item;
+  }));
+  $('devices').replaceChildren(...items);
+  show('account', `Signed in on ${items.length} devices and browsers.`);
+}
+
+// Signing the others out needs a recent sign-in (1564 otherwise): the customer signs in again and repeats it.
+async function signOutOthers() {
+  const answer = await call('user/sessions/revokeOthers', { token });
+  if (!answer.status.success) {
+    return show('account', answer.status.message);
+  }
+  await listDevices();
+  show('account', `Signed out ${answer.revoked} other ${answer.revoked === 1 ? 'session' : 'sessions'}.`);
+}
+
 $('email-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   customer = { brand: site.brand, identifierType: 'EMAIL', identifierValue: $('email').value.trim() };
-  const opened = await call('token/generate', {});
+  const opened = await call('web/token/generate', {});
   if (!opened.status.success) {
     return show('email', opened.status.message);
   }
   sessionId = opened.user.sessionId;
-  const sent = await call('otp/generate', { sessionId });
+  const sent = await call('web/otp/generate', { sessionId });
   if (!sent.status.success) {
     return show('email', sent.status.message);
   }
@@ -110,7 +138,7 @@ $('email-form').addEventListener('submit', async (event) => {
 
 $('code-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const answer = await call('otp/validate', { sessionId, otp: $('code').value.trim() });
+  const answer = await call('web/otp/validate', { sessionId, otp: $('code').value.trim() });
   if (!answer.status.success) {
     return show('code', answer.status.message);
   }
@@ -122,4 +150,6 @@ $('code-form').addEventListener('submit', async (event) => {
 });
 
 $('renew').addEventListener('click', renew);
+$('list-devices').addEventListener('click', listDevices);
+$('sign-out-others').addEventListener('click', signOutOthers);
 $('sign-out').addEventListener('click', () => signOut('Signed out.'));

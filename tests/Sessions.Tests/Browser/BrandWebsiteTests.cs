@@ -56,6 +56,30 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task TheSampleWebsiteListsWhereTheCustomerIsSignedInAsTextAndSignsTheOtherDevicesOut()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        // An app may send any printable device id: the page must show it, not run it.
+        var phone = customer.OnDevice("<img src=x onerror=window.pwned=1>");
+        var app = await fixture.Api.Client.LoginAsync(phone);
+        var page = await SignInThroughTheSampleAsync(customer);
+
+        await page.ClickAsync("#list-devices");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed in on 2 devices and browsers.");
+        var listed = await page.Locator("#devices li").AllInnerTextsAsync();
+        await page.ClickAsync("#sign-out-others");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed out 1 other session.");
+
+        Assert.Contains(listed, item => item.StartsWith($"The app on {phone.DeviceId}, signed in ", StringComparison.Ordinal));
+        Assert.Contains(listed, item => item.StartsWith("A browser, signed in ", StringComparison.Ordinal) && item.EndsWith("(this page)", StringComparison.Ordinal));
+        Assert.Equal(0, await page.Locator("#devices img").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => window.pwned === undefined"));
+        Assert.EndsWith("(this page)", Assert.Single(await page.Locator("#devices li").AllInnerTextsAsync()));
+        Assert.Equal(1597, (await fixture.Api.Client.PostAsync("token/regenerate", phone.Body(("key", app.Key)))).Code);
+        Assert.Empty(fixture.ConsoleErrors(page));
+    }
+
+    [ChromiumFact]
     public async Task APageOfAWebsiteNoBrandListsCannotCallAndNoOtpIsSent()
     {
         var browser = TestDevice.NewBrowser();
