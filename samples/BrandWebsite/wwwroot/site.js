@@ -64,8 +64,7 @@ function keep(newToken, message) {
   show('account', message);
 }
 
-// The web flow has no logout call: forgetting the token is enough, and its family dies when the brand's
-// Web:IdleMinutes have passed.
+// Forgets the session here. A sign-out the customer asked for also revokes it at the service first (signOutHere).
 function signOut(message) {
   clearTimeout(renewal);
   $('devices').replaceChildren();
@@ -152,4 +151,11 @@ $('code-form').addEventListener('submit', async (event) => {
 $('renew').addEventListener('click', renew);
 $('list-devices').addEventListener('click', listDevices);
 $('sign-out-others').addEventListener('click', signOutOthers);
-$('sign-out').addEventListener('click', () => signOut('Signed out.'));
+// The page's own family, revoked at the service (README, "Signed-in devices"), so that its token never renews again;
+// the page forgets the token whatever the answer.
+async function signOutHere() {
+  await call('user/sessions/revoke', { token, familyId: claims(token).sid });
+  signOut('Signed out.');
+}
+
+$('sign-out').addEventListener('click', signOutHere);

@@ -96,9 +96,9 @@ public sealed partial class SessionKeeper
     }
 
     /// <summary>
-    /// Logs the customer out on this device: an MFA session's family is revoked at the service
-    /// (<c>mfa/token/expire</c>; the contract has no such call for primary and web families, which are only forgotten);
-    /// the session is removed from the store whatever the service answers. True when the service revoked it.
+    /// Logs the customer out on this device: the session's family is revoked at the service (an MFA family by
+    /// <c>mfa/token/expire</c>, a primary or web family by <c>user/sessions/revoke</c>), so its key never regenerates
+    /// again; the session is removed from the store whatever the service answers. True when the service revoked it.
     /// </summary>
     public async Task<bool> LogOutAsync(CancellationToken cancellationToken = default)
     {
@@ -106,12 +106,15 @@ public sealed partial class SessionKeeper
         try
         {
             var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
-            if (current.Flow == SessionFlow.Mfa)
-            {
-                var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-                var answer = await _context.PostAsync("mfa/token/expire", current.Identity, json => json.WriteString("token", token), null, cancellationToken).ConfigureAwait(false);
-                revoked = answer.Succeeded;
-            }
+            var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            var answer = current.Flow == SessionFlow.Mfa
+                ? await _context.PostAsync("mfa/token/expire", current.Identity, json => json.WriteString("token", token), null, cancellationToken).ConfigureAwait(false)
+                : await _context.PostAsync("user/sessions/revoke", current.Identity, json =>
+                {
+                    json.WriteString("token", token);
+                    json.WriteString("familyId", TokenClaims.Read(token).FamilyId);
+                }, null, cancellationToken).ConfigureAwait(false);
+            revoked = answer.Succeeded;
         }
         catch (Exception e) when (e is SessionEndedException or SessionsUnavailableException)
         {

@@ -4,10 +4,10 @@ using System.Text.Json;
 namespace Sessions.Client.Keeping;
 
 /// <summary>
-/// The two claims the keeper schedules by: <c>exp</c> and <c>cnf.jkt</c>. Read, not verified: the service signed them
-/// for resource servers, which verify them; the keeper only needs to know when to refresh and whether to send proofs.
+/// The claims the keeper works by: <c>exp</c> and <c>cnf.jkt</c> (when to refresh, whether to send proofs) and <c>sid</c>
+/// (the family a logout revokes). Read, not verified: the service signed them for resource servers, which verify them.
 /// </summary>
-internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? DeviceKeyThumbprint)
+internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? DeviceKeyThumbprint, string? FamilyId = null)
 {
     public static TokenClaims Read(string jwt)
     {
@@ -27,7 +27,8 @@ internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? D
                 && cnf.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == JsonValueKind.String
                     ? jkt.GetString()
                     : null;
-            return new TokenClaims(expiresAt, thumbprint);
+            var familyId = root.TryGetProperty("sid", out var sid) && sid.ValueKind == JsonValueKind.String ? sid.GetString() : null;
+            return new TokenClaims(expiresAt, thumbprint, familyId);
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {

@@ -80,6 +80,24 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task SigningOutOfTheSampleWebsiteEndsItsSessionAtTheService()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        var phone = customer.OnDevice("phone-1");
+        var app = await fixture.Api.Client.LoginAsync(phone);
+        var page = await SignInThroughTheSampleAsync(customer);
+        async Task<int> SignedInAsync() =>
+            (await fixture.Api.Client.PostAsync("user/sessions", phone.Body(("token", app.Token)))).Body.GetProperty("sessions").GetArrayLength();
+        var before = await SignedInAsync();
+
+        await page.ClickAsync("#sign-out");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed out.");
+
+        Assert.Equal((2, 1), (before, await SignedInAsync()));
+        Assert.Empty(fixture.ConsoleErrors(page));
+    }
+
+    [ChromiumFact]
     public async Task APageOfAWebsiteNoBrandListsCannotCallAndNoOtpIsSent()
     {
         var browser = TestDevice.NewBrowser();

@@ -214,6 +214,21 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task LogOutRevokesAPrimaryFamilyAtTheServiceToo()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var key = await customer.StoredKeyAsync();
+        SessionEndedReason? told = null;
+        customer.Session.SessionEnded += (_, e) => told = e.Reason;
+
+        Assert.True(await customer.Session.LogOutAsync());
+
+        Assert.Equal(SessionEndedReason.LoggedOut, told);
+        Assert.Null(await ClientFixture.StoredAsync(customer.Store));
+        Assert.Equal(1597, (await fixture.Api.PostAsync("token/regenerate", customer.Device.Body(("key", key)))).Code);
+    }
+
+    [Fact]
     public async Task AWrongCodeIsAnApiExceptionWithTheEnvelopesCodeAndStoresNothing()
     {
         var store = new InMemorySessionStore();
