@@ -12,8 +12,8 @@ namespace Sessions.Api.Endpoints;
 /// The customer's signed-in devices, beyond the contract (README, "Signed-in devices"): with a USER token of a live
 /// family, from the app or the brand's website, the customer lists where they are signed in and signs one session or
 /// all the others out. Signing out anything but the caller's own family needs a recent login (the brand's
-/// <c>RecentLoginMinutes</c>), so that a stolen token or key, which regenerates as well as its owner's, cannot shut
-/// the owner out.
+/// <c>RecentLoginMinutes</c>), so that a key copied off the device, which regenerates as well as its owner's app,
+/// cannot shut the owner out.
 /// </summary>
 public static class SignedInDevicesEndpoints
 {
