@@ -23,6 +23,10 @@ public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferenc
     public Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(FamilyReference token) =>
         deviceSessions.Get(token.DeviceSessionKey).LiveFamiliesAsync(token.CustomerId);
 
+    /// <summary>Revokes the family a token names, on the device session the token is for (a logout); false when it no longer lives.</summary>
+    public Task<bool> RevokeAsync(FamilyReference token, string reason) =>
+        deviceSessions.Get(token.DeviceSessionKey).RevokeFamilyAsync(token.CustomerId, token.FamilyId, reason);
+
     /// <summary>Revokes one live family of the customer; false when the customer has no such live family.</summary>
     public async Task<bool> RevokeAsync(string brand, string customerId, string familyId, string reason)
     {

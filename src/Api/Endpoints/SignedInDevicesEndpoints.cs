@@ -65,7 +65,10 @@ public static class SignedInDevicesEndpoints
         {
             return Refused(services, caller, "another family", AuthError.RecentLoginRequired);
         }
-        if (!await customers.RevokeAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, familyId, own ? RevocationReasons.Logout : RevocationReasons.Customer))
+        var revoked = own
+            ? await customers.RevokeAsync(caller.Token.Family, RevocationReasons.Logout)
+            : await customers.RevokeAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, familyId, RevocationReasons.Customer);
+        if (!revoked)
         {
             // The id is the caller's text, not a family of the customer's: it is not logged.
             services.Audit.SignedOut(caller.Device, "an unknown family", AuthError.InvalidDetails, revoked: 0);
