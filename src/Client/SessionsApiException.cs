@@ -26,7 +26,8 @@ public class SessionsApiException : Exception
 
 /// <summary>
 /// Signing another session out needs a recent login (code 1564): the app logs the customer in again (the session it
-/// gets replaces this one) and repeats the call. A token or key copied off the device never passes this check.
+/// gets replaces this one) and repeats the call. A key copied off the device never passes this check: a regenerate is
+/// not a login.
 /// </summary>
 public sealed class RecentLoginRequiredException(string message, HttpStatusCode status) : SessionsApiException(ErrorCode, message, status)
 {

@@ -40,7 +40,7 @@ public enum AuthError
     DeviceProofNonceRequired = 1563,
     /// <summary>
     /// Beyond the contract (README, "Signed-in devices"): signing other sessions out needs a login of the last
-    /// <c>RecentLoginMinutes</c>, so a stolen token or key cannot shut its owner out.
+    /// <c>RecentLoginMinutes</c> (a regenerate is not a login), so a key copied off the device cannot shut its owner out.
     /// </summary>
     RecentLoginRequired = 1564,
     InvalidToken = 1596,

@@ -43,7 +43,7 @@ public sealed class BrandOptions
 
     /// <summary>
     /// How recent the caller's login must be for it to sign the customer's other sessions out (README, "Signed-in
-    /// devices"): a token or key that was stolen, and keeps regenerating, cannot shut its owner out.
+    /// devices"): a key copied off the device, which keeps regenerating, cannot shut its owner out.
     /// </summary>
     public int RecentLoginMinutes { get; set; } = 5;
 
