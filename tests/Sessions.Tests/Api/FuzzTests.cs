@@ -17,12 +17,13 @@ public sealed class FuzzTests(ApiFixture fixture)
         "mfa/token/expire", "mfa/password/change", "mfa/password/forget",
         "web/token/generate", "web/otp/generate", "web/otp/validate", "web/password/validate", "web/token/regenerate",
         "web/password/change", "web/password/forget", "user/updateIdentifierValue",
+        "user/sessions", "user/sessions/revoke", "user/sessions/revokeOthers",
     ];
 
     private static readonly string[] Fields =
     [
         "brand", "identifierType", "identifierValue", "deviceId", "sessionId", "otp", "password", "confirmPassword",
-        "newPassword", "key", "token", "authorizedToken", "expiredToken", "newIdentifierValue",
+        "newPassword", "key", "token", "authorizedToken", "expiredToken", "newIdentifierValue", "familyId",
     ];
 
     [Fact]
