@@ -9,8 +9,6 @@ namespace Sessions.Api.Endpoints;
 /// </summary>
 public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferences deviceSessions)
 {
-    public ICustomerGrain Customer(string brand, string customerId) => grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(brand, customerId));
-
     /// <summary>The customer's device sessions that hold a live family of theirs, with those families.</summary>
     public async Task<IReadOnlyList<CustomerSession>> ListAsync(string brand, string customerId)
     {
@@ -30,14 +28,10 @@ public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferenc
     /// <summary>Revokes one live family of the customer; false when the customer has no such live family.</summary>
     public async Task<bool> RevokeAsync(string brand, string customerId, string familyId, string reason)
     {
-        foreach (var key in (await Customer(brand, customerId).ListDeviceSessionsAsync()).Keys)
-        {
-            if (await deviceSessions.Get(key).RevokeFamilyAsync(customerId, familyId, reason))
-            {
-                return true;
-            }
-        }
-        return false;
+        // Asked of every device session at once: only the one that holds the family revokes it.
+        var keys = (await Customer(brand, customerId).ListDeviceSessionsAsync()).Keys;
+        var revoked = await Task.WhenAll(keys.Select(key => deviceSessions.Get(key).RevokeFamilyAsync(customerId, familyId, reason)));
+        return revoked.Contains(true);
     }
 
     /// <summary>
@@ -52,6 +46,8 @@ public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferenc
             deviceSessions.Get(key).RevokeFamiliesAsync(customerId, mfaOnly: false, keep ?? [], reason)));
         return revoked.Sum();
     }
+
+    private ICustomerGrain Customer(string brand, string customerId) => grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(brand, customerId));
 
     /// <summary>The flow a family is listed under: <c>PRIMARY</c>, <c>MFA</c> or <c>WEB</c>.</summary>
     public static string FlowName(FamilySummary family) =>
