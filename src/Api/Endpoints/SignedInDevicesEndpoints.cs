@@ -41,7 +41,7 @@ public static class SignedInDevicesEndpoints
         return EnvelopeResult.Listed([.. sessions.Select(session =>
         {
             var (identifier, deviceId) = session.Names;
-            return new SignedInSession(identifier.Type.ToString(), AuthAudit.Mask(identifier), deviceId.Length == 0 ? null : deviceId,
+            return new SignedInDevice(identifier.Type.ToString(), AuthAudit.Mask(identifier), deviceId.Length == 0 ? null : deviceId,
                 [.. session.Families.Select(f => new SignedInFamily(f.FamilyId, CustomerSessions.FlowName(f), f.CreatedAt, f.LastUsedAt, f.ExpiresAt,
                     f.DeviceBound, Current: f.FamilyId == caller.Token.FamilyId))]);
         })]);

@@ -8,7 +8,7 @@ public sealed record ApiEnvelope(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeAuth? Auth = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeUser? User = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EnvelopeIdentifiers? Identifiers = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SignedInSession>? Sessions = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<SignedInDevice>? Sessions = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Revoked = null);
 
 public sealed record EnvelopeStatus(bool Success, int Code, string Message);
@@ -25,7 +25,7 @@ public sealed record EnvelopeIdentifiers(IReadOnlyList<string>? IdentifierList);
 /// One device session in the customer's list of signed-in devices (README, "Signed-in devices"): the identifier
 /// masked as in the audit trail, the device id (null for the identifier's browsers) and the live families on it.
 /// </summary>
-public sealed record SignedInSession(string IdentifierType, string IdentifierValue, string? DeviceId, IReadOnlyList<SignedInFamily> Families);
+public sealed record SignedInDevice(string IdentifierType, string IdentifierValue, string? DeviceId, IReadOnlyList<SignedInFamily> Families);
 
 /// <summary>One live family; <c>Current</c> marks the family of the token the list was asked with.</summary>
 public sealed record SignedInFamily(string FamilyId, string Flow, DateTimeOffset CreatedAt, DateTimeOffset LastUsedAt, DateTimeOffset ExpiresAt, bool DeviceBound, bool Current);

@@ -30,7 +30,7 @@ public sealed class EnvelopeResult : IResult, IStatusCodeHttpResult, IValueHttpR
         new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, "SUCCESS"), auth, user, identifiers));
 
     /// <summary>The customer's signed-in devices.</summary>
-    public static EnvelopeResult Listed(IReadOnlyList<SignedInSession> sessions) =>
+    public static EnvelopeResult Listed(IReadOnlyList<SignedInDevice> sessions) =>
         new(StatusCodes.Status200OK, new ApiEnvelope(new EnvelopeStatus(true, 200, "SUCCESS"), Sessions: sessions));
 
     /// <summary>How many live families a sign-out ended.</summary>
