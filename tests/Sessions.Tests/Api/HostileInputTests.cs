@@ -106,6 +106,7 @@ public sealed class HostileInputTests(ApiFixture fixture)
         { "otp/validate", """{"brand":"DEMO","identifierType":"MOBILE","identifierValue":"18761112222","deviceId":"d","sessionId":"P-\ud800","otp":"123456"}""" },
         { "password/validate", """{"brand":"DEMO","identifierType":"MOBILE","identifierValue":"18761112222","deviceId":"d","sessionId":"P-1","password":"\ud800\ud800"}""" },
         { "mfa/token/regenerate", """{"brand":"DEMO","identifierType":"MOBILE","identifierValue":"18761112222","deviceId":"d","key":"\ud800"}""" },
+        { "user/sessions/revoke", """{"brand":"DEMO","identifierType":"MOBILE","identifierValue":"18761112222","deviceId":"d","token":"t","familyId":"\ud800"}""" },
     };
 
     [Theory]
