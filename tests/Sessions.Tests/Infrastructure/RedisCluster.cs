@@ -152,7 +152,7 @@ public sealed class RedisCluster : IAsyncDisposable
         }, "the cluster to be healthy");
     }
 
-    /// <summary>What each node says of itself (role, its replicas or its link to its primary) and of the cluster, for a failure's message.</summary>
+    /// <summary>What each node says of itself (role, its replicas or its link to its primary), of the cluster, and last in its log, for a failure's message.</summary>
     public async Task<string> DescribeAsync()
     {
         var lines = new List<string>();
@@ -176,6 +176,7 @@ public sealed class RedisCluster : IAsyncDisposable
             {
                 lines.Add($"{port}: {e.Message}");
             }
+            lines.Add(_nodes[port].LastLines(5));
         }
         return string.Join('\n', lines);
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Xunit.Sdk;
 
 namespace Sessions.Tests.Infrastructure;
 
@@ -213,7 +214,17 @@ public sealed class SessionsClient(HttpClient http)
     public static async Task<ApiResponse> Ok(Task<ApiResponse> call)
     {
         var response = await call;
-        Assert.True(response.Status == HttpStatusCode.OK && response.Success, $"Expected success, got {(int)response.Status}: {response.Body}");
+        if (response.Status != HttpStatusCode.OK || !response.Success)
+        {
+            throw new UnexpectedAnswerException(response);
+        }
         return response;
     }
+}
+
+/// <summary>A call expected to succeed that did not; the answer says how, for a caller that handles some failures as an app would.</summary>
+public sealed class UnexpectedAnswerException(ApiResponse answer)
+    : XunitException($"Expected success, got {(int)answer.Status}: {answer.Body}")
+{
+    public ApiResponse Answer { get; } = answer;
 }
