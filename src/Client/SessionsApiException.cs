@@ -25,9 +25,9 @@ public class SessionsApiException : Exception
 }
 
 /// <summary>
-/// Signing another session out needs a recent login (code 1564): the app logs the customer in again (the session it
-/// gets replaces this one) and repeats the call. A key copied off the device never passes this check: a regenerate is
-/// not a login.
+/// Signing another session out, or starting an identifier change where the brand asks for it, needs a recent login
+/// (code 1564): the app logs the customer in again (the session it gets replaces this one) and repeats the call. A key
+/// copied off the device never passes this check: a regenerate is not a login.
 /// </summary>
 public sealed class RecentLoginRequiredException(string message, HttpStatusCode status) : SessionsApiException(ErrorCode, message, status)
 {

@@ -39,8 +39,9 @@ public enum AuthError
     DeviceProofRequired = 1562,
     DeviceProofNonceRequired = 1563,
     /// <summary>
-    /// Beyond the contract (README, "Signed-in devices"): signing other sessions out needs a login of the last
-    /// <c>RecentLoginMinutes</c> (a regenerate is not a login), so a key copied off the device cannot shut its owner out.
+    /// Beyond the contract (README, "Signed-in devices"): signing other sessions out, and starting an identifier change
+    /// where the brand sets <c>IdentifierChange:RequireRecentLogin</c>, need a login of the last <c>RecentLoginMinutes</c>
+    /// (a regenerate is not a login), so a key copied off the device cannot shut its owner out or move the account.
     /// </summary>
     RecentLoginRequired = 1564,
     InvalidToken = 1596,

@@ -47,7 +47,7 @@ internal static class Errors
 
     public static readonly AuthError[] ChangeIdentifier =
         [.. UserToken, AuthError.InvalidDetails, AuthError.OtpSendLimitReached, AuthError.IdentifierLocked, AuthError.OtpDeliveryFailed,
-         AuthError.InvalidOtp, AuthError.OtpAttemptsExhausted, AuthError.OtpNotGenerated];
+         AuthError.InvalidOtp, AuthError.OtpAttemptsExhausted, AuthError.OtpNotGenerated, AuthError.RecentLoginRequired];
 
     public static readonly AuthError[] ChangePassword =
         [.. UserToken, AuthError.PasswordNotEnabled, AuthError.PasswordUnchanged, AuthError.PasswordConfirmationMismatch,

@@ -54,8 +54,6 @@ public sealed partial class SessionKeeper
                 json.WriteString("familyId", familyId);
             }
         }, null, cancellationToken).ConfigureAwait(false);
-        return answer.Code == RecentLoginRequiredException.ErrorCode
-            ? throw new RecentLoginRequiredException(answer.Envelope.Status.Message, answer.Status)
-            : answer.EnsureSuccess();
+        return answer.EnsureSuccess();
     }
 }

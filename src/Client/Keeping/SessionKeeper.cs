@@ -151,6 +151,10 @@ public sealed partial class SessionKeeper
     /// moves the customer, whose sessions under the old value all end (<see cref="SessionEndedReason.IdentifierChanged"/>):
     /// the app logs in again with the new value.
     /// </summary>
+    /// <exception cref="RecentLoginRequiredException">
+    /// The brand lets only a recent login start a change (<c>IdentifierChange:RequireRecentLogin</c>): the customer logs in
+    /// again first, then repeats the call.
+    /// </exception>
     public async Task<IdentifierChange> ChangeIdentifierAsync(string newIdentifierValue, string? otp = null, CancellationToken cancellationToken = default)
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);

@@ -26,6 +26,7 @@ internal sealed record ApiAnswer(HttpStatusCode Status, Envelope Envelope, DateT
     public ApiAnswer EnsureSuccess() =>
         Succeeded ? this
         : Code == ServiceUnavailable || (int)Status >= 500 ? throw new SessionsUnavailableException($"{Envelope.Status.Message} ({Code})")
+        : Code == RecentLoginRequiredException.ErrorCode ? throw new RecentLoginRequiredException(Envelope.Status.Message, Status)
         : throw new SessionsApiException(Code, Envelope.Status.Message, Status, RetryAfter);
 }
 

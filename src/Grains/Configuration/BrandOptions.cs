@@ -43,7 +43,8 @@ public sealed class BrandOptions
 
     /// <summary>
     /// How recent the caller's login must be for it to sign the customer's other sessions out (README, "Signed-in
-    /// devices"): a key copied off the device, which keeps regenerating, cannot shut its owner out.
+    /// devices"), or to start an identifier change where <see cref="IdentifierChangeOptions.RequireRecentLogin"/> is on:
+    /// a key copied off the device, which keeps regenerating, cannot shut its owner out or move the account.
     /// </summary>
     public int RecentLoginMinutes { get; set; } = 5;
 
@@ -113,6 +114,13 @@ public sealed class IdentifierChangeOptions
     /// own CRM verified the value and that call server to server.
     /// </summary>
     public bool VerifyNewValue { get; set; } = true;
+
+    /// <summary>
+    /// A change starts only from a family whose login was within the brand's <c>RecentLoginMinutes</c> (a regenerate is
+    /// not a login), so that a token taken off the device cannot move the customer to the thief's own address. Off by
+    /// default, as the contract accepts any live USER token; a refusal is 1564.
+    /// </summary>
+    public bool RequireRecentLogin { get; set; }
 }
 
 public sealed class SigningKeyOptions

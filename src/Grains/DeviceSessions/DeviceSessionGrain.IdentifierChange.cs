@@ -19,6 +19,13 @@ internal sealed partial class DeviceSessionGrain
         {
             return IdentifierChangeOutcome.Failed(AuthError.InvalidToken);
         }
+        // Only the call that starts a change needs the recent login: the one with the OTP finishes the change that
+        // family started, however long the code took to arrive.
+        var starts = otp is null || !_brand.IdentifierChange.VerifyNewValue;
+        if (starts && _brand.IdentifierChange.RequireRecentLogin && Now - family.CreatedAt > TimeSpan.FromMinutes(_brand.RecentLoginMinutes))
+        {
+            return IdentifierChangeOutcome.Failed(AuthError.RecentLoginRequired);
+        }
         var target = _identifier with { Value = newValue };
         if (_brand.IdentifierChange.VerifyNewValue)
         {

@@ -197,5 +197,58 @@ public sealed class IdentifierChangeTests(ApiFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task AStolenKeyCannotStartAChangeWhereTheBrandAsksForARecentLogin()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        var owner = await Client.LoginAsync(phone);
+        var thiefsAddress = TestDevice.NewMobile(TestBrands.Guarded) with { DeviceId = phone.DeviceId };
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+        // The thief holds a copy of the phone's key: its regenerate gives a live USER token, but it is no login.
+        var thief = await SessionsClient.Ok(Client.PostAsync("token/regenerate", phone.Body(("key", owner.Key))));
+
+        var refused = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", thief.Token), ("newIdentifierValue", thiefsAddress.IdentifierValue)));
+        var withAGuessedCode = await Client.PostAsync("user/updateIdentifierValue",
+            phone.Body(("token", thief.Token), ("newIdentifierValue", thiefsAddress.IdentifierValue), ("otp", "123456")));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, 1564, "Please log in again to do this."), (refused.Status, refused.Code, refused.Message));
+        Assert.Null(await Client.LatestOtpOrNullAsync(thiefsAddress));
+        Assert.False(withAGuessedCode.Success, "a code with no change started finishes nothing");
+        Assert.True((await Client.PostAsync("token/regenerate", phone.Body(("key", thief.Key)))).Success, "a refused change revokes nothing");
+        Assert.Equal(CustomerOf(owner), CustomerOf(await Client.LoginAsync(phone.OnDevice("another"))));
+        Assert.NotEqual(CustomerOf(owner), CustomerOf(await Client.LoginAsync(thiefsAddress)));
+    }
+
+    [Fact]
+    public async Task AChangeARecentLoginStartedFinishesHoweverLongItsCodeTook()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        var app = await Client.LoginAsync(phone);
+        var moved = TestDevice.NewMobile(TestBrands.Guarded) with { DeviceId = phone.DeviceId };
+
+        var sent = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue)));
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+        var changed = await Client.PostAsync("user/updateIdentifierValue",
+            phone.Body(("token", app.Token), ("newIdentifierValue", moved.IdentifierValue), ("otp", await Client.LatestOtpAsync(moved))));
+
+        Assert.Equal("OTP sent to the new identifier value.", sent.Message);
+        Assert.True(changed.Success, changed.Body.ToString());
+        Assert.Equal(CustomerOf(app), CustomerOf(await Client.LoginAsync(moved)));
+    }
+
+    [Fact]
+    public async Task WithoutTheSettingAnyLiveTokenStartsAChangeAsTheContractHasIt()
+    {
+        var phone = TestDevice.NewMobile();
+        var app = await Client.LoginAsync(phone);
+        var moved = TestDevice.NewMobile() with { DeviceId = phone.DeviceId };
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+        var regenerated = await SessionsClient.Ok(Client.PostAsync("token/regenerate", phone.Body(("key", app.Key))));
+
+        var sent = await Client.PostAsync("user/updateIdentifierValue", phone.Body(("token", regenerated.Token), ("newIdentifierValue", moved.IdentifierValue)));
+
+        Assert.Equal((HttpStatusCode.OK, "OTP sent to the new identifier value."), (sent.Status, sent.Message));
+    }
+
     private static string CustomerOf(ApiResponse login) => Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
 }

@@ -287,6 +287,20 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task AnIdentifierChangeFromAnOldLoginAsksForAFreshOneWhereTheBrandRequiresIt()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Guarded);
+        var (_, _, device, session) = customer;
+        var moved = TestDevice.NewMobile(TestBrands.Guarded) with { DeviceId = device.DeviceId };
+        fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(6));
+
+        var stale = await Assert.ThrowsAsync<RecentLoginRequiredException>(() => session.ChangeIdentifierAsync(moved.IdentifierValue));
+
+        Assert.Equal((1564, HttpStatusCode.Unauthorized), (stale.Code, stale.Status));
+        Assert.Null(await fixture.Api.LatestOtpOrNullAsync(moved));
+    }
+
+    [Fact]
     public async Task ASignedInDevicesScreenListsTheDevicesSignsTheOthersOutAndAsksForAFreshLoginWhenItIsOld()
     {
         await using var customer = await fixture.LogInNewCustomerAsync();

@@ -17,7 +17,10 @@ public static class TestBrands
     /// <summary>MFA, passwords and web login off; External ID login on; identifier changes without an OTP (the CRM vouches).</summary>
     public const string Plain = "PLAIN";
 
-    /// <summary>Small identifier-wide limits (3 sends, lock after 4 failures) and password resets without an OTP.</summary>
+    /// <summary>
+    /// Small identifier-wide limits (3 sends, lock after 4 failures), password resets without an OTP, and identifier
+    /// changes that only a recent login starts.
+    /// </summary>
     public const string Guarded = "GUARDED";
 
     /// <summary>Contract defaults, signing with an ES256 key whose public half its JWKS publishes.</summary>
@@ -81,6 +84,7 @@ public static class TestBrands
             [$"Sessions:Brands:{Guarded}:Password:MaxAttempts"] = "100",
             [$"Sessions:Brands:{Guarded}:Lockout:MaxFailures"] = "4",
             [$"Sessions:Brands:{Guarded}:SkipOtpOnReset"] = "true",
+            [$"Sessions:Brands:{Guarded}:IdentifierChange:RequireRecentLogin"] = "true",
             // The Development DEMO binds devices (Optional) for the README's walk-through; the tests' DEMO is the contract's default.
             [$"Sessions:Brands:{Demo}:DeviceBinding"] = "Off",
             [$"Sessions:Brands:{Bound}:DeviceBinding"] = "Optional",
