@@ -20,9 +20,10 @@ public static class UserEndpoints
     }
 
     /// <summary>
-    /// The change is the device session's to make: it checks that the token's family still lives, proves the new value
-    /// with an OTP (the brand's VerifyNewValue), moves the link crash-safely and revokes every family under the old
-    /// value. A failure half-way answers 1599; the client's retry with the same OTP finishes the job.
+    /// The change is the device session's to make: it checks that the token's family still lives (and, where the brand
+    /// requires it, that a recent login starts the change), proves the new value with an OTP (the brand's
+    /// VerifyNewValue), moves the link crash-safely and revokes every family under the old value. A failure half-way
+    /// answers 1599; the client's retry with the same OTP finishes the job.
     /// </summary>
     public static async Task<EnvelopeResult> UpdateIdentifierValueAsync(AuthRequest request, AuthServices services)
     {

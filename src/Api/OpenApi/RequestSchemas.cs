@@ -71,7 +71,8 @@ public sealed record WebRegenerateRequest : DeviceFields
 
 public sealed record UpdateIdentifierRequest : DeviceFields
 {
-    [Required, Description("A USER token (app or web) of the current identifier and device, unexpired, of a family that still lives.")]
+    [Required, Description("A USER token (app or web) of the current identifier and device, unexpired, of a family that still lives; "
+        + "where the brand sets IdentifierChange:RequireRecentLogin, a family whose login was within RecentLoginMinutes starts a change (else 1564).")]
     public string Token { get; init; } = "";
 
     [Required, Description("The new value, normalised like identifierValue for the same identifierType.")]

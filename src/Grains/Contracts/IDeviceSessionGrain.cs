@@ -88,6 +88,7 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     /// Moves the customer of the live family <paramref name="token"/> names from this identifier to
     /// <paramref name="newValue"/> (API.md §4.4): without <paramref name="otp"/> (and the brand's VerifyNewValue) an OTP
     /// goes to the new value and nothing moves; with it, the move happens and every family under the old value dies.
+    /// Where the brand requires it, only a family of a recent login starts a change (<see cref="AuthError.RecentLoginRequired"/>).
     /// </summary>
     [Alias("change-identifier")]
     Task<IdentifierChangeOutcome> ChangeIdentifierAsync(FamilyReference token, string newValue, string? otp);
