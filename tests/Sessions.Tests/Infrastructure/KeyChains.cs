@@ -9,7 +9,8 @@ namespace Sessions.Tests.Infrastructure;
 /// </summary>
 public sealed class KeyChains
 {
-    private KeyChains(TestDevice[] devices, string[] keys) => (Devices, Keys) = (devices, keys);
+    private KeyChains(TestDevice[] devices, string[] keys, int loginsRefused) =>
+        (Devices, Keys, LoginsRefused) = (devices, keys, loginsRefused);
 
     public TestDevice[] Devices { get; }
 
@@ -17,10 +18,13 @@ public sealed class KeyChains
 
     public int Count => Devices.Length;
 
+    /// <summary>Logins answered 1599 and made again (<see cref="LogInOneAsync"/>), for a test's output.</summary>
+    public int LoginsRefused { get; }
+
     public static async Task<KeyChains> LogInAsync(SessionsClient client, int count)
     {
         var chains = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => LogInOneAsync(client)));
-        return new KeyChains([.. chains.Select(c => c.Device)], [.. chains.Select(c => c.Key)]);
+        return new KeyChains([.. chains.Select(c => c.Device)], [.. chains.Select(c => c.Key)], chains.Sum(c => c.Refused));
     }
 
     /// <summary>
@@ -29,14 +33,14 @@ public sealed class KeyChains
     /// and replica acknowledgements on, the first seconds of 60 parallel logins had a <c>WAIT</c> run out its 200 ms, with
     /// the replica online and no lag, in 3 runs of 8 of <c>RedisClusterFailoverTests</c> here (2026-12-05).
     /// </summary>
-    private static async Task<(TestDevice Device, string Key)> LogInOneAsync(SessionsClient client)
+    private static async Task<(TestDevice Device, string Key, int Refused)> LogInOneAsync(SessionsClient client)
     {
         for (var attempt = 1; ; attempt++)
         {
             var device = TestDevice.NewMobile();
             try
             {
-                return (device, (await client.MfaLoginAsync(device, device)).Key!);
+                return (device, (await client.MfaLoginAsync(device, device)).Key!, attempt - 1);
             }
             catch (UnexpectedAnswerException e) when (e.Answer.Code == 1599 && attempt < 3)
             {

@@ -47,6 +47,7 @@ public sealed class RedisClusterFailoverTests(ITestOutputHelper output) : IAsync
         try
         {
             _chains = await KeyChains.LogInAsync(_client, Chains);
+            output.WriteLine($"set-up: {Chains} chains logged in, {_chains.LoginsRefused} login(s) answered 1599 and made again");
         }
         catch (Exception e) when (e is XunitException or HttpRequestException)
         {
