@@ -21,19 +21,24 @@ public sealed class KeyChains
     /// <summary>Logins answered 1599 and made again (<see cref="LogInOneAsync"/>), for a test's output.</summary>
     public int LoginsRefused { get; }
 
-    public static async Task<KeyChains> LogInAsync(SessionsClient client, int count)
+    /// <summary>
+    /// <paramref name="count"/> device sessions logged in at once. With <paramref name="retryUnavailable"/>, a login
+    /// answered 1599 is made again (<see cref="LogInOneAsync"/>); without it, as where the store never refuses a healthy
+    /// write, any refusal fails the set-up.
+    /// </summary>
+    public static async Task<KeyChains> LogInAsync(SessionsClient client, int count, bool retryUnavailable = false)
     {
-        var chains = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => LogInOneAsync(client)));
+        var chains = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => LogInOneAsync(client, retryUnavailable ? 3 : 1)));
         return new KeyChains([.. chains.Select(c => c.Device)], [.. chains.Select(c => c.Key)], chains.Sum(c => c.Refused));
     }
 
     /// <summary>
-    /// One app's login. An answer of 1599 means "try again": the service vouched for nothing, and an app logs in again,
-    /// as this does, on a fresh device. A store that waits for its replicas refuses so now and then: with Redis Cluster
+    /// One app's login, made up to <paramref name="tries"/> times. An answer of 1599 means "try again": the service
+    /// vouched for nothing, and an app logs in again, as this does, on a fresh device. A store that waits for its replicas refuses so now and then: with Redis Cluster
     /// and replica acknowledgements on, the first seconds of 60 parallel logins had a <c>WAIT</c> run out its 200 ms, with
     /// the replica online and no lag, in 3 runs of 8 of <c>RedisClusterFailoverTests</c> here (2026-12-05).
     /// </summary>
-    private static async Task<(TestDevice Device, string Key, int Refused)> LogInOneAsync(SessionsClient client)
+    private static async Task<(TestDevice Device, string Key, int Refused)> LogInOneAsync(SessionsClient client, int tries)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -42,7 +47,7 @@ public sealed class KeyChains
             {
                 return (device, (await client.MfaLoginAsync(device, device)).Key!, attempt - 1);
             }
-            catch (UnexpectedAnswerException e) when (e.Answer.Code == 1599 && attempt < 3)
+            catch (UnexpectedAnswerException e) when (e.Answer.Code == 1599 && attempt < tries)
             {
             }
         }

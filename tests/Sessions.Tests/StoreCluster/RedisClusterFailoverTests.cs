@@ -46,7 +46,7 @@ public sealed class RedisClusterFailoverTests(ITestOutputHelper output) : IAsync
         _client = _api.CreateSessionsClient();
         try
         {
-            _chains = await KeyChains.LogInAsync(_client, Chains);
+            _chains = await KeyChains.LogInAsync(_client, Chains, retryUnavailable: true);
             output.WriteLine($"set-up: {Chains} chains logged in, {_chains.LoginsRefused} login(s) answered 1599 and made again");
         }
         catch (Exception e) when (e is XunitException or HttpRequestException)
