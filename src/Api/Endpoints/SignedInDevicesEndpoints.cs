@@ -128,7 +128,6 @@ public static class SignedInDevicesEndpoints
     private sealed record Caller(DeviceRequest Device, VerifiedToken Token, FamilySummary Family)
     {
         /// <summary>Whether the caller's family was created by a login of the last <c>RecentLoginMinutes</c>: a regenerate is not a login.</summary>
-        public bool LoggedInRecently(TimeProvider clock) =>
-            clock.GetUtcNow() - Family.CreatedAt <= TimeSpan.FromMinutes(Device.Brand.RecentLoginMinutes);
+        public bool LoggedInRecently(TimeProvider clock) => Device.Brand.IsRecentLogin(Family.CreatedAt, clock.GetUtcNow());
     }
 }

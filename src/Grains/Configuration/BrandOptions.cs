@@ -48,6 +48,9 @@ public sealed class BrandOptions
     /// </summary>
     public int RecentLoginMinutes { get; set; } = 5;
 
+    /// <summary>Whether a family created by a login at <paramref name="loggedInAt"/> is recent enough at <paramref name="now"/>.</summary>
+    public bool IsRecentLogin(DateTimeOffset loggedInAt, DateTimeOffset now) => now - loggedInAt <= TimeSpan.FromMinutes(RecentLoginMinutes);
+
     public IdentifierChangeOptions IdentifierChange { get; set; } = new();
 
     /// <summary>Whether key families are bound to a device key by RFC 9449 proofs (API.md §4.7).</summary>

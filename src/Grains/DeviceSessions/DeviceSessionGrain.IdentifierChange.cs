@@ -22,7 +22,7 @@ internal sealed partial class DeviceSessionGrain
         // Only the call that starts a change needs the recent login: the one with the OTP finishes the change that
         // family started, however long the code took to arrive.
         var starts = otp is null || !_brand.IdentifierChange.VerifyNewValue;
-        if (starts && _brand.IdentifierChange.RequireRecentLogin && Now - family.CreatedAt > TimeSpan.FromMinutes(_brand.RecentLoginMinutes))
+        if (starts && _brand.IdentifierChange.RequireRecentLogin && !_brand.IsRecentLogin(family.CreatedAt, Now))
         {
             return IdentifierChangeOutcome.Failed(AuthError.RecentLoginRequired);
         }
