@@ -45,15 +45,17 @@ public sealed partial class SessionKeeper
     private async Task<ApiAnswer> PostWithTokenAsync(string path, string? familyId, CancellationToken cancellationToken)
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        var current = _current!;
-        var answer = await _context.PostAsync(path, current.Identity, json =>
+        return (await PostTokenAsync(path, token, familyId, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+    }
+
+    /// <summary>A call authorised by this session's USER token, naming a family when it acts on one; the answer as it came.</summary>
+    private Task<ApiAnswer> PostTokenAsync(string path, string token, string? familyId, CancellationToken cancellationToken) =>
+        _context.PostAsync(path, _current!.Identity, json =>
         {
             json.WriteString("token", token);
             if (familyId is not null)
             {
                 json.WriteString("familyId", familyId);
             }
-        }, null, cancellationToken).ConfigureAwait(false);
-        return answer.EnsureSuccess();
-    }
+        }, null, cancellationToken);
 }

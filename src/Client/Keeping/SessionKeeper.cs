@@ -108,12 +108,8 @@ public sealed partial class SessionKeeper
             var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
             var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
             var answer = current.Flow == SessionFlow.Mfa
-                ? await _context.PostAsync("mfa/token/expire", current.Identity, json => json.WriteString("token", token), null, cancellationToken).ConfigureAwait(false)
-                : await _context.PostAsync("user/sessions/revoke", current.Identity, json =>
-                {
-                    json.WriteString("token", token);
-                    json.WriteString("familyId", TokenClaims.Read(token).FamilyId);
-                }, null, cancellationToken).ConfigureAwait(false);
+                ? await PostTokenAsync("mfa/token/expire", token, familyId: null, cancellationToken).ConfigureAwait(false)
+                : await PostTokenAsync("user/sessions/revoke", token, TokenClaims.Read(token).FamilyId, cancellationToken).ConfigureAwait(false);
             revoked = answer.Succeeded;
         }
         catch (Exception e) when (e is SessionEndedException or SessionsUnavailableException)
