@@ -22,7 +22,8 @@ public sealed class DeviceProofMaker(ECDsa deviceKey)
 
     /// <summary>
     /// A proof for <paramref name="method"/> <paramref name="url"/>, issued at <paramref name="now"/>, with the server's
-    /// last <c>DPoP-Nonce</c> when there is one, and <c>ath</c> when it goes with an access token to a resource server.
+    /// last <c>DPoP-Nonce</c> when there is one, and <c>ath</c> when it goes with an access token (to a resource server, or
+    /// to an account call of a brand that requires proofs with bound tokens).
     /// </summary>
     public string Create(string method, string url, DateTimeOffset now, string? nonce = null, string? accessToken = null)
     {

@@ -39,6 +39,8 @@ public static class AuthHandlers
         {
             return error;
         }
+        // A login step, not an account call: what it opens still needs the second factor, so a bound first factor's token
+        // needs no proof here (README, "Device-bound keys").
         var (authorized, tokenError) = services.Verify(request, "authorizedToken", TokenUse.AuthorizedToken, device);
         if (authorized is null)
         {
@@ -136,7 +138,7 @@ public static class AuthHandlers
         {
             return error;
         }
-        var (token, tokenError) = services.Verify(request, "token", TokenUse.UserToken, device);
+        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.UserToken, device);
         if (token is null)
         {
             return tokenError!;

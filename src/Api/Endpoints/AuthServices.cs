@@ -71,15 +71,66 @@ public sealed class AuthServices(
         return true;
     }
 
-    /// <summary>Reads and checks the JWT in <paramref name="field"/> for <paramref name="use"/>.</summary>
-    public (VerifiedToken? Token, EnvelopeResult? Error) Verify(AuthRequest request, string field, TokenUse use, DeviceRequest device)
+    /// <summary>
+    /// Reads and checks the JWT in <paramref name="field"/> for <paramref name="use"/> where no proof goes with it: an
+    /// exchange's credential (a key, or a browser's last token), whose proof the exchange itself takes, or the token
+    /// that authorises an MFA login.
+    /// </summary>
+    public (VerifiedToken? Token, EnvelopeResult? Error) Verify(AuthRequest request, string field, TokenUse use, DeviceRequest device) =>
+        TryVerify(request, field, use, device, out var token, out _, out var error) ? (token, null) : (null, error);
+
+    /// <summary>
+    /// Reads and checks the USER token of an account call (a password or identifier change, a logout, the signed-in
+    /// devices) in <paramref name="field"/> for <paramref name="use"/>, and, where the brand requires it
+    /// (<c>RequireProofForBoundTokens</c>), the device proof a bound family's token must come with.
+    /// </summary>
+    public async ValueTask<(VerifiedToken? Token, EnvelopeResult? Error)> VerifyAsync(AuthRequest request, string field, TokenUse use, DeviceRequest device)
     {
-        if (!request.TryRequired(field, FieldReader.MaxTokenLength, out var compact, out var error))
+        if (!TryVerify(request, field, use, device, out var token, out var compact, out var error))
         {
             return (null, error);
         }
-        var (token, code) = verifier.Verify(compact, use, device);
-        return token is null ? (null, EnvelopeResult.Fail(code)) : (token, null);
+        if (token.DeviceKeyThumbprint is null || !device.Brand.RequireProofForBoundTokens || device.Brand.DeviceBinding == DeviceBinding.Off)
+        {
+            return (token, null);
+        }
+        var refusal = await TokenProofRefusalAsync(request, device, token, compact);
+        // Whatever the answer, the client's next proof can carry a nonce (RFC 9449 §8), as a regenerate's answer gives one.
+        request.Http.HttpContext.Response.Headers[EnvelopeWriter.DeviceNonceHeader] = nonces.Issue(device.Identifier.Brand);
+        return refusal is null ? (token, null) : (null, refusal);
+    }
+
+    private bool TryVerify(AuthRequest request, string field, TokenUse use, DeviceRequest device,
+        [NotNullWhen(true)] out VerifiedToken? token, [NotNullWhen(true)] out string? compact, [NotNullWhen(false)] out EnvelopeResult? error)
+    {
+        token = null;
+        if (!request.TryRequired(field, FieldReader.MaxTokenLength, out compact, out error))
+        {
+            return false;
+        }
+        (token, var code) = verifier.Verify(compact, use, device);
+        error = token is null ? EnvelopeResult.Fail(code) : null;
+        return token is not null;
+    }
+
+    /// <summary>
+    /// Why a bound family's token may not authorise this call (RFC 9449 §7): no proof (1562); a proof not for this request
+    /// or not naming this token by <c>ath</c> (1560, or 1563 when stale); or one its family refuses: another device key
+    /// (1561), seen before (1560). Null when the proof is good; the family has remembered it.
+    /// </summary>
+    private async Task<EnvelopeResult?> TokenProofRefusalAsync(AuthRequest request, DeviceRequest device, VerifiedToken token, string compact)
+    {
+        var check = proofs.Check(request.Http, device.Identifier.Brand, device.Brand, accessToken: compact);
+        if (check.Error != AuthError.None)
+        {
+            return EnvelopeResult.Fail(check.Error);
+        }
+        if (check.Proof is not { } proof)
+        {
+            return EnvelopeResult.Fail(AuthError.DeviceProofRequired);
+        }
+        var accepted = await deviceSessions.Get(token.Family.DeviceSessionKey).AcceptTokenProofAsync(token.FamilyId, proof);
+        return accepted.Succeeded ? null : EnvelopeResult.Fail(accepted.Error, retryAfter: accepted.RetryAfter);
     }
 
     /// <summary>

@@ -40,7 +40,8 @@ internal static class Errors
 
     public static readonly AuthError[] AuthorizedToken = [AuthError.InvalidToken, AuthError.TokenExpired, AuthError.BrandMismatch, AuthError.DeviceMismatch];
 
-    public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity];
+    /// <summary>An account call's token: a bound family's needs its proof where the brand requires it (RequireProofForBoundTokens), refused as a bound exchange's.</summary>
+    public static readonly AuthError[] UserToken = [AuthError.InvalidToken, AuthError.TokenExpired, .. Identity, .. BoundExchange];
 
     /// <summary>Signing sessions out from the list of signed-in devices: another's needs a recent login (1564).</summary>
     public static readonly AuthError[] SignOut = [.. UserToken, AuthError.RecentLoginRequired, AuthError.InvalidDetails];

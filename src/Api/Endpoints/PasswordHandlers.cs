@@ -21,7 +21,7 @@ public static class PasswordHandlers
             return error;
         }
         var web = channel == Channel.Web;
-        var (token, tokenError) = services.Verify(request, "token", web ? TokenUse.WebUserToken : TokenUse.UserToken, device);
+        var (token, tokenError) = await services.VerifyAsync(request, "token", web ? TokenUse.WebUserToken : TokenUse.UserToken, device);
         if (token is null)
         {
             return tokenError!;

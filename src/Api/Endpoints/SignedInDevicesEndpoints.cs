@@ -108,7 +108,7 @@ public static class SignedInDevicesEndpoints
         {
             return (null, error);
         }
-        var (token, tokenError) = services.Verify(request, "token", TokenUse.AnyUserToken, device);
+        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.AnyUserToken, device);
         if (token is null)
         {
             return (null, tokenError);

@@ -31,7 +31,7 @@ public static class UserEndpoints
         {
             return error;
         }
-        var (token, tokenError) = services.Verify(request, "token", TokenUse.AnyUserToken, device);
+        var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.AnyUserToken, device);
         if (token is null)
         {
             return tokenError!;

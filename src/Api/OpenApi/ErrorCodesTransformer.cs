@@ -30,7 +30,8 @@ internal static class ErrorCodesTransformer
                 In = ParameterLocation.Header,
                 Required = false,
                 Description = "Device proof (RFC 9449, API.md §4.7) for a brand whose DeviceBinding is Optional or Required: binds the new family, "
-                    + "or proves a bound family's device. Answers for such brands carry DPoP-Nonce for the next proof.",
+                    + "or proves a bound family's device. With a bound family's USER token, where the brand sets RequireProofForBoundTokens, "
+                    + "the proof also names the token (ath). Answers for such brands carry DPoP-Nonce for the next proof.",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String },
             });
         }

@@ -34,8 +34,11 @@ public sealed class DeviceProofs(IOptions<SessionsOptions> options, DeviceNonces
 
     private readonly Uri? _publicBaseUrl = options.Value.PublicBaseUrl is { Length: > 0 } url ? new Uri(url) : null;
 
-    /// <summary>Checks the request's proof for <paramref name="brand"/>; no header is no proof (whether one is needed, the grain decides).</summary>
-    public DeviceProofCheck Check(HttpRequest request, string brand, BrandOptions brandOptions)
+    /// <summary>
+    /// Checks the request's proof for <paramref name="brand"/>; no header is no proof (whether one is needed, the grain
+    /// decides). With <paramref name="accessToken"/>, the token the proof comes with, the proof must name it (<c>ath</c>).
+    /// </summary>
+    public DeviceProofCheck Check(HttpRequest request, string brand, BrandOptions brandOptions, string? accessToken = null)
     {
         var headers = request.Headers[Header];
         if (headers.Count == 0)
@@ -48,7 +51,7 @@ public sealed class DeviceProofs(IOptions<SessionsOptions> options, DeviceNonces
         }
         try
         {
-            return Read(compact, request, brand, brandOptions);
+            return Read(compact, request, brand, brandOptions, accessToken);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or JsonException or InvalidOperationException)
         {
@@ -56,7 +59,7 @@ public sealed class DeviceProofs(IOptions<SessionsOptions> options, DeviceNonces
         }
     }
 
-    private DeviceProofCheck Read(string compact, HttpRequest request, string brand, BrandOptions brandOptions)
+    private DeviceProofCheck Read(string compact, HttpRequest request, string brand, BrandOptions brandOptions, string? accessToken)
     {
         var proof = new JsonWebToken(compact);
         // typ is a media type, compared without regard to case (RFC 7515 §4.1.9); alg is exact.
@@ -66,7 +69,8 @@ public sealed class DeviceProofs(IOptions<SessionsOptions> options, DeviceNonces
             || !proof.TryGetPayloadValue<string>("jti", out var jti) || jti is not { Length: > 0 and <= MaxProofIdLength }
             || !proof.TryGetPayloadValue<string>("htm", out var htm) || !string.Equals(htm, request.Method, StringComparison.Ordinal)
             || !proof.TryGetPayloadValue<string>("htu", out var htu) || !IsThisRequest(htu, request)
-            || !proof.TryGetPayloadValue<long>("iat", out var iat))
+            || !proof.TryGetPayloadValue<long>("iat", out var iat)
+            || accessToken is not null && !NamesToken(proof, accessToken))
         {
             return Invalid;
         }
@@ -120,6 +124,23 @@ public sealed class DeviceProofs(IOptions<SessionsOptions> options, DeviceNonces
         && Base64Url.IsValid(text, out var length) && length == CoordinateLength
             ? text
             : null;
+
+    /// <summary>
+    /// Whether the proof was made for <paramref name="accessToken"/> (RFC 9449 §4.3): its <c>ath</c> is the token's SHA-256
+    /// in base64url, so that a proof seen with one token cannot carry another.
+    /// </summary>
+    private static bool NamesToken(JsonWebToken proof, string accessToken)
+    {
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        if (!proof.TryGetPayloadValue<string>("ath", out var ath) || ath is null
+            || !Base64Url.TryDecodeFromChars(ath, presented, out var length) || length != SHA256.HashSizeInBytes)
+        {
+            return false;
+        }
+        Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.ASCII.GetBytes(accessToken), expected);
+        return CryptographicOperations.FixedTimeEquals(expected, presented);
+    }
 
     /// <summary>The compact JWS's signature: 64 bytes (r‖s) of base64url, or null.</summary>
     private static byte[]? Signature(string compact)

@@ -47,7 +47,9 @@ public sealed record IntrospectedToken(string CustomerId, string FamilyId, strin
 /// web device session) name the device session its family lives in: the request's own, except for an
 /// <c>authorizedToken</c>, whose first-factor identifier may differ from the request's second-factor one.
 /// </summary>
-public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel, Identifier Identifier, string Device)
+/// <param name="DeviceKeyThumbprint">The <c>cnf.jkt</c> of a token of a device-bound family (API.md §4.7); null for a bearer token or a key.</param>
+public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel, Identifier Identifier, string Device,
+    string? DeviceKeyThumbprint = null)
 {
     /// <summary>The token's family, for a grain to ask whether it still lives (API.md §3).</summary>
     public FamilyReference Family => new() { DeviceSessionKey = GrainKeys.DeviceSession(Identifier, Device), FamilyId = FamilyId, CustomerId = CustomerId };
@@ -151,7 +153,8 @@ public sealed class TokenVerifier
         {
             return (null, invalid);
         }
-        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel, identifier, device.DeviceId), AuthError.None);
+        // A key's binding is its family's, which the grain holds: only a token's cnf is read, for the proof it may need.
+        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel, identifier, device.DeviceId, isKey ? null : DeviceKeyThumbprint(jwt)), AuthError.None);
     }
 
     /// <summary>The token's device; <c>"dev": null</c> (the web device session) reads as <see cref="DeviceRequest.NoDevice"/>.</summary>

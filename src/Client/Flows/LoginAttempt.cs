@@ -94,7 +94,7 @@ public sealed class LoginAttempt
             {
                 json.WriteString("sessionId", SessionId);
                 secret(json);
-            }, deviceKey, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+            }, deviceKey, accessToken: null, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
             var result = await _client.CompleteAsync(this, answer, _webFamily, deviceKey, cancellationToken).ConfigureAwait(false);
             deviceKey = null;
             return result;

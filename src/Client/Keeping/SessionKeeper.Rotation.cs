@@ -80,7 +80,7 @@ public sealed partial class SessionKeeper
             ApiAnswer answer;
             try
             {
-                answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey?.Key, CancellationToken.None).ConfigureAwait(false);
+                answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey?.Key, accessToken: null, CancellationToken.None).ConfigureAwait(false);
             }
             catch (SessionsUnavailableException e)
             {

@@ -50,12 +50,11 @@ public sealed partial class SessionKeeper
 
     /// <summary>A call authorised by this session's USER token, naming a family when it acts on one; the answer as it came.</summary>
     private Task<ApiAnswer> PostTokenAsync(string path, string token, string? familyId, CancellationToken cancellationToken) =>
-        _context.PostAsync(path, _current!.Identity, json =>
+        PostAuthorizedAsync(path, token, json =>
         {
-            json.WriteString("token", token);
             if (familyId is not null)
             {
                 json.WriteString("familyId", familyId);
             }
-        }, null, cancellationToken);
+        }, cancellationToken);
 }

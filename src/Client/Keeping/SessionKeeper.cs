@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Sessions.Client.DeviceKeys;
 using Sessions.Client.Keeping;
@@ -132,13 +133,12 @@ public sealed partial class SessionKeeper
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
         var current = _current!;
         var path = secondFactor ? "mfa/password/change" : current.Flow == SessionFlow.Web ? "web/password/change" : "password/change";
-        (await _context.PostAsync(path, current.Identity, json =>
+        (await PostAuthorizedAsync(path, token, json =>
         {
-            json.WriteString("token", token);
             json.WriteString("password", currentPassword);
             json.WriteString("newPassword", newPassword);
             json.WriteString("confirmPassword", newPassword);
-        }, null, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        }, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
     }
 
     /// <summary>
@@ -154,16 +154,14 @@ public sealed partial class SessionKeeper
     public async Task<IdentifierChange> ChangeIdentifierAsync(string newIdentifierValue, string? otp = null, CancellationToken cancellationToken = default)
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        var current = _current!;
-        var answer = (await _context.PostAsync("user/updateIdentifierValue", current.Identity, json =>
+        var answer = (await PostAuthorizedAsync("user/updateIdentifierValue", token, json =>
         {
-            json.WriteString("token", token);
             json.WriteString("newIdentifierValue", newIdentifierValue);
             if (otp is not null)
             {
                 json.WriteString("otp", otp);
             }
-        }, null, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        }, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
         if (otp is null && answer.Envelope.Status.Message.StartsWith("OTP sent", StringComparison.Ordinal))
         {
             return IdentifierChange.CodeSent;
@@ -173,6 +171,22 @@ public sealed partial class SessionKeeper
             await ForgetAsync(SessionEndedReason.IdentifierChanged).ConfigureAwait(false);
         }
         return IdentifierChange.Changed;
+    }
+
+    /// <summary>
+    /// An account call authorised by this session's USER <paramref name="token"/>: for a bound session, with a proof by the
+    /// device key that names the token (RFC 9449 §7), which a brand that sets <c>RequireProofForBoundTokens</c> asks for
+    /// and any other ignores. The answer as it came.
+    /// </summary>
+    private async Task<ApiAnswer> PostAuthorizedAsync(string path, string token, Action<Utf8JsonWriter> fields, CancellationToken cancellationToken)
+    {
+        var current = _current!;
+        using var deviceKey = await UseDeviceKeyAsync(current, cancellationToken).ConfigureAwait(false);
+        return await ProofCalls.PostAsync(_context, path, current.Identity, json =>
+        {
+            json.WriteString("token", token);
+            fields(json);
+        }, deviceKey?.Key, token, cancellationToken).ConfigureAwait(false);
     }
 
     internal void ReleaseDeviceKey()

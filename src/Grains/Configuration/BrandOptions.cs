@@ -62,6 +62,15 @@ public sealed class BrandOptions
     /// <summary>How long a server nonce (<c>DPoP-Nonce</c>) makes a proof fresh, whatever its <c>iat</c>.</summary>
     public int DeviceNonceSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// A bound family's USER token authorises an account call (a password or identifier change, the MFA logout, the
+    /// signed-in devices) only with a device proof for that call and that token (RFC 9449 §7, <c>ath</c>), so that a
+    /// token taken off the device is as useless to a thief as its key. Off by default, as the contract asks for proofs only where families
+    /// are made and exchanged. Ignored while <see cref="DeviceBinding"/> is <c>Off</c>, whose tokens carry no binding, so
+    /// that going back to <c>Off</c> is one setting.
+    /// </summary>
+    public bool RequireProofForBoundTokens { get; set; }
+
     public OtpPolicyOptions Otp { get; set; } = new();
     public PasswordPolicyOptions Password { get; set; } = new();
     public LockoutOptions Lockout { get; set; } = new();

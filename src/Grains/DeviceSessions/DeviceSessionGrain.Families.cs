@@ -195,8 +195,12 @@ internal sealed partial class DeviceSessionGrain
         family.RevokedForReuse ? Grant.Failed(AuthError.KeyReused)
         : family.IsRevoked || expired ? Grant.Failed(AuthError.InvalidKey)
         : DeviceBindingRule.Refusal(family, proof, _brand.DeviceBinding, Now, _proofSignatures) is { } binding
-            ? Grant.Failed(binding, binding == AuthError.TooManyRequests ? TimeSpan.FromSeconds(_brand.DeviceProofWindowSeconds) : null)
+            ? Grant.Failed(binding, ProofRetryAfter(binding))
         : null;
+
+    /// <summary>A family that took too many proofs takes more once the oldest is stale: within the proof window.</summary>
+    private TimeSpan? ProofRetryAfter(AuthError refusal) =>
+        refusal == AuthError.TooManyRequests ? TimeSpan.FromSeconds(_brand.DeviceProofWindowSeconds) : null;
 
     /// <summary>
     /// Revokes the customer's families (MFA ones only, for the MFA password) on every device session a password change

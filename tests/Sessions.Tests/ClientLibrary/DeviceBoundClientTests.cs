@@ -47,6 +47,26 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task ABoundSessionSignsItsAccountCallsWhichABrandRequiringProofsWithBoundTokensRefusesWithoutOne()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.BoundRequired, configure: o => o.BindToDevice = true);
+        var (app, store, device, session) = customer;
+        Assert.True(session.IsDeviceBound);
+        var token = await session.GetTokenAsync();
+        var newNumber = TestDevice.NewMobile(TestBrands.BoundRequired).IdentifierValue;
+
+        var devices = await session.ListSignedInDevicesAsync();
+        var codeSent = await session.ChangeIdentifierAsync(newNumber);
+        var copiedToken = await fixture.Api.PostAsync("user/sessions", device.Body(("token", token)));
+        var loggedOut = await session.LogOutAsync();
+
+        Assert.True(Assert.Single(Assert.Single(devices).Families).Current);
+        Assert.Equal(IdentifierChange.CodeSent, codeSent);
+        Assert.Equal(1562, copiedToken.Code);
+        Assert.True(loggedOut);
+    }
+
+    [Fact]
     public async Task ADeviceWhoseClockIsTenMinutesFastGetsTheNonceRoundTripDoneOutOfSight()
     {
         var fastClock = new FakeTimeProvider(fixture.Factory.Clock.GetUtcNow() + TimeSpan.FromMinutes(10));
@@ -158,10 +178,12 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
 
         var signing = session.AuthorizeAsync(request);
         var key = await keyStore.Signing.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        await session.LogOutAsync();
+        // The logout signs its own call with the same key, so it waits at the same gate.
+        var loggingOut = session.LogOutAsync();
         Assert.False(key.Disposed);
         keyStore.Release.SetResult();
         await signing;
+        Assert.True(await loggingOut);
 
         Assert.StartsWith("DPoP ", request.Headers.Authorization!.ToString(), StringComparison.Ordinal);
         Assert.True(request.Headers.Contains("DPoP"));

@@ -47,10 +47,11 @@ public sealed class DeviceKey(TimeProvider clock) : IDisposable
 
     /// <summary>
     /// A proof for <paramref name="method"/> <paramref name="url"/>, issued now by <see cref="TimeProvider"/> unless
-    /// <paramref name="issuedAt"/> says otherwise, with a fresh <c>jti</c> unless one is given; the edits run last.
+    /// <paramref name="issuedAt"/> says otherwise, with a fresh <c>jti</c> unless one is given, naming
+    /// <paramref name="accessToken"/> (<c>ath</c>) when one is given; the edits run last.
     /// </summary>
     public string Proof(Uri url, string? nonce = null, DateTimeOffset? issuedAt = null, string? jti = null, string method = "POST",
-        Action<JsonObject>? header = null, Action<JsonObject>? payload = null)
+        Action<JsonObject>? header = null, Action<JsonObject>? payload = null, string? accessToken = null)
     {
         var headerJson = new JsonObject { ["typ"] = "dpop+jwt", ["alg"] = "ES256", ["jwk"] = PublicJwk() };
         var payloadJson = new JsonObject
@@ -64,11 +65,18 @@ public sealed class DeviceKey(TimeProvider clock) : IDisposable
         {
             payloadJson["nonce"] = nonce;
         }
+        if (accessToken is not null)
+        {
+            payloadJson["ath"] = TokenHash(accessToken);
+        }
         header?.Invoke(headerJson);
         payload?.Invoke(payloadJson);
         var signingInput = Encode(headerJson) + "." + Encode(payloadJson);
         return signingInput + "." + Base64UrlEncoder.Encode(Sign(signingInput));
     }
+
+    /// <summary>What a proof's <c>ath</c> says of a token (RFC 9449 §4.2): its SHA-256, base64url.</summary>
+    public static string TokenHash(string accessToken) => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
 
     /// <summary>The ES256 signature (r‖s) of this key over <paramref name="signingInput"/>.</summary>
     public byte[] Sign(string signingInput) => _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256);

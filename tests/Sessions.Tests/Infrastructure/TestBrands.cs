@@ -29,7 +29,10 @@ public static class TestBrands
     /// <summary>Device binding Optional (API.md §4.7), signing with an ES256 key: bound families, upgrades, byte-identical ES256 retries.</summary>
     public const string Bound = "BOUND";
 
-    /// <summary>Device binding Required: every new family must be bound; a 2-minute proof window.</summary>
+    /// <summary>
+    /// Device binding Required: every new family must be bound; a 2-minute proof window; a bound family's token
+    /// authorises account calls only with a proof that names it (RequireProofForBoundTokens).
+    /// </summary>
     public const string BoundRequired = "BOUNDREQ";
 
     /// <summary>The website whose pages may call for DEMO from a browser (its <c>Web:AllowedOrigins</c>).</summary>
@@ -90,6 +93,7 @@ public static class TestBrands
             [$"Sessions:Brands:{Bound}:DeviceBinding"] = "Optional",
             [$"Sessions:Brands:{BoundRequired}:DeviceBinding"] = "Required",
             [$"Sessions:Brands:{BoundRequired}:DeviceProofWindowSeconds"] = "120",
+            [$"Sessions:Brands:{BoundRequired}:RequireProofForBoundTokens"] = "true",
             // Written as an operator might; browsers send the origin in lower case without the '/'.
             [$"Sessions:Brands:{Demo}:Web:AllowedOrigins:0"] = "HTTPS://Shop.Demo.Example/",
             [$"Sessions:Brands:{Signed}:Web:AllowedOrigins:0"] = SignedWebsite,
