@@ -42,6 +42,8 @@ public static class SessionsHostingExtensions
         services.AddHostedService<TestIdentifierWarning>();
         // No console line leaves the process with a customer's identifier in a grain id.
         builder.Logging.AddSessionsLogRedaction();
+        // An outage that fails every call does not also flood the logs with one stack per call.
+        builder.Logging.AddSessionsErrorSampling();
         return builder;
     }
 
