@@ -3,6 +3,32 @@
 const site = await (await fetch('/site.json')).json();
 const $ = (id) => document.getElementById(id);
 
+// The page's device key (API.md §4.7): a P-256 key that WebCrypto will not hand out, made for this page load. Where the
+// brand binds devices, the proofs it signs bind the page's web family to it, so a token copied out of the page (a log,
+// a proxy, a screenshot) neither renews nor, where the brand requires proofs with bound tokens, authorises anything.
+const deviceKey = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+const { x, y } = await crypto.subtle.exportKey('jwk', deviceKey.publicKey);
+let deviceNonce = null; // the service's newest DPoP-Nonce: proofs are then fresh whatever this computer's clock says
+
+const utf8 = (text) => new TextEncoder().encode(text);
+const base64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+// An RFC 9449 proof for a POST to url; with the token the call carries, naming it (ath). WebCrypto's ECDSA signature is
+// r and s of 32 bytes each, as a JWS has it.
+async function proof(url, token) {
+  const header = { typ: 'dpop+jwt', alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x, y } };
+  const payload = { jti: crypto.randomUUID(), htm: 'POST', htu: url, iat: Math.floor(Date.now() / 1000) };
+  if (deviceNonce) {
+    payload.nonce = deviceNonce;
+  }
+  if (token) {
+    payload.ath = base64url(await crypto.subtle.digest('SHA-256', utf8(token)));
+  }
+  const signingInput = `${base64url(utf8(JSON.stringify(header)))}.${base64url(utf8(JSON.stringify(payload)))}`;
+  const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, deviceKey.privateKey, utf8(signingInput));
+  return `${signingInput}.${base64url(signature)}`;
+}
+
 let customer = null; // { brand, identifierType, identifierValue }
 let sessionId = null;
 let token = null;
@@ -17,24 +43,31 @@ const unreachable = { status: { success: false, code: 0, message: 'The service c
 // 1599, 429 and 408 say the service did nothing with the call: the same call may go again.
 const nothingDone = (envelope) => [1599, 429, 408].includes(envelope.status.code);
 
-// A POST to an /auth/v1 endpoint, sent again after Retry-After when the service did nothing: a regenerate with the same
-// token within the reuse grace gets the same next token.
+// A POST to an /auth/v1 endpoint with a fresh device proof, sent again after Retry-After when the service did nothing
+// (a regenerate with the same token within the reuse grace gets the same next token), and once at once with the
+// service's nonce when the proof was stale (1563). A brand that does not bind devices ignores the proof.
 async function call(path, fields) {
-  for (let attempt = 1; ; attempt++) {
+  const url = `${site.sessions}/auth/v1/${path}`;
+  for (let attempt = 1, staleProofs = 0; ; attempt++) {
     let response;
     let envelope;
     try {
-      response = await fetch(`${site.sessions}/auth/v1/${path}`, {
+      response = await fetch(url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', DPoP: await proof(url, fields.token) },
         body: JSON.stringify({ ...customer, ...fields }),
       });
+      deviceNonce = response.headers.get('DPoP-Nonce') ?? deviceNonce;
       envelope = await response.json();
     } catch {
       return unreachable;
     }
     if (!envelope?.status) {
       return unreachable;
+    }
+    if (envelope.status.code === 1563 && staleProofs++ === 0) {
+      attempt--;
+      continue;
     }
     if (!nothingDone(envelope) || attempt === 3) {
       return envelope;
@@ -56,8 +89,9 @@ function claims(jwt) {
 
 function keep(newToken, message) {
   token = newToken;
-  const { jti, exp } = claims(token);
+  const { jti, exp, cnf } = claims(token);
   $('token-id').textContent = jti;
+  $('binding').textContent = cnf ? 'bound to this page\'s device key' : 'not bound to a device key';
   $('expires').textContent = new Date(exp * 1000).toLocaleTimeString();
   clearTimeout(renewal);
   renewal = setTimeout(renew, Math.max(0, exp * 1000 - Date.now() - 60_000));

@@ -30,6 +30,38 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task TheSampleWebsiteBindsItsSessionToAKeyThePageCannotExportSoACopiedTokenIsRefused()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        var tokens = new List<string>();
+        var page = await OpenAsync(BrowserFixture.DemoWebsite);
+        page.Response += async (_, response) =>
+        {
+            if (response.Url.EndsWith("/web/otp/validate", StringComparison.Ordinal) || response.Url.EndsWith("/web/token/regenerate", StringComparison.Ordinal))
+            {
+                tokens.Add((await response.JsonAsync())!.Value.GetProperty("auth").GetProperty("token").GetString()!);
+            }
+        };
+
+        await SignInAsync(page, customer);
+        await Assertions.Expect(page.Locator("#binding")).ToHaveTextAsync("bound to this page's device key");
+        await page.ClickAsync("#renew");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Token renewed.");
+        await page.ClickAsync("#list-devices");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Signed in on 1 devices and browsers.");
+        // What a thief who copied the page's token out of a log sends, without the key the page holds.
+        var copied = tokens[^1];
+        var listed = await fixture.Api.Client.PostAsync("user/sessions", customer.Body(("token", copied)));
+        var renewed = await fixture.Api.Client.PostAsync("web/token/regenerate", customer.Body(("expiredToken", copied)));
+
+        Assert.Equal(2, tokens.Count);
+        Assert.True(Jwt.Payload(copied).TryGetProperty("cnf", out _));
+        Assert.Equal(1562, listed.Code);
+        Assert.Equal(1562, renewed.Code);
+        Assert.Empty(fixture.ConsoleErrors(page));
+    }
+
+    [ChromiumFact]
     public async Task TheSampleWebsiteRenewsWithTheSameTokenWhenTheServiceCouldNotBeReached()
     {
         var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
@@ -128,13 +160,18 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     private async Task<IPage> SignInThroughTheSampleAsync(TestDevice customer)
     {
         var page = await OpenAsync(BrowserFixture.DemoWebsite);
+        await SignInAsync(page, customer);
+        return page;
+    }
+
+    private async Task SignInAsync(IPage page, TestDevice customer)
+    {
         await page.FillAsync("#email", customer.IdentifierValue);
         await page.ClickAsync("#email-form button[type=submit]");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"We sent a code to {customer.IdentifierValue}.");
         await page.FillAsync("#code", await fixture.Api.Client.LatestOtpAsync(customer));
         await page.ClickAsync("#code-form button[type=submit]");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Signed in as {customer.IdentifierValue}.");
-        return page;
     }
 
     /// <summary>The sample website's page as <paramref name="website"/> serves it; the test's script runs in it as the page's own would.</summary>

@@ -25,6 +25,9 @@ public sealed class BrowserFixture : IAsyncLifetime
         ["Sessions:Admin:ApiKeys:0:Id"] = "support",
         ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
         [$"Sessions:Brands:{TestBrands.Demo}:Web:AllowedOrigins:1"] = DemoWebsite,
+        // The sample website binds its sessions to a WebCrypto key where the brand binds devices, as the Development DEMO does.
+        [$"Sessions:Brands:{TestBrands.Demo}:DeviceBinding"] = "Optional",
+        [$"Sessions:Brands:{TestBrands.Demo}:RequireProofForBoundTokens"] = "true",
         [$"Sessions:Brands:{TestBrands.Signed}:Web:AllowedOrigins:1"] = SignedWebsite,
     });
 

@@ -14,10 +14,15 @@ public sealed class ApiProcess : IAsyncDisposable
     private readonly string _environment;
     private ChildProcess? _process;
 
+    /// <param name="settings">Configuration on top of the test brands', which it may change.</param>
     /// <param name="extraPorts">More loopback ports the API listens on besides <see cref="Port"/>.</param>
     public ApiProcess(Dictionary<string, string?> settings, string environment = "Development", IReadOnlyList<int>? extraPorts = null)
     {
-        _settings = new(TestBrands.Configuration().Concat(settings));
+        _settings = new(TestBrands.Configuration());
+        foreach (var (key, value) in settings)
+        {
+            _settings[key] = value;
+        }
         if (!_settings.ContainsKey(DataDirectoryKey))
         {
             _settings[DataDirectoryKey] = _ownDataDirectory = TempDirectory.Create("api-process");
