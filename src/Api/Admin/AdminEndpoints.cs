@@ -87,7 +87,7 @@ public static class AdminEndpoints
         {
             ["events"] = new JsonArray([.. history.Select(e => (JsonNode)new JsonObject
             {
-                ["kind"] = KindName(e.Kind),
+                ["kind"] = SecurityEventKinds.Name(e.Kind),
                 ["at"] = e.At,
                 ["identifier"] = e.Identifier,
                 ["device"] = e.Device,
@@ -123,18 +123,6 @@ public static class AdminEndpoints
     }
 
     private const string Reason = RevocationReasons.Administrator;
-
-    private static string KindName(SecurityEventKind kind) => kind switch
-    {
-        SecurityEventKind.Login => "LOGIN",
-        SecurityEventKind.KeyReuseDetected => "KEY_REUSE_DETECTED",
-        SecurityEventKind.FamilyRevoked => "FAMILY_REVOKED",
-        SecurityEventKind.PasswordChanged => "PASSWORD_CHANGED",
-        SecurityEventKind.PasswordReset => "PASSWORD_RESET",
-        SecurityEventKind.IdentifierChanged => "IDENTIFIER_CHANGED",
-        SecurityEventKind.DeviceKeyMismatch => "DEVICE_KEY_MISMATCH",
-        _ => kind.ToString(),
-    };
 
     private static IResult UnknownBrand() => AdminProblems.NotFound("The brand is not configured.");
 

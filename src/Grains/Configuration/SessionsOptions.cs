@@ -17,6 +17,12 @@ public sealed class SessionsOptions
 
     public PasswordHashingOptions PasswordHashing { get; set; } = new();
 
+    /// <summary>
+    /// <c>Sessions:SecurityEvents:Webhook</c>: where each new line of a customer's security history is posted, signed,
+    /// so that a brand can tell its customer ("your e-mail address was changed", "a new sign-in"). None: nothing is posted.
+    /// </summary>
+    public SecurityEventsOptions SecurityEvents { get; set; } = new();
+
     /// <summary>Brands by name. Names are matched case-insensitively; lookups go through <see cref="FindBrand"/>.</summary>
     public Dictionary<string, BrandOptions> Brands { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -44,6 +50,11 @@ public enum OtpSenderKind
     Log,
     DevOutbox,
     Webhook,
+}
+
+public sealed class SecurityEventsOptions
+{
+    public WebhookOptions Webhook { get; set; } = new();
 }
 
 public sealed class OtpDeliveryOptions

@@ -67,6 +67,22 @@ public sealed record SecurityEvent
         && (At - earlier.At < TimeSpan.FromMinutes(1) || Kind == SecurityEventKind.DeviceKeyMismatch);
 }
 
+/// <summary>The names the admin API and the security events webhook give the kinds.</summary>
+public static class SecurityEventKinds
+{
+    public static string Name(SecurityEventKind kind) => kind switch
+    {
+        SecurityEventKind.Login => "LOGIN",
+        SecurityEventKind.KeyReuseDetected => "KEY_REUSE_DETECTED",
+        SecurityEventKind.FamilyRevoked => "FAMILY_REVOKED",
+        SecurityEventKind.PasswordChanged => "PASSWORD_CHANGED",
+        SecurityEventKind.PasswordReset => "PASSWORD_RESET",
+        SecurityEventKind.IdentifierChanged => "IDENTIFIER_CHANGED",
+        SecurityEventKind.DeviceKeyMismatch => "DEVICE_KEY_MISMATCH",
+        _ => kind.ToString(),
+    };
+}
+
 /// <summary>The reasons a family is revoked, as the audit log and the security history name them.</summary>
 public static class RevocationReasons
 {

@@ -38,6 +38,8 @@ public static class GrainKeys
 
     public static string BrandOfCustomer(string key) => key[..key.IndexOf('/')];
 
+    public static string CustomerIdOf(string key) => Uri.UnescapeDataString(key[(key.IndexOf('/') + 1)..]);
+
     private static Identifier ParseIdentifierParts(string[] parts) =>
         new(parts[0], Enum.Parse<IdentifierType>(parts[1]), Uri.UnescapeDataString(parts[2]));
 }

@@ -10,6 +10,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Sessions.Grains;
 using Sessions.Grains.Configuration;
+using Sessions.Grains.Customers;
 using Sessions.Grains.Otp;
 using Sessions.Grains.Passwords;
 using Sessions.Silo.Logging;
@@ -158,6 +159,8 @@ public static class SessionsHostingExtensions
         services.TryAddSingleton(sp => new PendingPasswords(OtpHashKey(sp)));
         services.TryAddSingleton<PasswordWork>();
         services.AddHttpClient<WebhookOtpSender>();
+        services.AddHttpClient(nameof(SecurityEventWebhook));
+        services.TryAddSingleton<SecurityEventWebhook>();
         services.TryAddSingleton<LogOtpSender>();
         services.TryAddSingleton<DevOutboxOtpSender>();
         services.TryAddSingleton<IOtpSender>(sp => sp.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.Sender switch

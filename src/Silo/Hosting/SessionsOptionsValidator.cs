@@ -25,6 +25,11 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
             errors.Add("Sessions:PublicBaseUrl must be an absolute http(s) URL without query or fragment (https://auth.example.com).");
         }
         ValidateDelivery(options.Otp, errors);
+        if (!string.IsNullOrEmpty(options.SecurityEvents.Webhook.Url))
+        {
+            ValidateWebhook(options.SecurityEvents.Webhook, "Sessions:SecurityEvents:Webhook", " when Sessions:SecurityEvents:Webhook:Url is set",
+                "customers' ids and security events travel in its body", errors);
+        }
         if (options.PasswordHashing.MaxConcurrency is < 1 or > 1024)
         {
             errors.Add("Sessions:PasswordHashing:MaxConcurrency must be between 1 and 1024.");
@@ -58,27 +63,32 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         }
         if (otp.Sender == OtpSenderKind.Webhook)
         {
-            if (!Uri.TryCreate(otp.Webhook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
-            {
-                errors.Add("Sessions:Otp:Webhook:Url must be an absolute http(s) URL when Sessions:Otp:Sender is 'Webhook'.");
-            }
-            else if (url.Scheme == "http" && !environment.IsDevelopment())
-            {
-                // Every OTP travels in this request's body.
-                errors.Add("Sessions:Otp:Webhook:Url must be https:// outside Development: OTPs travel in its body.");
-            }
-            if (string.IsNullOrEmpty(otp.Webhook.Secret) || otp.Webhook.Secret.Length < 32)
-            {
-                errors.Add("Sessions:Otp:Webhook:Secret must be at least 32 characters when Sessions:Otp:Sender is 'Webhook'.");
-            }
-            if (otp.Webhook.TimeoutSeconds is < 1 or > 60)
-            {
-                errors.Add("Sessions:Otp:Webhook:TimeoutSeconds must be between 1 and 60.");
-            }
+            ValidateWebhook(otp.Webhook, "Sessions:Otp:Webhook", " when Sessions:Otp:Sender is 'Webhook'", "OTPs travel in its body", errors);
         }
         if (cluster.Value.Mode != ClusterMode.Client && !IsSecret(otp.HashKey))
         {
             errors.Add("Sessions:Otp:HashKey must be a base64 secret of at least 32 bytes.");
+        }
+    }
+
+    /// <summary>A webhook's URL (https outside Development, as its body says <paramref name="carries"/>), secret and timeout.</summary>
+    private void ValidateWebhook(WebhookOptions webhook, string path, string when, string carries, List<string> errors)
+    {
+        if (!Uri.TryCreate(webhook.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            errors.Add($"{path}:Url must be an absolute http(s) URL{when}.");
+        }
+        else if (url.Scheme == "http" && !environment.IsDevelopment())
+        {
+            errors.Add($"{path}:Url must be https:// outside Development: {carries}.");
+        }
+        if (string.IsNullOrEmpty(webhook.Secret) || webhook.Secret.Length < 32)
+        {
+            errors.Add($"{path}:Secret must be at least 32 characters{when}.");
+        }
+        if (webhook.TimeoutSeconds is < 1 or > 60)
+        {
+            errors.Add($"{path}:TimeoutSeconds must be between 1 and 60.");
         }
     }
 

@@ -1,11 +1,7 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -13,26 +9,9 @@ namespace Sessions.Tests.Api;
 public sealed class OtpDeliveryTests : IAsyncLifetime
 {
     private const string WebhookSecret = "webhook-secret-of-at-least-32-characters!";
-    private readonly ConcurrentQueue<(string Body, string Signature)> _received = new();
-    private WebApplication _webhook = null!;
-    private string _webhookUrl = "";
+    private WebhookReceiver _webhook = null!;
 
-    public async Task InitializeAsync()
-    {
-        var port = FreePort.Next();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        _webhook = builder.Build();
-        _webhook.MapPost("/otp", async (HttpRequest request) =>
-        {
-            using var reader = new StreamReader(request.Body);
-            _received.Enqueue((await reader.ReadToEndAsync(), request.Headers["X-Sessions-Signature"].ToString()));
-            return Results.Ok();
-        });
-        _webhook.MapPost("/down", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
-        await _webhook.StartAsync();
-        _webhookUrl = $"http://127.0.0.1:{port}";
-    }
+    public async Task InitializeAsync() => _webhook = await WebhookReceiver.StartAsync();
 
     public async Task DisposeAsync() => await _webhook.DisposeAsync();
 
@@ -44,7 +23,7 @@ public sealed class OtpDeliveryTests : IAsyncLifetime
         var device = TestDevice.NewMobile();
         var sessionId = await client.StartLoginAsync(device);
 
-        var (body, signature) = Assert.Single(_received);
+        var (body, signature) = Assert.Single(_webhook.Received);
         var message = JsonDocument.Parse(body).RootElement;
         var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(body)));
         var validated = await client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", message.GetProperty("otp").GetString())));
@@ -76,7 +55,7 @@ public sealed class OtpDeliveryTests : IAsyncLifetime
     private ApiFactory WebhookFactory(string path) => new(settings: new()
     {
         ["Sessions:Otp:Sender"] = "Webhook",
-        ["Sessions:Otp:Webhook:Url"] = _webhookUrl + path,
+        ["Sessions:Otp:Webhook:Url"] = _webhook.Url + path,
         ["Sessions:Otp:Webhook:Secret"] = WebhookSecret,
     });
 }

@@ -34,6 +34,8 @@ public sealed class StartupValidationTests
         { "Sessions:Brands:DEMO:DeviceBinding", "7", "Sessions:Brands:DEMO:DeviceBinding" },
         { "Sessions:Brands:DEMO:DeviceProofWindowSeconds", "0", "Sessions:Brands:DEMO:DeviceProofWindowSeconds" },
         { "Sessions:Brands:DEMO:DeviceNonceSeconds", "86400", "Sessions:Brands:DEMO:DeviceNonceSeconds" },
+        { "Sessions:SecurityEvents:Webhook:Url", "ftp://events.example.com", "Sessions:SecurityEvents:Webhook:Url" },
+        { "Sessions:LogSampling:WindowSeconds", "0", "Sessions:LogSampling:WindowSeconds" },
         { "Sessions:Brands:DEMO:SigningKeys:0:Id", "demo+keys", "Sessions:Brands:DEMO:SigningKeys:0:Id" },
         { "Sessions:PublicBaseUrl", "auth.example.com", "Sessions:PublicBaseUrl" },
         { "Sessions:PublicBaseUrl", "https://auth.example.com/?tenant=1", "Sessions:PublicBaseUrl" },

@@ -1,0 +1,119 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Sessions.Grains.Configuration;
+using Sessions.Grains.Contracts;
+
+namespace Sessions.Grains.Customers;
+
+/// <summary>
+/// Posts each new line of a customer's security history to <c>Sessions:SecurityEvents:Webhook:Url</c>, signed as the OTP
+/// webhook is (<c>X-Sessions-Signature: sha256=&lt;hex HMAC of the body&gt;</c>), so that a brand can tell its customer:
+/// "your e-mail address was changed", "a new sign-in", "someone used a copy of your session". The body names the
+/// customer by id and holds no secret and no identifier in clear (they are masked as in the history).
+/// </summary>
+/// <remarks>
+/// Delivery is off the call that caused the event, which it never slows or fails: tried at once, then after 2 and 10
+/// seconds; an event not delivered by then is logged (2006) and dropped, as is any event beyond
+/// <see cref="MaxPending"/> waiting at once. The <c>id</c> lets a receiver drop a retry it already took.
+/// </remarks>
+public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients, IOptions<SessionsOptions> options,
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock, ILogger<SecurityEventWebhook> logger)
+{
+    public const int MaxPending = 1000;
+    private static readonly TimeSpan[] Retries = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)];
+
+    private int _pending;
+    private int _droppedSinceDelivery;
+
+    public bool IsEnabled => !string.IsNullOrEmpty(options.Value.SecurityEvents.Webhook.Url);
+
+    /// <summary>Starts the delivery of <paramref name="securityEvent"/> of the customer <paramref name="customerId"/> of <paramref name="brand"/>.</summary>
+    public void Publish(string brand, string customerId, SecurityEvent securityEvent)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+        if (Interlocked.Increment(ref _pending) > MaxPending)
+        {
+            Interlocked.Decrement(ref _pending);
+            if (Interlocked.Increment(ref _droppedSinceDelivery) == 1)
+            {
+                LogDropped(SecurityEventKinds.Name(securityEvent.Kind), brand, MaxPending);
+            }
+            return;
+        }
+        var body = JsonSerializer.SerializeToUtf8Bytes(new SecurityEventPayload(
+            Guid.NewGuid().ToString("N"), brand, customerId, SecurityEventKinds.Name(securityEvent.Kind), securityEvent.At,
+            securityEvent.Identifier, securityEvent.Device, securityEvent.Flow, securityEvent.FamilyId, securityEvent.Factor,
+            securityEvent.Reason, securityEvent.Detail), SecurityEventJson.Default.SecurityEventPayload);
+        // Off the grain's turn: the delivery touches no grain state and may take seconds.
+        _ = Task.Run(() => DeliverAsync(body, securityEvent.Kind, brand));
+    }
+
+    private async Task DeliverAsync(byte[] body, SecurityEventKind kind, string brand)
+    {
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                if (await TrySendAsync(body))
+                {
+                    Volatile.Write(ref _droppedSinceDelivery, 0);
+                    return;
+                }
+                if (attempt == Retries.Length)
+                {
+                    LogNotDelivered(SecurityEventKinds.Name(kind), brand, attempt + 1);
+                    return;
+                }
+                await Task.Delay(Retries[attempt], clock);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    private async Task<bool> TrySendAsync(byte[] body)
+    {
+        var webhook = options.Value.SecurityEvents.Webhook;
+        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(webhook.Secret!), body));
+        request.Headers.TryAddWithoutValidation(Otp.WebhookOtpSender.SignatureHeader, $"sha256={signature}");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(webhook.TimeoutSeconds));
+        try
+        {
+            using var response = await httpClients.CreateClient(nameof(SecurityEventWebhook)).SendAsync(request, timeout.Token);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning,
+        Message = "Security event {Kind} of brand {Brand} was not delivered to the security events webhook after {Attempts} attempts")]
+    private partial void LogNotDelivered(string kind, string brand, int attempts);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning,
+        Message = "Security event {Kind} of brand {Brand} dropped: {MaxPending} events are already waiting for the security events webhook; further drops are logged after the next delivery")]
+    private partial void LogDropped(string kind, string brand, int maxPending);
+}
+
+internal sealed record SecurityEventPayload(
+    string Id, string Brand, string CustomerId, string Kind, DateTimeOffset At, string Identifier, string Device,
+    string? Flow, string? FamilyId, string? Factor, string? Reason, string? Detail);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(SecurityEventPayload))]
+internal sealed partial class SecurityEventJson : JsonSerializerContext;

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Sessions.Tests.Infrastructure;
+
+namespace Sessions.Tests.Api;
+
+/// <summary>
+/// The security events webhook (README, "Operations"): each new line of a customer's security history reaches the
+/// brand's endpoint, signed, naming the customer by id and no identifier in clear, so that the brand can tell its
+/// customer; a thief's replays are one event, not a flood; and an endpoint that is down never fails a call.
+/// </summary>
+public sealed class SecurityEventWebhookTests : IAsyncLifetime
+{
+    private const string WebhookSecret = "security-events-secret-of-32-characters!";
+    private WebhookReceiver _webhook = null!;
+
+    public async Task InitializeAsync() => _webhook = await WebhookReceiver.StartAsync();
+
+    public async Task DisposeAsync() => await _webhook.DisposeAsync();
+
+    [Fact]
+    public async Task EachNewLineOfTheHistoryIsPostedSignedNamingTheCustomerAndNoIdentifierInClear()
+    {
+        await using var factory = WebhookFactory("/events");
+        var client = factory.CreateSessionsClient();
+        var phone = TestDevice.NewMobile();
+        var login = await client.LoginAsync(phone);
+        var newNumber = TestDevice.NewMobile().IdentifierValue;
+
+        Assert.True((await client.ChangeIdentifierAsync(phone, login.Token!, newNumber)).Success);
+        var events = await ReceivedAsync(e => e.Kind == "IDENTIFIER_CHANGED");
+
+        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString();
+        Assert.Contains(events, e => e.Kind == "LOGIN" && e.Json.GetProperty("factor").GetString() == "otp");
+        var changed = Assert.Single(events, e => e.Kind == "IDENTIFIER_CHANGED");
+        Assert.Equal(customerId, changed.Json.GetProperty("customerId").GetString());
+        Assert.Equal(TestBrands.Demo, changed.Json.GetProperty("brand").GetString());
+        Assert.EndsWith(newNumber[^3..], changed.Json.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.All(events, e =>
+        {
+            Assert.Equal(Sign(e.Body), e.Signature);
+            Assert.DoesNotContain(phone.IdentifierValue, e.Body, StringComparison.Ordinal);
+            Assert.DoesNotContain(newNumber, e.Body, StringComparison.Ordinal);
+            Assert.DoesNotContain(login.Token!, e.Body, StringComparison.Ordinal);
+        });
+        Assert.Equal(events.Count, events.Select(e => e.Json.GetProperty("id").GetString()).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AThiefTryingACopiedKeyAgainAndAgainIsOneEvent()
+    {
+        await using var factory = WebhookFactory("/events");
+        var client = factory.CreateSessionsClient();
+        using var ownersKey = new DeviceKey(factory.Clock);
+        using var thiefsKey = new DeviceKey(factory.Clock);
+        var phone = TestDevice.NewMobile(TestBrands.Bound);
+        var login = await client.LoginAsync(phone, ownersKey);
+
+        var tries = new List<ApiResponse>();
+        for (var i = 0; i < 5; i++)
+        {
+            tries.Add(await client.PostWithProofAsync("token/regenerate", phone.Body(("key", login.Key)), thiefsKey));
+        }
+        // A later event of the same customer, to wait for: each try was recorded (or counted) before it was answered.
+        await client.LoginAsync(phone.OnDevice(TestDevice.NewDeviceId()));
+        var events = await ReceivedAsync(all => all.Count(e => e.Kind == "LOGIN") == 2);
+
+        Assert.All(tries, t => Assert.Equal(1561, t.Code));
+        Assert.Single(events, e => e.Kind == "DEVICE_KEY_MISMATCH");
+    }
+
+    [Fact]
+    public async Task AWebhookThatIsDownNeverFailsALoginAndGetsTheEventAgainLater()
+    {
+        await using var factory = WebhookFactory("/flaky");
+        var client = factory.CreateSessionsClient();
+        var phone = TestDevice.NewMobile();
+
+        var login = await client.LoginAsync(phone);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (_webhook.Received.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            // The retries wait on the service's clock: move it on until the third try has been made.
+            factory.Clock.Advance(TimeSpan.FromSeconds(2));
+            await Task.Delay(50);
+        }
+
+        Assert.True(login.Success);
+        var (body, signature) = Assert.Single(_webhook.Received);
+        Assert.Equal("LOGIN", JsonDocument.Parse(body).RootElement.GetProperty("kind").GetString());
+        Assert.Equal(Sign(body), signature);
+        Assert.Equal(3, _webhook.FlakyCalls);
+    }
+
+    /// <summary>What the webhook received once an event matching <paramref name="awaited"/> is among it (10 s at most).</summary>
+    private Task<List<Received>> ReceivedAsync(Func<Received, bool> awaited) => ReceivedAsync(events => events.Any(awaited));
+
+    /// <summary>What the webhook received once it is <paramref name="complete"/> (10 s at most).</summary>
+    private async Task<List<Received>> ReceivedAsync(Func<List<Received>, bool> complete)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var events = _webhook.Received.Select(r => new Received(r.Body, r.Signature, JsonDocument.Parse(r.Body).RootElement)).ToList();
+            if (complete(events) || DateTime.UtcNow > deadline)
+            {
+                return events;
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    private static string Sign(string body) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(body)));
+
+    private ApiFactory WebhookFactory(string path) => new(settings: new()
+    {
+        ["Sessions:SecurityEvents:Webhook:Url"] = _webhook.Url + path,
+        ["Sessions:SecurityEvents:Webhook:Secret"] = WebhookSecret,
+    });
+
+    private sealed record Received(string Body, string Signature, JsonElement Json)
+    {
+        public string? Kind => Json.GetProperty("kind").GetString();
+    }
+}

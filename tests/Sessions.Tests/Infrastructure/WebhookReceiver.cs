@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Sessions.Tests.Infrastructure;
+
+/// <summary>
+/// A brand's webhook endpoint on loopback, as the OTP and security events webhooks post to it: every body it takes, with
+/// its <c>X-Sessions-Signature</c>. <c>/down</c> answers 503 to every call; <c>/flaky</c> to its first two, then takes
+/// them (an endpoint that was down and came back); any other path takes every call.
+/// </summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _flakyCalls;
+
+    private WebhookReceiver(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    public string Url { get; }
+
+    public ConcurrentQueue<(string Body, string Signature)> Received { get; } = new();
+
+    /// <summary>How many calls <c>/flaky</c> has had, refused ones included.</summary>
+    public int FlakyCalls => Volatile.Read(ref _flakyCalls);
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var receiver = new WebhookReceiver(builder.Build(), $"http://127.0.0.1:{port}");
+        receiver._app.MapPost("/down", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        receiver._app.MapPost("/{path}", receiver.TakeAsync);
+        await receiver._app.StartAsync();
+        return receiver;
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private async Task<IResult> TakeAsync(string path, HttpRequest request)
+    {
+        using var reader = new StreamReader(request.Body);
+        var body = await reader.ReadToEndAsync();
+        if (path == "flaky" && Interlocked.Increment(ref _flakyCalls) <= 2)
+        {
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
+        Received.Enqueue((body, request.Headers["X-Sessions-Signature"].ToString()));
+        return Results.Ok();
+    }
+}
