@@ -95,8 +95,9 @@ public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients,
             using var response = await httpClients.CreateClient(nameof(SecurityEventWebhook)).SendAsync(request, timeout.Token);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException)
         {
+            // Unreachable, timed out, or a URL the client cannot send to: tried again, then logged.
             return false;
         }
     }
