@@ -130,6 +130,10 @@ public sealed class AuthServices(
             return EnvelopeResult.Fail(AuthError.DeviceProofRequired);
         }
         var accepted = await deviceSessions.Get(token.Family.DeviceSessionKey).AcceptTokenProofAsync(token.FamilyId, proof);
+        if (accepted.Error == AuthError.DeviceKeyMismatch)
+        {
+            audit.TokenDeviceKeyMismatch(device, request.Http.Path);
+        }
         return accepted.Succeeded ? null : EnvelopeResult.Fail(accepted.Error, retryAfter: accepted.RetryAfter);
     }
 

@@ -75,6 +75,9 @@ public sealed class SessionsMetrics : IDisposable
         }
     }
 
+    /// <summary>A bound family's token on an account call with another device key's proof: a copied token, counted with the copied keys.</summary>
+    public void TokenDeviceKeyMismatch(string brand) => _deviceKeyMismatches.Add(1, new TagList { { "brand", brand }, { "flow", "AccountCall" } });
+
     public void Locked(string brand) => _locks.Add(1, new TagList { { "brand", brand } });
 
     public void Dispose() => _meter.Dispose();

@@ -68,6 +68,16 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
         }
     }
 
+    /// <summary>
+    /// A bound family's USER token presented on an account call with a valid proof by another device key (1561): the
+    /// token was copied off its device. Logged and counted as a copied key is; the grain records it in the history.
+    /// </summary>
+    public void TokenDeviceKeyMismatch(DeviceRequest device, string path)
+    {
+        metrics.TokenDeviceKeyMismatch(device.Identifier.Brand);
+        TokenPresentedWithAnotherDevicesProof(device.Identifier.Brand, device.Identifier.Type, Mask(device.Identifier), Device(device), Address(device.ClientAddress), path);
+    }
+
     public void FamilyExpired(DeviceRequest device, string familyId, Outcome outcome)
     {
         if (outcome.Succeeded)
@@ -172,6 +182,10 @@ public sealed partial class AuthAudit(ILogger<AuthAudit> logger, SessionsMetrics
     [LoggerMessage(EventId = 3014, EventName = "DeviceKeyMismatch", Level = LogLevel.Warning,
         Message = "Key presented with another device's proof, refused and the family kept: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}")]
     private partial void DeviceKeyMismatch(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, SessionFlow flow);
+
+    [LoggerMessage(EventId = 3021, EventName = "TokenDeviceKeyMismatch", Level = LogLevel.Warning,
+        Message = "Token of a bound family presented with another device's proof on {Path}, refused: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}")]
+    private partial void TokenPresentedWithAnotherDevicesProof(string brand, IdentifierType identifierType, string identifier, string deviceId, string clientAddress, string path);
 
     [LoggerMessage(EventId = 3008, EventName = "KeyRefused", Level = LogLevel.Information,
         Message = "Key refused: {Brand} {IdentifierType} {Identifier} device {DeviceId} from {ClientAddress}, {Flow}: {Code}")]

@@ -47,16 +47,20 @@ public sealed class StolenTokenTests(AttackFixture fixture)
     }
 
     [Fact]
-    public async Task AThiefCannotMoveTheAccountToTheirOwnNumberAndTheOwnerSeesTheCopiedToken()
+    public async Task AThiefCannotMoveTheAccountToTheirOwnNumberAndTheCopiedTokenIsASecurityEvent()
     {
         using var victim = await BoundVictimAsync();
         using var thiefsKey = new DeviceKey(fixture.Factory.Clock);
+        using var mismatches = new HostCounter(fixture.Factory.Services, "sessions.device_key.mismatches");
         var path = "user/updateIdentifierValue";
 
         var bare = await Client.PostAsync(path, victim.AccountCall(path));
         var ownKey = await Client.PostWithProofAsync(path, victim.AccountCall(path), thiefsKey.Proof(Client.Url(path), accessToken: victim.Token));
 
         Assert.Equal((1562, 1561), (bare.Code, ownKey.Code));
+        Assert.Equal(1, mismatches.Total);
+        Assert.Contains(fixture.Logs.Entries, e => e.EventId.Id == 3021 && e.Values["Path"] == "/auth/v1/" + path
+            && e.Values["DeviceId"] == victim.Phone.DeviceId![..4] + "***" && e.Values["Brand"] == TestBrands.BoundRequired);
         Assert.Null(await Client.LatestOtpOrNullAsync(victim.Phone with { IdentifierValue = victim.ThiefsNumber }));
         var customerId = Jwt.Payload(victim.Token).GetProperty("uid").GetString();
         var history = (await fixture.AdminAsync(HttpMethod.Get, $"/admin/v1/brands/{TestBrands.BoundRequired}/customers/{customerId}/events")).Body;
