@@ -28,8 +28,36 @@ internal sealed partial class RedactingConsoleFormatter(string inner, IServicePr
         _inner ??= services.GetServices<ConsoleFormatter>().First(f => f.Name == inner);
         var buffer = t_buffer ??= new StringWriter();
         buffer.GetStringBuilder().Clear();
-        _inner.Write(logEntry, scopeProvider, buffer);
+        _inner.Write(WithMessage(logEntry), scopeProvider, buffer);
         textWriter.Write(Redact(buffer.ToString()));
+    }
+
+    /// <summary>
+    /// The entry with a state whose text is the record's message, as a <c>LoggerMessage</c> state's is. The sampling
+    /// logger (<see cref="RepeatedErrorSampler"/>) hands providers a state of its own whose text is a type name, which
+    /// the JSON formatter would write as <c>State.Message</c>.
+    /// </summary>
+    private static LogEntry<MessageState> WithMessage<TState>(in LogEntry<TState> logEntry)
+    {
+        var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception) ?? logEntry.State?.ToString() ?? "";
+        var values = logEntry.State as IReadOnlyList<KeyValuePair<string, object?>> ?? [];
+        return new LogEntry<MessageState>(logEntry.LogLevel, logEntry.Category, logEntry.EventId, new MessageState(message, values),
+            logEntry.Exception, static (state, _) => state.Message);
+    }
+
+    private sealed class MessageState(string message, IReadOnlyList<KeyValuePair<string, object?>> values) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public string Message => message;
+
+        public int Count => values.Count;
+
+        public KeyValuePair<string, object?> this[int index] => values[index];
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => values.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => message;
     }
 
     /// <summary>The text with every grain id's identifier value and device id masked, and line separators escaped.</summary>

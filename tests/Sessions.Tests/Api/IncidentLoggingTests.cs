@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sessions.Silo.Storage;
@@ -45,6 +46,25 @@ public sealed class IncidentLoggingTests
         Assert.Equal("7", unavailable.Values["LeftOut"]);
         Assert.Equal(LogLevel.Warning, unavailable.Level);
         Assert.Null(unavailable.Exception);
+    }
+
+    [Fact]
+    public async Task AJsonLogLineHoldsItsMessageAndItsValuesAsWithoutTheSampler()
+    {
+        await using var api = new ApiProcess(new() { ["Logging:Console:FormatterName"] = "json" });
+        await api.StartAsync();
+        var phone = TestDevice.NewMobile();
+
+        await api.Client.StartLoginAsync(phone);
+        await Task.Delay(500);
+
+        var line = Assert.Single(api.Output, l => l.StartsWith('{') && l.Contains("\"EventId\":3003", StringComparison.Ordinal));
+        var json = JsonDocument.Parse(line).RootElement;
+        Assert.StartsWith("OTP sent: DEMO MOBILE ", json.GetProperty("Message").GetString(), StringComparison.Ordinal);
+        // The values and the template, as a LoggerMessage state gives them: not the sampling logger's state type.
+        Assert.Equal(["Brand", "ClientAddress", "DeviceId", "Flow", "Identifier", "IdentifierType", "{OriginalFormat}"],
+            json.GetProperty("State").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("DEMO", json.GetProperty("State").GetProperty("Brand").GetString());
     }
 
     [Fact]
