@@ -56,9 +56,14 @@ public sealed class IncidentLoggingTests
         var phone = TestDevice.NewMobile();
 
         await api.Client.StartLoginAsync(phone);
-        await Task.Delay(500);
+        // The console writes from a queue of its own.
+        static bool OtpSent(string line) => line.StartsWith('{') && line.Contains("\"EventId\":3003", StringComparison.Ordinal);
+        for (var waited = 0; waited < 50 && !api.Output.Any(OtpSent); waited++)
+        {
+            await Task.Delay(100);
+        }
 
-        var line = Assert.Single(api.Output, l => l.StartsWith('{') && l.Contains("\"EventId\":3003", StringComparison.Ordinal));
+        var line = Assert.Single(api.Output, OtpSent);
         var json = JsonDocument.Parse(line).RootElement;
         Assert.StartsWith("OTP sent: DEMO MOBILE ", json.GetProperty("Message").GetString(), StringComparison.Ordinal);
         // The values and the template, as a LoggerMessage state gives them: not the sampling logger's state type.

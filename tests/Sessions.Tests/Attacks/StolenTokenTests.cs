@@ -156,6 +156,25 @@ public sealed class StolenTokenTests(AttackFixture fixture)
     }
 
     [Fact]
+    public async Task AProofMadeByAJwtLibraryAsTheReadmeToolMakesItAuthorisesTheOwnersCall()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var maker = new Sessions.Samples.DeviceProof.DeviceProofMaker(key);
+        var phone = TestDevice.NewMobile(TestBrands.BoundRequired);
+        var sessionId = await Client.StartLoginAsync(phone);
+        var url = Client.Url("otp/validate").ToString();
+        var login = await SessionsClient.Ok(Client.PostWithProofAsync("otp/validate",
+            phone.Body(("sessionId", sessionId), ("otp", await Client.LatestOtpAsync(phone))), maker.Create("POST", url, fixture.Factory.Clock.GetUtcNow())));
+        var sessions = Client.Url("user/sessions").ToString();
+
+        var listed = await Client.PostWithProofAsync("user/sessions", phone.Body(("token", login.Token)),
+            maker.Create("POST", sessions, fixture.Factory.Clock.GetUtcNow(), login.DeviceNonce, accessToken: login.Token));
+
+        Assert.Equal(maker.Thumbprint, Jwt.Payload(login.Token!).GetProperty("cnf").GetProperty("jkt").GetString());
+        Assert.Equal(HttpStatusCode.OK, listed.Status);
+    }
+
+    [Fact]
     public async Task AnMfaLogoutOfABoundMfaFamilyNeedsItsProofWhileOpeningTheMfaLoginDoesNot()
     {
         using var victim = await BoundVictimAsync();
