@@ -129,7 +129,8 @@ public sealed class AuthServices(
         {
             return EnvelopeResult.Fail(AuthError.DeviceProofRequired);
         }
-        var accepted = await deviceSessions.Get(token.Family.DeviceSessionKey).AcceptTokenProofAsync(token.FamilyId, proof);
+        var family = token.Family;
+        var accepted = await deviceSessions.Get(family.DeviceSessionKey).AcceptTokenProofAsync(family, proof);
         if (accepted.Error == AuthError.DeviceKeyMismatch)
         {
             audit.TokenDeviceKeyMismatch(device, request.Http.Path);

@@ -47,7 +47,7 @@ public sealed record IntrospectedToken(string CustomerId, string FamilyId, strin
 /// web device session) name the device session its family lives in: the request's own, except for an
 /// <c>authorizedToken</c>, whose first-factor identifier may differ from the request's second-factor one.
 /// </summary>
-/// <param name="DeviceKeyThumbprint">The <c>cnf.jkt</c> of a token of a device-bound family (API.md §4.7); null for a bearer token or a key.</param>
+/// <param name="DeviceKeyThumbprint">The <c>cnf.jkt</c> of an account call's token of a device-bound family (API.md §4.7); null otherwise.</param>
 public sealed record VerifiedToken(string CustomerId, string FamilyId, string TokenId, string Role, Channel Channel, Identifier Identifier, string Device,
     string? DeviceKeyThumbprint = null)
 {
@@ -153,8 +153,10 @@ public sealed class TokenVerifier
         {
             return (null, invalid);
         }
-        // A key's binding is its family's, which the grain holds: only a token's cnf is read, for the proof it may need.
-        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel, identifier, device.DeviceId, isKey ? null : DeviceKeyThumbprint(jwt)), AuthError.None);
+        // Only an account call's token may need a proof by its family's key; a key's or a browser's exchange is judged
+        // by its grain, and an MFA login's authorising token takes none, so their cnf is not read.
+        var thumbprint = use is TokenUse.UserToken or TokenUse.WebUserToken or TokenUse.AnyUserToken ? DeviceKeyThumbprint(jwt) : null;
+        return (new VerifiedToken(customerId, familyId, tokenId, role!, channel, identifier, device.DeviceId, thumbprint), AuthError.None);
     }
 
     /// <summary>The token's device; <c>"dev": null</c> (the web device session) reads as <see cref="DeviceRequest.NoDevice"/>.</summary>

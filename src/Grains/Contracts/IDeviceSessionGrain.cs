@@ -53,13 +53,13 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     Task<Grant> RegenerateWebAsync(string familyId, string tokenId, DeviceProof? proof = null);
 
     /// <summary>
-    /// Takes the device proof that came with a token of the bound family <paramref name="familyId"/> on an account call,
+    /// Takes the device proof that came with a token of the bound family <paramref name="token"/> names on an account call,
     /// where the brand requires one (<c>RequireProofForBoundTokens</c>): the family must live, the proof be signed by its
     /// device key (1561 and a security event for another key) and never seen before (1560). The proof is remembered as
     /// a regenerate's is; a refusal leaves the family as it was.
     /// </summary>
     [Alias("accept-token-proof")]
-    Task<Outcome> AcceptTokenProofAsync(string familyId, DeviceProof proof);
+    Task<Outcome> AcceptTokenProofAsync(FamilyReference token, DeviceProof proof);
 
     /// <summary>
     /// Whether the family <paramref name="familyId"/> (mobile or web) is alive: not revoked, replaced or expired.

@@ -15,7 +15,7 @@ internal sealed partial class DeviceSessionGrain
         }
         if (Refusal(family, IsMobileExpired(flow, family), proof) is { } refused)
         {
-            await RecordRefusalAsync(family, refused);
+            await RecordRefusalAsync(family, refused.Error);
             return refused;
         }
 
@@ -31,7 +31,7 @@ internal sealed partial class DeviceSessionGrain
         }
         if (Refusal(family, IsWebExpired(family), proof) is { } refused)
         {
-            await RecordRefusalAsync(family, refused);
+            await RecordRefusalAsync(family, refused.Error);
             return refused;
         }
 

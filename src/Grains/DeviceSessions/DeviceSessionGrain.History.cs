@@ -26,8 +26,8 @@ internal sealed partial class DeviceSessionGrain
     }
 
     /// <summary>Of the refusals of a key, only a copied key's is news: the rest are the ends already recorded.</summary>
-    private Task RecordRefusalAsync(KeyFamily family, Grant refused) =>
-        refused.Error == AuthError.DeviceKeyMismatch
+    private Task RecordRefusalAsync(KeyFamily family, AuthError refused) =>
+        refused == AuthError.DeviceKeyMismatch
             ? RecordAsync(family.CustomerId, Event(SecurityEventKind.DeviceKeyMismatch, family))
             : Task.CompletedTask;
 

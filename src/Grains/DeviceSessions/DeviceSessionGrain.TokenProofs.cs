@@ -9,17 +9,17 @@ namespace Sessions.Grains.DeviceSessions;
 /// </summary>
 internal sealed partial class DeviceSessionGrain
 {
-    public async Task<Outcome> AcceptTokenProofAsync(string familyId, DeviceProof proof)
+    public async Task<Outcome> AcceptTokenProofAsync(FamilyReference token, DeviceProof proof)
     {
         // Only a bound family's tokens carry cnf, and a bound family stays bound: an unbound one here was named by no
         // token of ours, so it authorises nothing (and is not bound by an account call's proof).
-        if (State.AllFamilies().FirstOrDefault(f => f.Id == familyId) is not { DeviceKeyThumbprint: not null } family || !IsLive(family))
+        if (LiveFamily(token) is not { DeviceKeyThumbprint: not null } family)
         {
             return Outcome.Failed(AuthError.InvalidToken);
         }
         if (DeviceBindingRule.Refusal(family, proof, _brand.DeviceBinding, Now, _proofSignatures) is { } refused)
         {
-            await RecordRefusalAsync(family, Grant.Failed(refused));
+            await RecordRefusalAsync(family, refused);
             return Outcome.Failed(refused, ProofRetryAfter(refused));
         }
         State.ReplaceFamily(family.WithProof(proof, Now));
