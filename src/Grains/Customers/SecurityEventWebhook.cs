@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +10,7 @@ namespace Sessions.Grains.Customers;
 
 /// <summary>
 /// Posts each new line of a customer's security history to <c>Sessions:SecurityEvents:Webhook:Url</c>, signed as the OTP
-/// webhook is (<c>X-Sessions-Signature: sha256=&lt;hex HMAC of the body&gt;</c>), so that a brand can tell its customer:
+/// webhook is (<see cref="SignedWebhook"/>), so that a brand can tell its customer:
 /// "your e-mail address was changed", "a new sign-in", "someone used a copy of your session". The body names the
 /// customer by id and holds no secret and no identifier in clear (they are masked as in the history).
 /// </summary>
@@ -84,16 +81,11 @@ public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients,
 
     private async Task<bool> TrySendAsync(byte[] body)
     {
-        var webhook = options.Value.SecurityEvents.Webhook;
-        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(webhook.Secret!), body));
-        request.Headers.TryAddWithoutValidation(Otp.WebhookOtpSender.SignatureHeader, $"sha256={signature}");
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(webhook.TimeoutSeconds));
         try
         {
-            using var response = await httpClients.CreateClient(nameof(SecurityEventWebhook)).SendAsync(request, timeout.Token);
-            return response.IsSuccessStatusCode;
+            var status = await SignedWebhook.PostAsync(httpClients.CreateClient(nameof(SecurityEventWebhook)), options.Value.SecurityEvents.Webhook,
+                body, CancellationToken.None);
+            return (int)status is >= 200 and <= 299;
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException)
         {

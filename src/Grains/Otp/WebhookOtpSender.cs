@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Sessions.Grains.Configuration;
@@ -14,28 +11,17 @@ namespace Sessions.Grains.Otp;
 /// </summary>
 public sealed class WebhookOtpSender(HttpClient http, IOptions<SessionsOptions> options) : IOtpSender
 {
-    public const string SignatureHeader = "X-Sessions-Signature";
-
     public async Task SendAsync(OtpMessage message, CancellationToken cancellationToken)
     {
-        var webhook = options.Value.Otp.Webhook;
         var body = JsonSerializer.SerializeToUtf8Bytes(new WebhookPayload(
             message.Identifier.Brand, message.Identifier.Type.ToString(), message.Identifier.Value,
             message.DeviceId, message.Purpose.ToString(), message.Code, message.ExpiresAt), WebhookJson.Default.WebhookPayload);
-        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(webhook.Secret!), body));
-
-        using var request = new HttpRequestMessage(HttpMethod.Post, webhook.Url) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.TryAddWithoutValidation(SignatureHeader, $"sha256={signature}");
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(webhook.TimeoutSeconds));
         try
         {
-            using var response = await http.SendAsync(request, timeout.Token);
-            if (!response.IsSuccessStatusCode)
+            var status = await SignedWebhook.PostAsync(http, options.Value.Otp.Webhook, body, cancellationToken);
+            if ((int)status is < 200 or > 299)
             {
-                throw new OtpDeliveryException($"The OTP webhook answered {(int)response.StatusCode}.");
+                throw new OtpDeliveryException($"The OTP webhook answered {(int)status}.");
             }
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
