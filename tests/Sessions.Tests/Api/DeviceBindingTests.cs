@@ -39,12 +39,10 @@ public sealed class DeviceBindingTests(ApiFixture fixture)
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var maker = new Sessions.Samples.DeviceProof.DeviceProofMaker(key);
         var phone = TestDevice.NewMobile(TestBrands.Bound);
-        var sessionId = await Client.StartLoginAsync(phone);
-        string Proof(string path, string? nonce = null) => maker.Create("POST", Client.Url(path).ToString(), fixture.Factory.Clock.GetUtcNow(), nonce);
+        string Proof(Uri url, string? nonce = null) => maker.Create("POST", url.ToString(), fixture.Factory.Clock.GetUtcNow(), nonce);
 
-        var login = await SessionsClient.Ok(Client.PostWithProofAsync("otp/validate",
-            phone.Body(("sessionId", sessionId), ("otp", await Client.LatestOtpAsync(phone))), Proof("otp/validate")));
-        var next = await SessionsClient.Ok(Client.PostWithProofAsync("token/regenerate", phone.Body(("key", login.Key)), Proof("token/regenerate", login.DeviceNonce)));
+        var login = await Client.LoginAsync(phone, url => Proof(url));
+        var next = await SessionsClient.Ok(Client.PostWithProofAsync("token/regenerate", phone.Body(("key", login.Key)), Proof(Client.Url("token/regenerate"), login.DeviceNonce)));
 
         Assert.Equal(maker.Thumbprint, Jwt.Payload(next.Key!).GetProperty("cnf").GetProperty("jkt").GetString());
     }

@@ -161,14 +161,10 @@ public sealed class StolenTokenTests(AttackFixture fixture)
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var maker = new Sessions.Samples.DeviceProof.DeviceProofMaker(key);
         var phone = TestDevice.NewMobile(TestBrands.BoundRequired);
-        var sessionId = await Client.StartLoginAsync(phone);
-        var url = Client.Url("otp/validate").ToString();
-        var login = await SessionsClient.Ok(Client.PostWithProofAsync("otp/validate",
-            phone.Body(("sessionId", sessionId), ("otp", await Client.LatestOtpAsync(phone))), maker.Create("POST", url, fixture.Factory.Clock.GetUtcNow())));
-        var sessions = Client.Url("user/sessions").ToString();
+        var login = await Client.LoginAsync(phone, url => maker.Create("POST", url.ToString(), fixture.Factory.Clock.GetUtcNow()));
 
         var listed = await Client.PostWithProofAsync("user/sessions", phone.Body(("token", login.Token)),
-            maker.Create("POST", sessions, fixture.Factory.Clock.GetUtcNow(), login.DeviceNonce, accessToken: login.Token));
+            maker.Create("POST", Client.Url("user/sessions").ToString(), fixture.Factory.Clock.GetUtcNow(), login.DeviceNonce, accessToken: login.Token));
 
         Assert.Equal(maker.Thumbprint, Jwt.Payload(login.Token!).GetProperty("cnf").GetProperty("jkt").GetString());
         Assert.Equal(HttpStatusCode.OK, listed.Status);

@@ -101,10 +101,13 @@ public sealed class SessionsClient(HttpClient http)
         PostWithProofAsync(path, body, deviceKey.Proof(Url(path), nonce));
 
     /// <summary>The first factor with an OTP, validated with a proof by <paramref name="deviceKey"/>: a bound family.</summary>
-    public async Task<ApiResponse> LoginAsync(TestDevice device, DeviceKey deviceKey)
+    public Task<ApiResponse> LoginAsync(TestDevice device, DeviceKey deviceKey) => LoginAsync(device, url => deviceKey.Proof(url));
+
+    /// <summary>The first factor with an OTP, validated with the proof <paramref name="proof"/> makes for the validate's URL: a bound family.</summary>
+    public async Task<ApiResponse> LoginAsync(TestDevice device, Func<Uri, string> proof)
     {
         var sessionId = await StartLoginAsync(device);
-        return await Ok(PostWithProofAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(device))), deviceKey));
+        return await Ok(PostWithProofAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(device))), proof(Url("otp/validate"))));
     }
 
     public async Task<ApiResponse> SendAsync(HttpRequestMessage request)
