@@ -90,12 +90,14 @@ public sealed class AuthServices(
         {
             return (null, error);
         }
-        if (token.DeviceKeyThumbprint is null || !device.Brand.RequireProofForBoundTokens || device.Brand.DeviceBinding == DeviceBinding.Off)
+        var needsProof = token.DeviceKeyThumbprint is not null && device.Brand.RequireProofForBoundTokens;
+        if (device.Brand.DeviceBinding == DeviceBinding.Off || !needsProof && request.Http.Headers[DeviceProofs.Header].Count == 0)
         {
             return (token, null);
         }
-        var refusal = await TokenProofRefusalAsync(request, device, token, compact);
-        // Whatever the answer, the client's next proof can carry a nonce (RFC 9449 §8), as a regenerate's answer gives one.
+        var refusal = needsProof ? await TokenProofRefusalAsync(request, device, token, compact) : null;
+        // A binding brand's answer to a call that carried a proof, or needed one, hands out the nonce for the client's next
+        // proof (API.md §4.7, RFC 9449 §8), whatever the answer: as a regenerate's does.
         request.Http.HttpContext.Response.Headers[EnvelopeWriter.DeviceNonceHeader] = nonces.Issue(device.Identifier.Brand);
         return refusal is null ? (token, null) : (null, refusal);
     }

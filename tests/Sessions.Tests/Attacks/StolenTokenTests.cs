@@ -200,9 +200,13 @@ public sealed class StolenTokenTests(AttackFixture fixture)
         Assert.True(Jwt.Payload(login.Token!).TryGetProperty("cnf", out _));
 
         var listed = await Client.PostAsync("user/sessions", phone.Body(("token", login.Token)));
+        // A proof the brand does not ask for is ignored, and its answer hands out the next nonce, as every binding brand's does.
+        var withProof = await Client.PostWithProofAsync("user/sessions", phone.Body(("token", login.Token)), deviceKey.Proof(Client.Url("user/sessions")));
 
         Assert.Equal(HttpStatusCode.OK, listed.Status);
         Assert.Null(listed.DeviceNonce);
+        Assert.Equal(HttpStatusCode.OK, withProof.Status);
+        Assert.False(string.IsNullOrEmpty(withProof.DeviceNonce));
     }
 
     /// <summary>A customer of BOUNDREQ who signed up with a password on a phone with a device key: a bound family.</summary>
