@@ -43,20 +43,22 @@ const unreachable = { status: { success: false, code: 0, message: 'The service c
 // 1599, 429 and 408 say the service did nothing with the call: the same call may go again.
 const nothingDone = (envelope) => [1599, 429, 408].includes(envelope.status.code);
 
-// A POST to an /auth/v1 endpoint with a fresh device proof, sent again after Retry-After when the service did nothing
-// (a regenerate with the same token within the reuse grace gets the same next token), and once at once with the
-// service's nonce when the proof was stale (1563). A brand that does not bind devices ignores the proof.
+// A POST to an /auth/v1 endpoint, with a fresh device proof where the service takes one (not to open a login or send its
+// code), sent again after Retry-After when the service did nothing (a regenerate with the same token within the reuse
+// grace gets the same next token), and once at once with the service's nonce when the proof was stale (1563). A brand
+// that does not bind devices ignores the proof.
 async function call(path, fields) {
   const url = `${site.sessions}/auth/v1/${path}`;
+  const takesProof = !/(token|otp)\/generate$/.test(path);
   for (let attempt = 1, staleProofs = 0; ; attempt++) {
     let response;
     let envelope;
     try {
-      response = await fetch(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', DPoP: await proof(url, fields.token) },
-        body: JSON.stringify({ ...customer, ...fields }),
-      });
+      const headers = { 'Content-Type': 'application/json' };
+      if (takesProof) {
+        headers.DPoP = await proof(url, fields.token);
+      }
+      response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ ...customer, ...fields }) });
       deviceNonce = response.headers.get('DPoP-Nonce') ?? deviceNonce;
       envelope = await response.json();
     } catch {
