@@ -126,7 +126,7 @@ public static class AuthHandlers
         Task<Grant> Exchange() => channel == Channel.Web
             ? session.RegenerateWebAsync(credential.FamilyId, credential.TokenId, proof)
             : session.RegenerateAsync(flow, credential.FamilyId, credential.TokenId, proof);
-        var grant = proof is null ? await IdempotentRetry.CallAsync(Exchange) : await Exchange();
+        var grant = proof is null ? await services.Retry.CallAsync(Exchange) : await Exchange();
         services.Audit.Regenerated(device, flow, grant);
         return services.Granted(device, grant, flow);
     }

@@ -19,11 +19,13 @@ public sealed class AuthServices(
     DeviceProofs proofs,
     DeviceNonces nonces,
     BrowserOrigins origins,
-    AuthAudit audit)
+    AuthAudit audit,
+    IdempotentRetry retry)
 {
     public SessionsOptions Options => options.Value;
     public TokenIssuer Issuer => issuer;
     public AuthAudit Audit => audit;
+    public IdempotentRetry Retry => retry;
 
     public IDeviceSessionGrain DeviceSession(DeviceRequest device) => deviceSessions.Get(device.GrainKey);
 

@@ -1,31 +1,113 @@
+using System.Diagnostics;
 using Sessions.Api.Envelope;
+using Sessions.Api.Operations;
 
 namespace Sessions.Api.Endpoints;
 
 /// <summary>
-/// Retries a grain call that may safely run twice, so that a silo stopping or crashing under a request does not reach
-/// the client. A regenerate qualifies: if the first try committed a rotation and only its answer was lost, the retry
-/// presents the same key within the reuse grace and gets the same successor (API.md §5). Calls that consume
-/// something (an OTP, a send from the window) are never retried here; their client retries on 1599.
+/// Retries a grain call that may safely run twice, so that a silo stopping or crashing under a request, or a store that
+/// blinks, does not reach the client. A regenerate qualifies: if the first try committed a rotation and only its answer
+/// was lost, the retry presents the same key within the reuse grace and gets the same successor (API.md §5). Calls that
+/// consume something (an OTP, a send from the window) are never retried here; their client retries on 1599.
+/// <para>
+/// A store outage that has outlasted one whole schedule of retries is not a blink: while the store has failed every
+/// call for that long, with none succeeding, a call that the store fails is answered at once instead of being held for
+/// the schedule and tried four more times. Each call still makes its first try, so the first one that succeeds ends the
+/// outage. Failures of the cluster (a silo moving its grains) are retried as always.
+/// </para>
 /// </summary>
-public static class IdempotentRetry
+public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<IdempotentRetry> logger)
 {
-    // About the time Orleans needs to move a gracefully stopping silo's grains and the client to drop its gateway;
-    // a store outage is not hidden for longer than this before the client hears 1599.
+    // About the time Orleans needs to move a gracefully stopping silo's grains and the client to drop its gateway.
     private static readonly TimeSpan[] Backoff = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)];
 
-    public static async Task<T> CallAsync<T>(Func<Task<T>> call)
+    /// <summary>How long the store must have failed every call before it is an outage: one whole schedule.</summary>
+    private static readonly TimeSpan OutageAfter = Backoff.Aggregate(TimeSpan.Zero, (sum, delay) => sum + delay);
+
+    // The store's current run of failures: when it began (0: none since the last success) and its latest failure.
+    private long _storeFailingSince;
+    private long _lastStoreFailure;
+    private int _outageReported;
+
+    public async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                return await call();
+                var result = await call();
+                Succeeded();
+                return result;
             }
-            catch (Exception e) when (attempt < Backoff.Length && TransientFailures.IsTransient(e))
+            catch (Exception e) when (TransientFailures.IsTransient(e) && MayRetry(e, attempt))
             {
                 await Task.Delay(Backoff[attempt]);
             }
         }
     }
+
+    private bool MayRetry(Exception failure, int attempt)
+    {
+        var storeFailure = TransientFailures.IsStoreFailure(failure);
+        var outage = storeFailure && InStoreOutage();
+        if (attempt >= Backoff.Length)
+        {
+            return false;
+        }
+        if (outage)
+        {
+            metrics.RetrySkipped();
+            return false;
+        }
+        metrics.Retried(storeFailure ? "store" : "cluster");
+        return true;
+    }
+
+    /// <summary>
+    /// Records a store failure; whether the store has now failed every call for longer than a whole schedule. A failure
+    /// that follows the last one by more than that starts a new run: a store that failed once and was not asked since
+    /// is not in an outage.
+    /// </summary>
+    private bool InStoreOutage()
+    {
+        var now = Stopwatch.GetTimestamp();
+        var previous = Interlocked.Exchange(ref _lastStoreFailure, now);
+        var since = Volatile.Read(ref _storeFailingSince);
+        if (since == 0 || Stopwatch.GetElapsedTime(previous, now) > OutageAfter)
+        {
+            Volatile.Write(ref _storeFailingSince, now);
+            return false;
+        }
+        var failingFor = Stopwatch.GetElapsedTime(since, now);
+        if (failingFor < OutageAfter)
+        {
+            return false;
+        }
+        if (Interlocked.Exchange(ref _outageReported, 1) == 0)
+        {
+            LogStoreOutage(failingFor.TotalSeconds);
+        }
+        return true;
+    }
+
+    private void Succeeded()
+    {
+        // Read first: a write on every call would make the hot path's calls contend for this field's cache line.
+        var since = Volatile.Read(ref _storeFailingSince);
+        if (since == 0 || Interlocked.CompareExchange(ref _storeFailingSince, 0, since) != since)
+        {
+            return;
+        }
+        if (Interlocked.Exchange(ref _outageReported, 0) == 1)
+        {
+            LogStoreBack(Stopwatch.GetElapsedTime(since).TotalSeconds);
+        }
+    }
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Warning,
+        Message = "The store has failed every call for {Seconds:F1} s: regenerates it fails are answered 1599 at once, without retries, until one succeeds")]
+    private partial void LogStoreOutage(double seconds);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Information, Message = "The store answers again, {Seconds:F1} s after its first failure: regenerates are retried again")]
+    private partial void LogStoreBack(double seconds);
 }

@@ -1,5 +1,6 @@
 using Orleans.Clustering.Redis;
 using Orleans.Persistence.Redis;
+using Orleans.Serialization;
 using StackExchange.Redis;
 
 namespace Sessions.Api.Envelope;
@@ -14,4 +15,22 @@ public static class TransientFailures
 {
     public static bool IsTransient(Exception exception) => exception is
         OrleansException or TimeoutException or OperationCanceledException or RedisException or RedisStorageException or RedisClusteringException;
+
+    /// <summary>
+    /// Whether the grain state's store failed the call, as opposed to the cluster: the storage bridge and a failed
+    /// activation wrap the store's error in an <see cref="OrleansException"/>, and a silo in another process sends a
+    /// Redis client error the API cannot rebuild as <see cref="UnavailableExceptionFallbackException"/> with its type's name.
+    /// </summary>
+    public static bool IsStoreFailure(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is RedisException or RedisTimeoutException or RedisStorageException
+                || e is UnavailableExceptionFallbackException { ExceptionType: { } type } && type.StartsWith("StackExchange.Redis.", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -43,6 +43,7 @@ public static class ApiHostingExtensions
         builder.Services.AddSingleton<DeviceNonces>();
         builder.Services.AddSingleton<DeviceSessionReferences>();
         builder.Services.AddSingleton<CustomerSessions>();
+        builder.Services.AddSingleton<IdempotentRetry>();
         builder.Services.AddSingleton<AuthServices>();
         builder.Services.AddSingleton<AuthAudit>();
         builder.AddSessionsRateLimiting();

@@ -10,7 +10,7 @@ namespace Sessions.Api.Operations;
 /// meters at <c>/metrics</c>. Prometheus names: <c>sessions_requests_total</c>, <c>sessions_request_duration_seconds</c>,
 /// <c>sessions_otp_sent_total</c>, <c>sessions_otp_failed_total</c>, <c>sessions_logins_total</c>,
 /// <c>sessions_regenerations_total</c>, <c>sessions_key_reuse_detected_total</c>, <c>sessions_device_key_mismatches_total</c>,
-/// <c>sessions_identifier_locks_total</c>.
+/// <c>sessions_identifier_locks_total</c>, <c>sessions_retries_total</c>, <c>sessions_retries_skipped_total</c>.
 /// </summary>
 public sealed class SessionsMetrics : IDisposable
 {
@@ -26,6 +26,8 @@ public sealed class SessionsMetrics : IDisposable
     private readonly Counter<long> _reuse;
     private readonly Counter<long> _deviceKeyMismatches;
     private readonly Counter<long> _locks;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _retriesSkipped;
 
     public SessionsMetrics(IMeterFactory meters)
     {
@@ -40,6 +42,8 @@ public sealed class SessionsMetrics : IDisposable
         _reuse = _meter.CreateCounter<long>("sessions.key.reuse_detected", description: "Replayed keys that revoked their family");
         _deviceKeyMismatches = _meter.CreateCounter<long>("sessions.device_key.mismatches", description: "Keys presented with a proof by another device key than their family's");
         _locks = _meter.CreateCounter<long>("sessions.identifier.locks", description: "Requests refused because the identifier is locked");
+        _retries = _meter.CreateCounter<long>("sessions.retries", description: "Regenerate grain calls tried again after a failure of the cluster or the store");
+        _retriesSkipped = _meter.CreateCounter<long>("sessions.retries.skipped", description: "Regenerates the store failed during a store outage, answered 1599 at once instead of retried");
     }
 
     public void Request(string endpoint, int code, TimeSpan elapsed)
@@ -79,6 +83,11 @@ public sealed class SessionsMetrics : IDisposable
     public void TokenDeviceKeyMismatch(string brand) => _deviceKeyMismatches.Add(1, new TagList { { "brand", brand }, { "flow", "AccountCall" } });
 
     public void Locked(string brand) => _locks.Add(1, new TagList { { "brand", brand } });
+
+    /// <summary>A regenerate's grain call tried again; <paramref name="cause"/> is <c>cluster</c> or <c>store</c>.</summary>
+    public void Retried(string cause) => _retries.Add(1, new TagList { { "cause", cause } });
+
+    public void RetrySkipped() => _retriesSkipped.Add(1);
 
     public void Dispose() => _meter.Dispose();
 

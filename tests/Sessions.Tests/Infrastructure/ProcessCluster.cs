@@ -27,6 +27,12 @@ public sealed class ProcessCluster : IAsyncDisposable
 
     public SessionsClient Client { get; }
 
+    /// <summary>The API host's services, for what it counted (<see cref="HostCounter"/>).</summary>
+    public IServiceProvider ApiServices => _api.Services;
+
+    /// <summary>What the API logged so far.</summary>
+    public IReadOnlyCollection<CapturedEntry> ApiLogEntries => _apiLogs.Entries;
+
     public int SiloCount => _silos.Length;
 
     /// <summary>The last lines silo <paramref name="index"/> wrote.</summary>
