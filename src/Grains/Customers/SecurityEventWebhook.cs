@@ -15,15 +15,19 @@ namespace Sessions.Grains.Customers;
 /// customer by id and holds no secret and no identifier in clear (they are masked as in the history).
 /// </summary>
 /// <remarks>
-/// Delivery is off the call that caused the event, which it never slows or fails: tried at once, then after 2 and 10
-/// seconds; an event not delivered by then is logged (2006) and dropped, as is any event beyond
-/// <see cref="MaxPending"/> waiting at once. The <c>id</c> lets a receiver drop a retry it already took.
+/// Delivery is off the call that caused the event, which it never slows or fails: tried at once, then after 2 s, 10 s,
+/// 1 min, 5 min and 15 min, so that an endpoint down for a deployment of its own gets the events once it is back; an
+/// event not delivered by then is logged (2006) and dropped, as is any event beyond <see cref="MaxPending"/> waiting at
+/// once. The <c>id</c> lets a receiver drop a retry it already took. Waiting events live in this process: a silo that
+/// stops or crashes drops its own (the customer's history holds them regardless).
 /// </remarks>
 public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients, IOptions<SessionsOptions> options,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock, ILogger<SecurityEventWebhook> logger)
 {
-    public const int MaxPending = 1000;
-    private static readonly TimeSpan[] Retries = [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)];
+    // Each waiting event holds its body, a task and a timer in this process.
+    public const int MaxPending = 10_000;
+    private static readonly TimeSpan[] Retries =
+        [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15)];
 
     private int _pending;
     private int _droppedSinceDelivery;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -71,26 +73,54 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AWebhookThatIsDownNeverFailsALoginAndGetsTheEventAgainLater()
+    public async Task AWebhookDownForMinutesNeverFailsALoginAndGetsTheEventOnceItIsBack()
     {
-        await using var factory = WebhookFactory("/flaky");
+        var logs = new CapturedLogs();
+        await using var factory = WebhookFactory("/flaky", logs);
         var client = factory.CreateSessionsClient();
         var phone = TestDevice.NewMobile();
+        // Refused at once and 2 s, 10 s, 1 min and 5 min later: taken 15 min after that, the schedule's last try.
+        _webhook.FlakyRefusals = 5;
 
         var login = await client.LoginAsync(phone);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (_webhook.Received.IsEmpty && DateTime.UtcNow < deadline)
-        {
-            // The retries wait on the service's clock: move it on until the third try has been made.
-            factory.Clock.Advance(TimeSpan.FromSeconds(2));
-            await Task.Delay(50);
-        }
+        await AdvanceUntilAsync(factory, () => !_webhook.Received.IsEmpty);
 
         Assert.True(login.Success);
         var (body, signature) = Assert.Single(_webhook.Received);
         Assert.Equal("LOGIN", JsonDocument.Parse(body).RootElement.GetProperty("kind").GetString());
         Assert.Equal(Sign(body), signature);
-        Assert.Equal(3, _webhook.FlakyCalls);
+        Assert.Equal(6, _webhook.FlakyCalls);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 2006);
+    }
+
+    [Fact]
+    public async Task AnEventTheEndpointRefusesForTheWholeScheduleIsLoggedAndDropped()
+    {
+        var logs = new CapturedLogs();
+        await using var factory = WebhookFactory("/down", logs);
+        var client = factory.CreateSessionsClient();
+
+        var login = await client.LoginAsync(TestDevice.NewMobile());
+        await AdvanceUntilAsync(factory, () => logs.Entries.Any(e => e.EventId.Id == 2006));
+
+        Assert.True(login.Success);
+        var notDelivered = Assert.Single(logs.Entries, e => e.EventId.Id == 2006);
+        Assert.Equal(("LOGIN", "6"), (notDelivered.Values["Kind"], notDelivered.Values["Attempts"]));
+        Assert.Empty(_webhook.Received);
+    }
+
+    /// <summary>
+    /// Moves the service's clock on, on which the webhook's retries wait, until <paramref name="done"/>: in steps of 30 s,
+    /// each given time for the try it lets go (the schedule's 21 minutes in about 45 steps).
+    /// </summary>
+    private static async Task AdvanceUntilAsync(ApiFactory factory, Func<bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!done() && DateTime.UtcNow < deadline)
+        {
+            factory.Clock.Advance(TimeSpan.FromSeconds(30));
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>What the webhook received once it is <paramref name="complete"/> (10 s at most).</summary>
@@ -111,11 +141,11 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
     private static string Sign(string body) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(body)));
 
-    private ApiFactory WebhookFactory(string path) => new(settings: new()
+    private ApiFactory WebhookFactory(string path, CapturedLogs? logs = null) => new(settings: new()
     {
         ["Sessions:SecurityEvents:Webhook:Url"] = _webhook.Url + path,
         ["Sessions:SecurityEvents:Webhook:Secret"] = WebhookSecret,
-    });
+    }, services: logs is null ? null : s => s.AddSingleton<ILoggerProvider>(logs));
 
     private sealed record Received(string Body, string Signature, JsonElement Json)
     {

@@ -7,8 +7,8 @@ namespace Sessions.Tests.Infrastructure;
 
 /// <summary>
 /// A brand's webhook endpoint on loopback, as the OTP and security events webhooks post to it: every body it takes, with
-/// its <c>X-Sessions-Signature</c>. <c>/down</c> answers 503 to every call; <c>/flaky</c> to its first two, then takes
-/// them (an endpoint that was down and came back); any other path takes every call.
+/// its <c>X-Sessions-Signature</c>. <c>/down</c> answers 503 to every call; <c>/flaky</c> to its first
+/// <see cref="FlakyRefusals"/>, then takes them (an endpoint that was down and came back); any other path takes every call.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
@@ -24,6 +24,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public string Url { get; }
 
     public ConcurrentQueue<(string Body, string Signature)> Received { get; } = new();
+
+    /// <summary>How many of its first calls <c>/flaky</c> refuses (2 unless a test says otherwise).</summary>
+    public int FlakyRefusals { get; set; } = 2;
 
     /// <summary>How many calls <c>/flaky</c> has had, refused ones included.</summary>
     public int FlakyCalls => Volatile.Read(ref _flakyCalls);
@@ -46,7 +49,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync();
-        if (path == "flaky" && Interlocked.Increment(ref _flakyCalls) <= 2)
+        if (path == "flaky" && Interlocked.Increment(ref _flakyCalls) <= FlakyRefusals)
         {
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         }
