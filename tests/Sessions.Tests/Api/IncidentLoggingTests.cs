@@ -23,12 +23,7 @@ public sealed class IncidentLoggingTests
         var logs = new CapturedLogs();
         await using var factory = new ApiFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
         var client = factory.CreateSessionsClient();
-        var customers = new List<(TestDevice Phone, string Key)>();
-        for (var i = 0; i < 12; i++)
-        {
-            var phone = TestDevice.NewMobile();
-            customers.Add((phone, (await client.LoginAsync(phone)).Key!));
-        }
+        var customers = await client.LogInPhonesAsync(12);
         factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
         var before = logs.Entries.Count;
 

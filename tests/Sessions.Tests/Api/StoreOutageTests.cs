@@ -19,12 +19,7 @@ public sealed class StoreOutageTests
         var logs = new CapturedLogs();
         await using var factory = new ApiFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
         var client = factory.CreateSessionsClient();
-        var customers = new List<(TestDevice Phone, string Key)>();
-        for (var i = 0; i < 6; i++)
-        {
-            var phone = TestDevice.NewMobile();
-            customers.Add((phone, (await client.LoginAsync(phone)).Key!));
-        }
+        var customers = await client.LogInPhonesAsync(6);
         using var retries = new HostCounter(factory.Services, "sessions.retries");
         using var answeredAtOnce = new HostCounter(factory.Services, "sessions.retries.skipped");
         factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
