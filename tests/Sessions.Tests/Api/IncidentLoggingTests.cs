@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sessions.Silo.Storage;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -22,9 +21,7 @@ public sealed class IncidentLoggingTests
     {
         var logs = new CapturedLogs();
         await using var factory = new ApiFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
-        var client = factory.CreateSessionsClient();
-        var customers = await client.LogInPhonesAsync(12);
-        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
+        var (client, customers) = await factory.StopStoreAfterLoginsAsync(12);
         var before = logs.Entries.Count;
 
         var answers = await Task.WhenAll(customers.Select(c => client.PostAsync("token/regenerate", c.Phone.Body(("key", c.Key)))));

@@ -4,7 +4,6 @@ using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Sessions.Silo.Storage;
 using StackExchange.Redis;
 
 namespace Sessions.Tests.Api;
@@ -43,7 +42,7 @@ public sealed class StorageFailureTests : IAsyncLifetime
     public async Task AStoreThatIsGoneIsServiceUnavailableNotAnError()
     {
         await using var factory = new ApiFactory();
-        var client = await StoreGoneAfterALoginAsync(factory);
+        var (client, _) = await factory.StopStoreAfterLoginsAsync(1);
 
         var response = await client.PostAsync("token/generate", TestDevice.NewMobile().Body());
 
@@ -55,7 +54,7 @@ public sealed class StorageFailureTests : IAsyncLifetime
     public async Task AStoreThatIsGoneIsAnsweredToABrandsWebsiteWithTheHeadersItsScriptNeedsToReadIt()
     {
         await using var factory = new ApiFactory();
-        var client = await StoreGoneAfterALoginAsync(factory);
+        var (client, _) = await factory.StopStoreAfterLoginsAsync(1);
 
         var response = await client.PostFromAsync(TestBrands.DemoWebsite, "web/token/generate", TestDevice.NewBrowser().Body());
 
@@ -74,11 +73,9 @@ public sealed class StorageFailureTests : IAsyncLifetime
     {
         var logs = new CapturedLogs();
         await using var factory = new ApiFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
-        var client = factory.CreateSessionsClient();
-        var customers = await client.LogInPhonesAsync(6);
+        var (client, customers) = await factory.StopStoreAfterLoginsAsync(6);
         using var retries = new HostCounter(factory.Services, "sessions.retries");
         using var answeredAtOnce = new HostCounter(factory.Services, "sessions.retries.skipped");
-        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
 
         var first = await client.PostAsync("token/regenerate", customers[0].Phone.Body(("key", customers[0].Key)));
         var retriedFirst = retries.Total;
@@ -89,15 +86,6 @@ public sealed class StorageFailureTests : IAsyncLifetime
         Assert.Equal(retriedFirst, retries.Total);
         Assert.Equal(later.Length, answeredAtOnce.Total);
         Assert.Single(logs.Entries, e => e.EventId.Id == 2008 && e.Level == LogLevel.Warning);
-    }
-
-    /// <summary>A client of <paramref name="factory"/> whose embedded store went away after one login.</summary>
-    private static async Task<SessionsClient> StoreGoneAfterALoginAsync(ApiFactory factory)
-    {
-        var client = factory.CreateSessionsClient();
-        await client.LoginAsync(TestDevice.NewMobile());
-        factory.Services.GetRequiredService<EmbeddedGarnet>().Dispose();
-        return client;
     }
 
     private ApiFactory? _factory;

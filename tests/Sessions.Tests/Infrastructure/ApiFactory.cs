@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Sessions.Grains;
+using Sessions.Silo.Storage;
 
 namespace Sessions.Tests.Infrastructure;
 
@@ -47,6 +48,23 @@ public sealed class ApiFactory(
     }
 
     public SessionsClient CreateSessionsClient() => new(CreateClient());
+
+    /// <summary>
+    /// A client, and <paramref name="customers"/> new phones it logged in with the primary key each was given; then the
+    /// embedded store goes away, as in an outage.
+    /// </summary>
+    public async Task<(SessionsClient Client, List<(TestDevice Phone, string Key)> Customers)> StopStoreAfterLoginsAsync(int customers)
+    {
+        var client = CreateSessionsClient();
+        var loggedIn = new List<(TestDevice Phone, string Key)>();
+        for (var i = 0; i < customers; i++)
+        {
+            var phone = TestDevice.NewMobile();
+            loggedIn.Add((phone, (await client.LoginAsync(phone)).Key!));
+        }
+        Services.GetRequiredService<EmbeddedGarnet>().Dispose();
+        return (client, loggedIn);
+    }
 
     public override async ValueTask DisposeAsync()
     {

@@ -153,18 +153,6 @@ public sealed class SessionsClient(HttpClient http)
         return await Ok(PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", await LatestOtpAsync(device)))));
     }
 
-    /// <summary><paramref name="count"/> new phones logged in one after the other, each with the primary key it was given.</summary>
-    public async Task<List<(TestDevice Phone, string Key)>> LogInPhonesAsync(int count)
-    {
-        var phones = new List<(TestDevice Phone, string Key)>();
-        for (var i = 0; i < count; i++)
-        {
-            var phone = TestDevice.NewMobile();
-            phones.Add((phone, (await LoginAsync(phone)).Key!));
-        }
-        return phones;
-    }
-
     /// <summary>A code that is not <paramref name="otp"/>.</summary>
     public static string WrongOtp(string otp) => otp == "000000" ? "111111" : "000000";
 
