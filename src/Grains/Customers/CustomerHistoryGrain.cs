@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.Identity;
 
@@ -7,12 +9,42 @@ namespace Sessions.Grains.Customers;
 /// Keeps the newest <see cref="MaxEvents"/> security events of one customer, and hands each new line, once stored, to the
 /// brand's security events webhook (<see cref="SecurityEventWebhook"/>); a repeat counted on an existing line is not sent again.
 /// </summary>
+/// <remarks>
+/// A line is stored together with its pending delivery, and the delivery is taken off once the webhook's schedule ends,
+/// so no silo holds the only copy of an event on its way. While one waits for a retry the history keeps a reminder:
+/// if its silo crashes or stops, the reminder activates the history on another silo within a minute, which resumes
+/// the schedule where it was (<see cref="PendingSecurityEvent.FirstTriedAt"/>). CustomerHistoryGrain.Deliveries.cs
+/// holds the deliveries.
+/// </remarks>
 [GrainType("customer-history")]
-internal sealed class CustomerHistoryGrain(
+internal sealed partial class CustomerHistoryGrain(
     [PersistentState("customer-history", ServiceKeys.Storage)] IPersistentState<CustomerHistoryState> state,
-    SecurityEventWebhook webhook) : Grain, ICustomerHistoryGrain
+    SecurityEventWebhook webhook,
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
+    ILogger<CustomerHistoryGrain> logger) : Grain, ICustomerHistoryGrain, ISecurityEventDeliveries, IRemindable
 {
     public const int MaxEvents = 100;
+
+    private List<PendingSecurityEvent> Undelivered => state.State.Undelivered;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Undelivered.Count > 0)
+        {
+            // Left by a silo that crashed or stopped while delivering: the schedule goes on here.
+            _mayHaveReminder = true;
+            await DeliverPendingAsync();
+        }
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // A stopping silo drops the deliveries under way; the reminder brings them back on another one.
+        if (Undelivered.Count > 0)
+        {
+            await TryKeepReminderAsync();
+        }
+    }
 
     public async Task RecordAsync(SecurityEvent securityEvent)
     {
@@ -30,11 +62,22 @@ internal sealed class CustomerHistoryGrain(
                 events.RemoveRange(MaxEvents, events.Count - MaxEvents);
             }
         }
-        await state.WriteStateAsync();
-        if (!repeat)
+        PendingSecurityEvent? delivery = null;
+        if (!repeat && webhook.IsEnabled)
         {
-            var key = this.GetPrimaryKeyString();
-            webhook.Publish(GrainKeys.BrandOfCustomer(key), GrainKeys.CustomerIdOf(key), securityEvent);
+            delivery = new() { Id = Guid.NewGuid().ToString("N"), Event = securityEvent, FirstTriedAt = clock.GetUtcNow() };
+            Undelivered.Add(delivery);
+            if (Undelivered.Count > MaxEvents)
+            {
+                var dropped = Undelivered[0];
+                Undelivered.RemoveAt(0);
+                LogDropped(SecurityEventKinds.Name(dropped.Event.Kind), GrainKeys.BrandOfCustomer(this.GetPrimaryKeyString()), MaxEvents);
+            }
+        }
+        await state.WriteStateAsync();
+        if (delivery is not null && !Deliver(delivery))
+        {
+            await TryKeepReminderAsync();
         }
     }
 
@@ -46,4 +89,7 @@ public sealed class CustomerHistoryState
 {
     /// <summary>Newest first.</summary>
     [Id(0)] public List<SecurityEvent> Events { get; set; } = [];
+
+    /// <summary>The events the security events webhook has not delivered yet, oldest first.</summary>
+    [Id(1)] public List<PendingSecurityEvent> Undelivered { get; set; } = [];
 }

@@ -15,71 +15,121 @@ namespace Sessions.Grains.Customers;
 /// customer by id and holds no secret and no identifier in clear (they are masked as in the history).
 /// </summary>
 /// <remarks>
-/// Delivery is off the call that caused the event, which it never slows or fails: tried at once, then after 2 s, 10 s,
-/// 1 min, 5 min and 15 min, so that an endpoint down for a deployment of its own gets the events once it is back; an
-/// event not delivered by then is logged (2006) and dropped, as is any event beyond <see cref="MaxPending"/> waiting at
-/// once. The <c>id</c> lets a receiver drop a retry it already took. Waiting events live in this process: a silo that
-/// stops or crashes drops its own (the customer's history holds them regardless).
+/// Delivery is off the call that caused the event, which it never slows or fails: tried at once, then 2 s, 10 s, 1 min,
+/// 5 min and 15 min after the try before, so that an endpoint down for a deployment of its own gets the events once it
+/// is back; an event not delivered by then is logged (2006) and dropped. The customer's history stores each event with
+/// its pending delivery and is told when the delivery ends (<see cref="ISecurityEventDeliveries"/>); while one waits for
+/// a retry the history keeps a reminder, so a silo that crashes or stops loses none: another resumes the schedule. At
+/// most <see cref="MaxDelivering"/> deliveries are under way in one silo; the rest wait for their history's reminder.
+/// The <c>id</c> is the same on every try and from every silo, so a receiver can drop a repeat.
 /// </remarks>
 public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients, IOptions<SessionsOptions> options,
-    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock, ILogger<SecurityEventWebhook> logger)
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock, ILogger<SecurityEventWebhook> logger) : IDisposable
 {
-    // Each waiting event holds its body, a task and a timer in this process.
-    public const int MaxPending = 10_000;
-    private static readonly TimeSpan[] Retries =
-        [TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15)];
+    // Each delivery under way holds its body, a task and a timer in this process.
+    public const int MaxDelivering = 10_000;
 
-    private int _pending;
-    private int _droppedSinceDelivery;
+    // When each try is due, counted from the first: at once, then 2 s, 10 s, 1 min, 5 min and 15 min after the one before.
+    private static readonly TimeSpan[] TryOffsets =
+        [TimeSpan.Zero, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(72), TimeSpan.FromSeconds(372), TimeSpan.FromSeconds(1272)];
+
+    private readonly CancellationTokenSource _stopping = new();
+    private int _delivering;
+    private int _deferredSinceDelivery;
+
+    /// <summary>How long after its first try a delivery is given up.</summary>
+    public static TimeSpan Schedule => TryOffsets[^1];
 
     public bool IsEnabled => !string.IsNullOrEmpty(options.Value.SecurityEvents.Webhook.Url);
 
-    /// <summary>Starts the delivery of <paramref name="securityEvent"/> of the customer <paramref name="customerId"/> of <paramref name="brand"/>.</summary>
-    public void Publish(string brand, string customerId, SecurityEvent securityEvent)
+    /// <summary>
+    /// Starts the delivery of <paramref name="delivery"/>, of the customer <paramref name="customerId"/> of
+    /// <paramref name="brand"/>, which reports to <paramref name="history"/>; false when this silo has too many under way.
+    /// </summary>
+    public bool Deliver(string brand, string customerId, PendingSecurityEvent delivery, ISecurityEventDeliveries history)
     {
-        if (!IsEnabled)
+        if (!IsEnabled || _stopping.IsCancellationRequested)
         {
-            return;
+            return false;
         }
-        if (Interlocked.Increment(ref _pending) > MaxPending)
+        if (Interlocked.Increment(ref _delivering) > MaxDelivering)
         {
-            Interlocked.Decrement(ref _pending);
-            if (Interlocked.Increment(ref _droppedSinceDelivery) == 1)
+            Interlocked.Decrement(ref _delivering);
+            if (Interlocked.Increment(ref _deferredSinceDelivery) == 1)
             {
-                LogDropped(SecurityEventKinds.Name(securityEvent.Kind), brand, MaxPending);
+                LogDeferred(SecurityEventKinds.Name(delivery.Event.Kind), brand, MaxDelivering);
             }
-            return;
+            return false;
         }
+        var securityEvent = delivery.Event;
         var body = JsonSerializer.SerializeToUtf8Bytes(new SecurityEventPayload(
-            Guid.NewGuid().ToString("N"), brand, customerId, SecurityEventKinds.Name(securityEvent.Kind), securityEvent.At,
+            delivery.Id, brand, customerId, SecurityEventKinds.Name(securityEvent.Kind), securityEvent.At,
             securityEvent.Identifier, securityEvent.Device, securityEvent.Flow, securityEvent.FamilyId, securityEvent.Factor,
             securityEvent.Reason, securityEvent.Detail), SecurityEventJson.Default.SecurityEventPayload);
-        // Off the grain's turn: the delivery touches no grain state and may take seconds.
-        _ = Task.Run(() => DeliverAsync(body, securityEvent.Kind, brand));
+        // Off the grain's turn: the delivery touches no grain state and may take minutes.
+        _ = Task.Run(() => DeliverAsync(body, delivery, brand, history));
+        return true;
     }
 
-    private async Task DeliverAsync(byte[] body, SecurityEventKind kind, string brand)
+    public void Dispose()
+    {
+        // The silo stops: the deliveries under way end here, untold; their histories' reminders resume them elsewhere.
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private async Task DeliverAsync(byte[] body, PendingSecurityEvent delivery, string brand, ISecurityEventDeliveries history)
     {
         try
         {
-            for (var attempt = 0; ; attempt++)
+            // The next try due after this one: the second for a new event; for one resumed from another silo, the first
+            // not yet due, so the try made at once stands for those that are.
+            var next = TryOffsets.Count(offset => delivery.FirstTriedAt + offset <= clock.GetUtcNow());
+            for (var attempt = 1; ; attempt++, next++)
             {
                 if (await TrySendAsync(body))
                 {
-                    Volatile.Write(ref _droppedSinceDelivery, 0);
-                    return;
+                    Volatile.Write(ref _deferredSinceDelivery, 0);
+                    break;
                 }
-                if (attempt == Retries.Length)
+                if (attempt == 1)
                 {
-                    LogNotDelivered(SecurityEventKinds.Name(kind), brand, attempt + 1);
-                    return;
+                    await TellAsync(() => history.DeliveryWaitingAsync());
                 }
-                await Task.Delay(Retries[attempt], clock);
+                if (next >= TryOffsets.Length)
+                {
+                    LogNotDelivered(SecurityEventKinds.Name(delivery.Event.Kind), brand, attempt);
+                    break;
+                }
+                var wait = delivery.FirstTriedAt + TryOffsets[next] - clock.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, clock, _stopping.Token);
+                }
             }
+            await TellAsync(() => history.DeliveryEndedAsync(delivery.Id));
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // Stopping.
         }
         finally
         {
-            Interlocked.Decrement(ref _pending);
+            Interlocked.Decrement(ref _delivering);
+        }
+    }
+
+    /// <summary>Reports to the history; one it does not hear sends the event once more later, with the same id.</summary>
+    private async Task TellAsync(Func<Task> report)
+    {
+        try
+        {
+            await report();
+        }
+        catch (Exception e)
+        {
+            // A silo moving the history, or its store down: the delivery itself is done either way.
+            LogNotTold(e);
         }
     }
 
@@ -103,8 +153,12 @@ public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients,
     private partial void LogNotDelivered(string kind, string brand, int attempts);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning,
-        Message = "Security event {Kind} of brand {Brand} dropped: {MaxPending} events are already waiting for the security events webhook; further drops are logged after the next delivery")]
-    private partial void LogDropped(string kind, string brand, int maxPending);
+        Message = "Security event {Kind} of brand {Brand} deferred: {MaxDelivering} deliveries are already under way in this silo; its customer's reminder tries it again within a minute; further deferrals are logged after the next delivery")]
+    private partial void LogDeferred(string kind, string brand, int maxDelivering);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning,
+        Message = "A customer's history could not be told about a security event's delivery; the event may be sent again later, with the same id")]
+    private partial void LogNotTold(Exception exception);
 }
 
 internal sealed record SecurityEventPayload(

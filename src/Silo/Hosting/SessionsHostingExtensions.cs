@@ -130,6 +130,9 @@ public static class SessionsHostingExtensions
             {
                 services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) => sp.GetRequiredService<EmbeddedGrainStorage>());
             }
+            services.AddReminders();
+            services.AddSingleton<IReminderTable>(sp => new EmbeddedReminderTable(
+                sp.GetRequiredService<EmbeddedGarnet>(), sp.GetRequiredService<IOptions<ClusterOptions>>(), sp.GetService<AofGroupCommit>()));
         }
         else
         {
@@ -145,6 +148,13 @@ public static class SessionsHostingExtensions
                 // An empty device session or identifier (an anonymous caller's expired login) leaves no key behind.
                 o.DeleteStateOnClear = true;
             }));
+            // Reminders (a customer's security events waiting for the webhook) on the same connection as the state.
+            silo.UseRedisReminderService(_ => { });
+            services.AddOptions<RedisReminderTableOptions>().Configure<RedisConnection>((o, redis) =>
+            {
+                o.ConfigurationOptions = redis.State.Options;
+                o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.State.GetAsync(), true);
+            });
             services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
             {
                 var redis = sp.GetRequiredKeyedService<IGrainStorage>(redisStorage);

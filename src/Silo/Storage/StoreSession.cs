@@ -70,6 +70,33 @@ internal sealed unsafe class StoreSession(LocalServerSession garnet) : IDisposab
         }
     }
 
+    /// <summary><c>HSET key field value</c>.</summary>
+    public void HashSet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* keyBytes = key)
+        fixed (byte* fieldBytes = field)
+        fixed (byte* valueBytes = value)
+        {
+            Check(garnet.BasicGarnetApi.HashSet(Pinned(keyBytes, key), Pinned(fieldBytes, field), Pinned(valueBytes, value), out _));
+        }
+    }
+
+    /// <summary><c>HDEL key field</c>: whether the field existed.</summary>
+    public bool HashDelete(ReadOnlySpan<byte> key, ReadOnlySpan<byte> field)
+    {
+        fixed (byte* keyBytes = key)
+        fixed (byte* fieldBytes = field)
+        {
+            var status = garnet.BasicGarnetApi.HashDelete(Pinned(keyBytes, key), Pinned(fieldBytes, field), out var deleted);
+            if (status == GarnetStatus.NOTFOUND)
+            {
+                return false;
+            }
+            Check(status);
+            return deleted > 0;
+        }
+    }
+
     /// <summary><c>DEL</c>.</summary>
     public void Delete(ReadOnlySpan<byte> key)
     {

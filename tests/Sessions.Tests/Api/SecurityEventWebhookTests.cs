@@ -91,6 +91,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         Assert.Equal(Sign(body), signature);
         Assert.Equal(6, _webhook.FlakyCalls);
         Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 2006);
+        await RemindersAsync(factory, expected: 0);
     }
 
     [Fact]
@@ -109,6 +110,58 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         Assert.Empty(_webhook.Received);
     }
 
+    [Fact]
+    public async Task AnEventWaitingForARetryWhenTheServiceStopsIsDeliveredOnceItRunsAgainWithTheSameId()
+    {
+        var dataDirectory = TempDirectory.Create("webhook-restart");
+        _webhook.FlakyRefusals = int.MaxValue;
+        string refused;
+        await using (var before = WebhookFactory("/flaky", dataDirectory: dataDirectory))
+        {
+            Assert.True((await before.CreateSessionsClient().LoginAsync(TestDevice.NewMobile())).Success);
+            refused = await FirstRefusedAsync();
+            await RemindersAsync(before, expected: 1);
+        }
+
+        // Back up while the service was down; nothing calls the customer's history after the restart.
+        _webhook.FlakyRefusals = _webhook.FlakyCalls;
+        await using var after = WebhookFactory("/flaky", dataDirectory: dataDirectory);
+        _ = after.Services;
+        var events = await ReceivedAsync(all => all.Count > 0, TimeSpan.FromSeconds(100));
+
+        var delivered = Assert.Single(events);
+        Assert.Equal("LOGIN", delivered.Kind);
+        Assert.Equal(JsonDocument.Parse(refused).RootElement.GetProperty("id").GetString(), delivered.Json.GetProperty("id").GetString());
+        Assert.Equal(Sign(delivered.Body), delivered.Signature);
+        await RemindersAsync(after, expected: 0);
+    }
+
+    /// <summary>Waits (10 s at most) until the service's reminder table holds <paramref name="expected"/> reminders.</summary>
+    private static async Task RemindersAsync(ApiFactory factory, int expected)
+    {
+        var table = factory.Services.GetRequiredService<IReminderTable>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        int count;
+        // (0, 0]: every reminder, whatever its grain's hash.
+        while ((count = (await table.ReadRows(0u, 0u)).Reminders.Count) != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.Equal(expected, count);
+    }
+
+    /// <summary>The first body the endpoint refused (10 s at most).</summary>
+    private async Task<string> FirstRefusedAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (_webhook.Refused.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        Assert.True(_webhook.Refused.TryPeek(out var body), "the endpoint was not called");
+        return body;
+    }
+
     /// <summary>
     /// Moves the service's clock on, on which the webhook's retries wait, until <paramref name="done"/>: in steps of 30 s,
     /// each given time for the try it lets go (the schedule's 21 minutes in about 45 steps).
@@ -123,10 +176,10 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         }
     }
 
-    /// <summary>What the webhook received once it is <paramref name="complete"/> (10 s at most).</summary>
-    private async Task<List<Received>> ReceivedAsync(Func<List<Received>, bool> complete)
+    /// <summary>What the webhook received once it is <paramref name="complete"/> (10 s at most, unless <paramref name="within"/>).</summary>
+    private async Task<List<Received>> ReceivedAsync(Func<List<Received>, bool> complete, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             var events = _webhook.Received.Select(r => new Received(r.Body, r.Signature, JsonDocument.Parse(r.Body).RootElement)).ToList();
@@ -141,7 +194,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
     private static string Sign(string body) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(WebhookSecret), Encoding.UTF8.GetBytes(body)));
 
-    private ApiFactory WebhookFactory(string path, CapturedLogs? logs = null) => new(settings: new()
+    private ApiFactory WebhookFactory(string path, CapturedLogs? logs = null, string? dataDirectory = null) => new(dataDirectory, settings: new()
     {
         ["Sessions:SecurityEvents:Webhook:Url"] = _webhook.Url + path,
         ["Sessions:SecurityEvents:Webhook:Secret"] = WebhookSecret,

@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Sessions.Tests.Infrastructure;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Sessions.Tests.Cluster;
@@ -87,5 +89,59 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
 
             await chains.RegenerateAllAsync(cluster.Client, Stopwatch.StartNew(), TimeSpan.FromSeconds(5));
         });
+    }
+
+    [Fact]
+    public async Task SecurityEventsWaitingForTheWebhookWhenEverySiloIsSigkilledAreDeliveredByTheNewSilos()
+    {
+        const int customers = 6;
+        await using var webhook = await WebhookReceiver.StartAsync();
+        webhook.FlakyRefusals = int.MaxValue;
+        var settings = TestCluster.OnTestStore("webhook-kill-all");
+        settings["Sessions:SecurityEvents:Webhook:Url"] = webhook.Url + "/flaky";
+        settings["Sessions:SecurityEvents:Webhook:Secret"] = "security-events-secret-of-32-characters!";
+        await using var cluster = await ProcessCluster.StartAsync(settings);
+        await cluster.ExplainingFailureAsync(output, async () =>
+        {
+            for (var i = 0; i < customers; i++)
+            {
+                Assert.True((await cluster.Client.LoginAsync(TestDevice.NewMobile())).Success);
+            }
+            // Each login's event was refused and waits for its next try; its customer's history keeps a reminder.
+            await WaitUntilAsync(async () => Ids(webhook.Refused).Count == customers && await RemindersAsync(settings) == customers, TimeSpan.FromSeconds(20));
+            var refused = Ids(webhook.Refused);
+
+            cluster.KillAll();
+            webhook.FlakyRefusals = webhook.FlakyCalls;
+            for (var i = 0; i < cluster.SiloCount; i++)
+            {
+                await cluster.ReplaceAsync(i);
+            }
+            var sinceStart = Stopwatch.StartNew();
+            // Nothing calls the customers' histories: the reminders bring them back on the new silos.
+            await WaitUntilAsync(() => Task.FromResult(refused.IsSubsetOf(Ids(webhook.Received.Select(r => r.Body)))), TimeSpan.FromSeconds(180));
+            output.WriteLine($"every silo SIGKILLed: the {customers} waiting events were delivered {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
+            await WaitUntilAsync(async () => await RemindersAsync(settings) == 0, TimeSpan.FromSeconds(10));
+        });
+    }
+
+    private static HashSet<string> Ids(IEnumerable<string> bodies) =>
+        [.. bodies.Select(body => JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!)];
+
+    /// <summary>How many reminders the cluster's reminder table holds (Orleans' Redis provider: one sorted set per service).</summary>
+    private static async Task<long> RemindersAsync(Dictionary<string, string?> settings)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
+        return await redis.GetDatabase().SortedSetLengthAsync($"{settings["Sessions:Cluster:ServiceId"]}/reminders");
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> done, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!await done())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not done within {within.TotalSeconds} s");
+            await Task.Delay(250);
+        }
     }
 }

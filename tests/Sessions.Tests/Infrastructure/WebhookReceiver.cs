@@ -25,6 +25,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public ConcurrentQueue<(string Body, string Signature)> Received { get; } = new();
 
+    /// <summary>The bodies <c>/down</c> and <c>/flaky</c> refused.</summary>
+    public ConcurrentQueue<string> Refused { get; } = new();
+
     /// <summary>How many of its first calls <c>/flaky</c> refuses (2 unless a test says otherwise).</summary>
     public int FlakyRefusals { get; set; } = 2;
 
@@ -37,7 +40,6 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var receiver = new WebhookReceiver(builder.Build(), $"http://127.0.0.1:{port}");
-        receiver._app.MapPost("/down", () => Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         receiver._app.MapPost("/{path}", receiver.TakeAsync);
         await receiver._app.StartAsync();
         return receiver;
@@ -49,8 +51,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     {
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync();
-        if (path == "flaky" && Interlocked.Increment(ref _flakyCalls) <= FlakyRefusals)
+        if (path == "down" || path == "flaky" && Interlocked.Increment(ref _flakyCalls) <= FlakyRefusals)
         {
+            Refused.Enqueue(body);
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         }
         Received.Enqueue((body, request.Headers["X-Sessions-Signature"].ToString()));

@@ -1,0 +1,135 @@
+using Microsoft.Extensions.Logging;
+using Sessions.Grains.Identity;
+
+namespace Sessions.Grains.Customers;
+
+/// <summary>The deliveries of a customer's security events to the brand's webhook, and the reminder that outlives a silo.</summary>
+internal sealed partial class CustomerHistoryGrain
+{
+    private const string DeliveryReminder = "security-events-webhook";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+
+    // The deliveries this activation handed to the webhook that have not ended: a reminder's tick must not start them twice.
+    private readonly HashSet<string> _delivering = new(StringComparer.Ordinal);
+
+    // Whether the delivery reminder may exist: this activation registered it, or found deliveries pending when it
+    // started. Most histories never have one, and need not ask the reminder table whether they do.
+    private bool _mayHaveReminder;
+
+    // Whether this activation registered the reminder: once is enough while deliveries wait.
+    private bool _reminderKept;
+
+    public Task DeliveryWaitingAsync() => KeepReminderAsync();
+
+    public async Task DeliveryEndedAsync(string deliveryId)
+    {
+        if (_delivering.Remove(deliveryId) && _delivering.Count == 0)
+        {
+            // Nothing left to report on: idle, it is collected as any grain is.
+            DelayDeactivation(TimeSpan.Zero);
+        }
+        if (Undelivered.RemoveAll(d => d.Id == deliveryId) == 0)
+        {
+            return;
+        }
+        await state.WriteStateAsync();
+        if (Undelivered.Count == 0)
+        {
+            await DropReminderAsync();
+        }
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != DeliveryReminder)
+        {
+            return;
+        }
+        _mayHaveReminder = true;
+        if (Undelivered.Count == 0)
+        {
+            await DropReminderAsync();
+            return;
+        }
+        await DeliverPendingAsync();
+    }
+
+    /// <summary>Hands every pending delivery not under way here to the webhook; one it cannot take yet waits for the reminder.</summary>
+    private async Task DeliverPendingAsync()
+    {
+        if (!webhook.IsEnabled)
+        {
+            // The webhook was switched off since: nothing will take them.
+            Undelivered.Clear();
+            await state.WriteStateAsync();
+            await DropReminderAsync();
+            return;
+        }
+        var waiting = false;
+        foreach (var delivery in Undelivered.Where(d => !_delivering.Contains(d.Id)).ToList())
+        {
+            waiting |= !Deliver(delivery);
+        }
+        if (waiting)
+        {
+            await TryKeepReminderAsync();
+        }
+    }
+
+    private bool Deliver(PendingSecurityEvent delivery)
+    {
+        var key = this.GetPrimaryKeyString();
+        if (!webhook.Deliver(GrainKeys.BrandOfCustomer(key), GrainKeys.CustomerIdOf(key), delivery, this.AsReference<ISecurityEventDeliveries>()))
+        {
+            return false;
+        }
+        _delivering.Add(delivery.Id);
+        // Active for as long as the webhook may report on it: a new activation would not know the delivery is under way.
+        DelayDeactivation(SecurityEventWebhook.Schedule + ReminderPeriod);
+        return true;
+    }
+
+    private async Task KeepReminderAsync()
+    {
+        if (_reminderKept)
+        {
+            return;
+        }
+        await this.RegisterOrUpdateReminder(DeliveryReminder, ReminderPeriod, ReminderPeriod);
+        (_mayHaveReminder, _reminderKept) = (true, true);
+    }
+
+    /// <summary>Keeps the reminder where the caller cannot wait for it; without, the deliveries resume when the history is next used.</summary>
+    private async Task TryKeepReminderAsync()
+    {
+        try
+        {
+            await KeepReminderAsync();
+        }
+        catch (Exception e)
+        {
+            LogReminderFailed(e);
+        }
+    }
+
+    private async Task DropReminderAsync()
+    {
+        if (!_mayHaveReminder)
+        {
+            return;
+        }
+        if (await this.GetReminder(DeliveryReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+        (_mayHaveReminder, _reminderKept) = (false, false);
+    }
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning,
+        Message = "Security event {Kind} of brand {Brand} dropped: the customer already has {MaxEvents} events waiting for the security events webhook")]
+    private partial void LogDropped(string kind, string brand, int maxEvents);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning,
+        Message = "The reminder that resumes a customer's waiting security events on another silo could not be kept; they are sent when the customer's history is next used")]
+    private partial void LogReminderFailed(Exception exception);
+}
