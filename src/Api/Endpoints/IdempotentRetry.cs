@@ -24,6 +24,13 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
     /// <summary>How long the store must have failed every call before it is an outage: one whole schedule.</summary>
     private static readonly TimeSpan OutageAfter = Backoff.Aggregate(TimeSpan.Zero, (sum, delay) => sum + delay);
 
+    /// <summary>
+    /// How long without a store failure ends a run of them: long enough that sparse traffic, or this process stalled for a
+    /// moment (a collection, a starved CPU), does not end an outage; short enough that a store that failed once and was not
+    /// asked since is not in one.
+    /// </summary>
+    private static readonly TimeSpan RunBreak = TimeSpan.FromSeconds(10);
+
     // The store's current run of failures: when it began (0: none since the last success) and its latest failure.
     private long _storeFailingSince;
     private long _lastStoreFailure;
@@ -65,15 +72,14 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
 
     /// <summary>
     /// Records a store failure; whether the store has now failed every call for longer than a whole schedule. A failure
-    /// that follows the last one by more than that starts a new run: a store that failed once and was not asked since
-    /// is not in an outage.
+    /// that follows the last one by more than <see cref="RunBreak"/> starts a new run.
     /// </summary>
     private bool InStoreOutage()
     {
         var now = Stopwatch.GetTimestamp();
         var previous = Interlocked.Exchange(ref _lastStoreFailure, now);
         var since = Volatile.Read(ref _storeFailingSince);
-        if (since == 0 || Stopwatch.GetElapsedTime(previous, now) > OutageAfter)
+        if (since == 0 || Stopwatch.GetElapsedTime(previous, now) > RunBreak)
         {
             Volatile.Write(ref _storeFailingSince, now);
             return false;

@@ -1,35 +1,41 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
 namespace Sessions.Silo.Storage;
 
 /// <summary>
-/// Orleans' reminder table in the embedded store, for the embedded default (one process, no store port): one hash,
-/// <c>{ServiceId}/embedded-reminders</c>, with a field per reminder (<c>{grain id}\n{name}</c>) whose value is its ETag,
-/// start and period. The store's log holds a change before the reminder service sees it succeed (with
-/// <see cref="AofGroupCommit"/>, the default), so a reminder outlives a crash of the process. Reading a range reads the
-/// whole hash: it holds only the reminders grains keep while they wait for something (a few per customer at most).
+/// Orleans' reminder table in the embedded store, for the embedded default (one process, no store port). It keeps
+/// exactly what Orleans' Redis reminder table keeps (a sorted set <c>{ServiceId}/reminders</c> whose members are the
+/// JSON strings hash, grain id, name, ETag, start and period), so a data directory moves between the embedded default and
+/// Redis mode with its reminders, as it does with its grain state (<see cref="EmbeddedGrainStorage"/>). The store's log
+/// holds a change before the reminder service sees it succeed (with <see cref="AofGroupCommit"/>, the default), so a
+/// reminder outlives a crash of the process. Every read reads the whole set: it holds only the reminders grains keep
+/// while they wait for something.
 /// </summary>
 internal sealed class EmbeddedReminderTable(EmbeddedGarnet store, IOptions<ClusterOptions> cluster, AofGroupCommit? commit = null) : IReminderTable
 {
-    private readonly byte[] _key = Encoding.UTF8.GetBytes($"{cluster.Value.ServiceId}/embedded-reminders");
+    // The Redis table's escaping: members are compared as bytes by its lexicographic ranges.
+    private static readonly JsonSerializerOptions MemberJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    // A removal compares the stored ETag and deletes as one step, for every caller in this process.
+    private readonly byte[] _key = Encoding.UTF8.GetBytes($"{cluster.Value.ServiceId}/reminders");
+
+    // A change reads the set and writes it as one step, for every caller in this process.
     private readonly Lock _gate = new();
 
     public Task Init() => Task.CompletedTask;
 
-    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
-    {
-        var value = store.Sessions.Run((Key: _key, Field: Field(grainId, reminderName)), static (session, row) => session.HashGet(row.Key, row.Field));
-        return Task.FromResult(value is null ? null : Entry(grainId, reminderName, value));
-    }
+    public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName) =>
+        Task.FromResult(Rows().Select(r => r.Entry).FirstOrDefault(e => e.GrainId == grainId && e.ReminderName == reminderName));
 
-    public Task<ReminderTableData> ReadRows(GrainId grainId) => Task.FromResult(new ReminderTableData(ReadAll().Where(e => e.GrainId == grainId)));
+    public Task<ReminderTableData> ReadRows(GrainId grainId) =>
+        Task.FromResult(new ReminderTableData(Rows().Select(r => r.Entry).Where(e => e.GrainId == grainId)));
 
-    public Task<ReminderTableData> ReadRows(uint begin, uint end) => Task.FromResult(new ReminderTableData(ReadAll().Where(e =>
+    /// <summary>The rows whose grain hash is in (<paramref name="begin"/>, <paramref name="end"/>], wrapping round when begin ≥ end.</summary>
+    public Task<ReminderTableData> ReadRows(uint begin, uint end) => Task.FromResult(new ReminderTableData(Rows().Select(r => r.Entry).Where(e =>
     {
         var hash = e.GrainId.GetUniformHashCode();
         return begin < end ? hash > begin && hash <= end : hash > begin || hash <= end;
@@ -37,13 +43,18 @@ internal sealed class EmbeddedReminderTable(EmbeddedGarnet store, IOptions<Clust
 
     public async Task<string?> UpsertRow(ReminderEntry entry)
     {
-        var etag = Guid.NewGuid().ToString("N");
-        var value = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{etag}\n{entry.StartAt.ToUniversalTime().Ticks}\n{entry.Period.Ticks}"));
+        var etag = Guid.NewGuid().ToString();
+        var member = Encoding.UTF8.GetBytes(Member(entry, etag));
         lock (_gate)
         {
-            store.Sessions.Run((Key: _key, Field: Field(entry.GrainId, entry.ReminderName), Value: value), static (session, row) =>
+            var replaced = Rows().Where(r => r.Entry.GrainId == entry.GrainId && r.Entry.ReminderName == entry.ReminderName).Select(r => r.Member).ToList();
+            store.Sessions.Run((Key: _key, Replaced: replaced, Member: member), static (session, change) =>
             {
-                session.HashSet(row.Key, row.Field, row.Value);
+                foreach (var old in change.Replaced)
+                {
+                    session.SortedSetRemove(change.Key, old);
+                }
+                session.SortedSetAdd(change.Key, change.Member);
                 return 0;
             });
         }
@@ -56,8 +67,8 @@ internal sealed class EmbeddedReminderTable(EmbeddedGarnet store, IOptions<Clust
         bool removed;
         lock (_gate)
         {
-            removed = store.Sessions.Run((Key: _key, Field: Field(grainId, reminderName), ETag: eTag), static (session, row) =>
-                session.HashGet(row.Key, row.Field) is { } value && ETagOf(value) == row.ETag && session.HashDelete(row.Key, row.Field));
+            removed = Rows().FirstOrDefault(r => r.Entry.GrainId == grainId && r.Entry.ReminderName == reminderName && r.Entry.ETag == eTag) is { Member: { } member }
+                && store.Sessions.Run((Key: _key, Member: member), static (session, row) => session.SortedSetRemove(row.Key, row.Member));
         }
         if (removed)
         {
@@ -78,28 +89,29 @@ internal sealed class EmbeddedReminderTable(EmbeddedGarnet store, IOptions<Clust
 
     private Task Committed() => commit?.WaitForCommitAsync() ?? Task.CompletedTask;
 
-    private List<ReminderEntry> ReadAll() =>
-        [.. store.Sessions.Run(_key, static (session, key) => session.HashGetAll(key)).Select(row =>
-        {
-            var field = Encoding.UTF8.GetString(row.Field);
-            var separator = field.IndexOf('\n', StringComparison.Ordinal);
-            return Entry(GrainId.Parse(field[..separator]), field[(separator + 1)..], row.Value);
-        })];
+    private List<(byte[] Member, ReminderEntry Entry)> Rows() =>
+        [.. store.Sessions.Run(_key, static (session, key) => session.SortedSetMembers(key)).Select(member => (member, Entry(member)))];
 
-    private static byte[] Field(GrainId grainId, string reminderName) => Encoding.UTF8.GetBytes($"{grainId}\n{reminderName}");
-
-    private static string ETagOf(byte[] value) => Encoding.UTF8.GetString(value).Split('\n')[0];
-
-    private static ReminderEntry Entry(GrainId grainId, string reminderName, byte[] value)
+    private static string Member(ReminderEntry entry, string etag)
     {
-        var parts = Encoding.UTF8.GetString(value).Split('\n');
+        string[] segments =
+        [
+            entry.GrainId.GetUniformHashCode().ToString("X8", CultureInfo.InvariantCulture), entry.GrainId.ToString(), entry.ReminderName, etag,
+            entry.StartAt.ToString("O", CultureInfo.InvariantCulture), entry.Period.ToString("c", CultureInfo.InvariantCulture),
+        ];
+        return JsonSerializer.Serialize(segments, MemberJson)[1..^1];
+    }
+
+    private static ReminderEntry Entry(byte[] member)
+    {
+        var segments = JsonSerializer.Deserialize<string[]>($"[{Encoding.UTF8.GetString(member)}]", MemberJson)!;
         return new ReminderEntry
         {
-            GrainId = grainId,
-            ReminderName = reminderName,
-            ETag = parts[0],
-            StartAt = new DateTime(long.Parse(parts[1], CultureInfo.InvariantCulture), DateTimeKind.Utc),
-            Period = TimeSpan.FromTicks(long.Parse(parts[2], CultureInfo.InvariantCulture)),
+            GrainId = GrainId.Parse(segments[1]),
+            ReminderName = segments[2],
+            ETag = segments[3],
+            StartAt = DateTime.Parse(segments[4], CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+            Period = TimeSpan.Parse(segments[5], CultureInfo.InvariantCulture),
         };
     }
 }

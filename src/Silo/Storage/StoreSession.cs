@@ -70,30 +70,58 @@ internal sealed unsafe class StoreSession(LocalServerSession garnet) : IDisposab
         }
     }
 
-    /// <summary><c>HSET key field value</c>.</summary>
-    public void HashSet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> field, ReadOnlySpan<byte> value)
+    /// <summary><c>ZRANGE key 0 -1</c>: every member, in the set's order; none if the key does not exist.</summary>
+    public List<byte[]> SortedSetMembers(ReadOnlySpan<byte> key)
     {
         fixed (byte* keyBytes = key)
-        fixed (byte* fieldBytes = field)
-        fixed (byte* valueBytes = value)
+        fixed (byte* first = "0"u8)
+        fixed (byte* last = "-1"u8)
         {
-            Check(garnet.BasicGarnetApi.HashSet(Pinned(keyBytes, key), Pinned(fieldBytes, field), Pinned(valueBytes, value), out _));
+            var status = garnet.BasicGarnetApi.SortedSetRange(Pinned(keyBytes, key), PinnedSpanByte.FromPinnedPointer(first, 1),
+                PinnedSpanByte.FromPinnedPointer(last, 2), SortedSetOrderOperation.ByRank, out var elements, out var error);
+            if (status == GarnetStatus.NOTFOUND || elements is null)
+            {
+                return [];
+            }
+            if (error is not null)
+            {
+                throw new RedisStorageException($"The embedded store answered {error}.");
+            }
+            Check(status);
+            var members = new List<byte[]>(elements.Length);
+            foreach (var element in elements)
+            {
+                _bytesRead += element.Length;
+                members.Add(element.ToArray());
+            }
+            return members;
         }
     }
 
-    /// <summary><c>HDEL key field</c>: whether the field existed.</summary>
-    public bool HashDelete(ReadOnlySpan<byte> key, ReadOnlySpan<byte> field)
+    /// <summary><c>ZADD key 0 member</c>: members of one score, ordered as bytes.</summary>
+    public void SortedSetAdd(ReadOnlySpan<byte> key, ReadOnlySpan<byte> member)
     {
         fixed (byte* keyBytes = key)
-        fixed (byte* fieldBytes = field)
+        fixed (byte* score = "0"u8)
+        fixed (byte* memberBytes = member)
         {
-            var status = garnet.BasicGarnetApi.HashDelete(Pinned(keyBytes, key), Pinned(fieldBytes, field), out var deleted);
+            Check(garnet.BasicGarnetApi.SortedSetAdd(Pinned(keyBytes, key), PinnedSpanByte.FromPinnedPointer(score, 1), Pinned(memberBytes, member), out _));
+        }
+    }
+
+    /// <summary><c>ZREM key member</c>: whether it was there.</summary>
+    public bool SortedSetRemove(ReadOnlySpan<byte> key, ReadOnlySpan<byte> member)
+    {
+        fixed (byte* keyBytes = key)
+        fixed (byte* memberBytes = member)
+        {
+            var status = garnet.BasicGarnetApi.SortedSetRemove(Pinned(keyBytes, key), Pinned(memberBytes, member), out var removed);
             if (status == GarnetStatus.NOTFOUND)
             {
                 return false;
             }
             Check(status);
-            return deleted > 0;
+            return removed > 0;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -47,8 +48,48 @@ public sealed class EmbeddedStorageTests
         Assert.True(((byte[])fields["data"]!).Length > 0);
     }
 
+    [Fact]
+    public async Task RemindersMoveBetweenTheEmbeddedStoreAndOrleansRedisReminderTableWithTheDataDirectory()
+    {
+        var dataDirectory = TempDirectory.Create("reminder-compat");
+        var grain = GrainId.Create("customer-history", $"DEMO/{Guid.NewGuid():N}");
+        // Not due while the test runs: only the table is under test.
+        var start = DateTime.UtcNow.AddDays(1);
+        string firstETag;
+        await using (var embedded = new ApiFactory(dataDirectory))
+        {
+            firstETag = (await Reminders(embedded).UpsertRow(Reminder(grain, "first", start)))!;
+        }
+
+        var (readOverRedis, secondETag) = await OverRedisAsync(dataDirectory, async api =>
+            (await Reminders(api).ReadRow(grain, "first"), (await Reminders(api).UpsertRow(Reminder(grain, "second", start)))!));
+        await using var back = new ApiFactory(dataDirectory);
+        var table = Reminders(back);
+        var bothBack = (await table.ReadRows(grain)).Reminders.Select(r => r.ReminderName).Order().ToList();
+        var hash = grain.GetUniformHashCode();
+        var (inRange, pastRange, wrapping) = ((await table.ReadRows(hash - 1, hash)).Reminders.Count, (await table.ReadRows(hash, hash + 1)).Reminders.Count,
+            (await table.ReadRows(hash + 1, hash)).Reminders.Count);
+        var removedWithAStaleETag = await table.RemoveRow(grain, "second", firstETag);
+        var removed = await table.RemoveRow(grain, "second", secondETag);
+
+        Assert.Equal((firstETag, start, TimeSpan.FromMinutes(1)), (readOverRedis?.ETag, readOverRedis?.StartAt, readOverRedis?.Period));
+        Assert.Equal(["first", "second"], bothBack);
+        Assert.Equal((2, 0, 2), (inRange, pastRange, wrapping));
+        Assert.False(removedWithAStaleETag);
+        Assert.True(removed);
+        Assert.Equal("first", Assert.Single((await table.ReadRows(0u, 0u)).Reminders).ReminderName);
+    }
+
+    private static IReminderTable Reminders(ApiFactory api) => api.Services.GetRequiredService<IReminderTable>();
+
+    private static ReminderEntry Reminder(GrainId grain, string name, DateTime start) =>
+        new() { GrainId = grain, ReminderName = name, StartAt = start, Period = TimeSpan.FromMinutes(1) };
+
     /// <summary>The same API on the same data directory, its grain state in a Garnet it reaches over Redis (Orleans' provider).</summary>
-    private static async Task<T> OverRedisAsync<T>(string dataDirectory, Func<SessionsClient, Task<T>> act)
+    private static Task<T> OverRedisAsync<T>(string dataDirectory, Func<SessionsClient, Task<T>> act) =>
+        OverRedisAsync(dataDirectory, api => act(api.CreateSessionsClient()));
+
+    private static async Task<T> OverRedisAsync<T>(string dataDirectory, Func<ApiFactory, Task<T>> act)
     {
         using var store = TestStore.StartGarnet(dataDirectory);
         await using var api = new ApiFactory(dataDirectory, new()
@@ -56,6 +97,6 @@ public sealed class EmbeddedStorageTests
             ["Sessions:Storage:Mode"] = "Redis",
             ["ConnectionStrings:Redis"] = store.ConnectionString,
         });
-        return await act(api.CreateSessionsClient());
+        return await act(api);
     }
 }

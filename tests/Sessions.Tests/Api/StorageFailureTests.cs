@@ -88,6 +88,33 @@ public sealed class StorageFailureTests : IAsyncLifetime
         Assert.Single(logs.Entries, e => e.EventId.Id == 2008 && e.Level == LogLevel.Warning);
     }
 
+    [Fact]
+    public async Task AnOutageOutlastsAPauseOfSecondsButNotTenSecondsWithoutACall()
+    {
+        await using var factory = new ApiFactory();
+        var (client, customers) = await factory.StopStoreAfterLoginsAsync(4);
+        using var retries = new HostCounter(factory.Services, "sessions.retries");
+        using var answeredAtOnce = new HostCounter(factory.Services, "sessions.retries.skipped");
+        Task<ApiResponse> RegenerateAsync(int customer) => client.PostAsync("token/regenerate", customers[customer].Phone.Body(("key", customers[customer].Key)));
+        await RegenerateAsync(0);
+        await RegenerateAsync(1);
+        var (retriedInTheOutage, answeredInTheOutage) = (retries.Total, answeredAtOnce.Total);
+
+        // Longer than a schedule of retries, as a stalled process or sparse traffic leaves: still the same outage.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var afterAPause = await RegenerateAsync(2);
+        var (retriedAfterAPause, answeredAfterAPause) = (retries.Total, answeredAtOnce.Total);
+        // Not asked for longer than 10 s: the next failure may be a new blink, and is retried.
+        await Task.Delay(TimeSpan.FromSeconds(10.5));
+        var afterQuiet = await RegenerateAsync(3);
+
+        Assert.Equal((4, 1), (retriedInTheOutage, answeredInTheOutage));
+        Assert.Equal(1599, afterAPause.Code);
+        Assert.Equal((4, 2), (retriedAfterAPause, answeredAfterAPause));
+        Assert.Equal(1599, afterQuiet.Code);
+        Assert.Equal((8, 2), (retries.Total, answeredAtOnce.Total));
+    }
+
     private ApiFactory? _factory;
 
     public Task InitializeAsync() => Task.CompletedTask;
