@@ -107,8 +107,9 @@ public static class SessionsHostingExtensions
 
     /// <summary>
     /// What a silo needs to run the session grains: grain storage (Orleans binary serializer, version tolerant through
-    /// the state records' [Id]s), the OTP hasher and the OTP sender. Grain state goes to the shared Redis connection, or,
-    /// where this process hosts the embedded store (<paramref name="embeddedStore"/>: its durability), straight into it.
+    /// the state records' [Id]s) and the reminder table beside it, the OTP hasher and the OTP sender. Grain state and
+    /// reminders go to the shared Redis connection, or, where this process hosts the embedded store
+    /// (<paramref name="embeddedStore"/>: its durability), straight into it.
     /// </summary>
     public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo, EmbeddedDurability? embeddedStore = null)
     {

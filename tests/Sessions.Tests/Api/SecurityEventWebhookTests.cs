@@ -10,7 +10,8 @@ namespace Sessions.Tests.Api;
 /// <summary>
 /// The security events webhook (README, "Operations"): each new line of a customer's security history reaches the
 /// brand's endpoint, signed, naming the customer by id and no identifier in clear, so that the brand can tell its
-/// customer; a thief's replays are one event, not a flood; and an endpoint that is down never fails a call.
+/// customer; a thief's replays are one event, not a flood; an endpoint that is down never fails a call; and an event
+/// still waiting for it when the service stops is delivered after the restart (a silo crash: SiloCrashTests).
 /// </summary>
 public sealed class SecurityEventWebhookTests : IAsyncLifetime
 {
