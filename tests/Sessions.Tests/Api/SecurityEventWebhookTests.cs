@@ -137,11 +137,29 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         await RemindersAsync(after, expected: 0);
     }
 
-    /// <summary>Waits (10 s at most) until the service's reminder table holds <paramref name="expected"/> reminders.</summary>
-    private static async Task RemindersAsync(ApiFactory factory, int expected)
+    [Fact]
+    public async Task AnEventStillWaitingWhenTheBrandSwitchesTheWebhookOffIsDroppedWithItsReminder()
+    {
+        var dataDirectory = TempDirectory.Create("webhook-off");
+        await using (var before = WebhookFactory("/down", dataDirectory: dataDirectory))
+        {
+            Assert.True((await before.CreateSessionsClient().LoginAsync(TestDevice.NewMobile())).Success);
+            await FirstRefusedAsync();
+            await RemindersAsync(before, expected: 1);
+        }
+
+        // Started again with no webhook: the reminder's next tick finds nothing that would take the event.
+        await using var after = new ApiFactory(dataDirectory);
+        await RemindersAsync(after, expected: 0, within: TimeSpan.FromSeconds(100));
+
+        Assert.Empty(_webhook.Received);
+    }
+
+    /// <summary>Waits (10 s at most, unless <paramref name="within"/>) until the service's reminder table holds <paramref name="expected"/> reminders.</summary>
+    private static async Task RemindersAsync(ApiFactory factory, int expected, TimeSpan? within = null)
     {
         var table = factory.Services.GetRequiredService<IReminderTable>();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         int count;
         // (0, 0]: every reminder, whatever its grain's hash.
         while ((count = (await table.ReadRows(0u, 0u)).Reminders.Count) != expected && DateTime.UtcNow < deadline)
