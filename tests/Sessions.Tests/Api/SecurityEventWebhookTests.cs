@@ -156,29 +156,19 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
     }
 
     /// <summary>Waits (10 s at most, unless <paramref name="within"/>) until the service's reminder table holds <paramref name="expected"/> reminders.</summary>
-    private static async Task RemindersAsync(ApiFactory factory, int expected, TimeSpan? within = null)
+    private static Task RemindersAsync(ApiFactory factory, int expected, TimeSpan? within = null)
     {
         var table = factory.Services.GetRequiredService<IReminderTable>();
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        int count;
         // (0, 0]: every reminder, whatever its grain's hash.
-        while ((count = (await table.ReadRows(0u, 0u)).Reminders.Count) != expected && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-        Assert.Equal(expected, count);
+        return Eventually.HoldsAsync(async () => (await table.ReadRows(0u, 0u)).Reminders.Count == expected,
+            within ?? TimeSpan.FromSeconds(10), $"{expected} reminder(s) in the table");
     }
 
     /// <summary>The first body the endpoint refused (10 s at most).</summary>
     private async Task<string> FirstRefusedAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (_webhook.Refused.IsEmpty && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-        Assert.True(_webhook.Refused.TryPeek(out var body), "the endpoint was not called");
-        return body;
+        await Eventually.HoldsAsync(() => !_webhook.Refused.IsEmpty, TimeSpan.FromSeconds(10), "the endpoint called");
+        return _webhook.Refused.First();
     }
 
     /// <summary>

@@ -108,7 +108,8 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
                 Assert.True((await cluster.Client.LoginAsync(TestDevice.NewMobile())).Success);
             }
             // Each login's event was refused and waits for its next try; its customer's history keeps a reminder.
-            await WaitUntilAsync(async () => Ids(webhook.Refused).Count == customers && await RemindersAsync(settings) == customers, TimeSpan.FromSeconds(20));
+            await Eventually.HoldsAsync(async () => Ids(webhook.Refused).Count == customers && await RemindersAsync(settings) == customers,
+                TimeSpan.FromSeconds(20), "every event refused, with a reminder each");
             var refused = Ids(webhook.Refused);
 
             cluster.KillAll();
@@ -119,9 +120,9 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
             }
             var sinceStart = Stopwatch.StartNew();
             // Nothing calls the customers' histories: the reminders bring them back on the new silos.
-            await WaitUntilAsync(() => Task.FromResult(refused.IsSubsetOf(Ids(webhook.Received.Select(r => r.Body)))), TimeSpan.FromSeconds(180));
+            await Eventually.HoldsAsync(() => refused.IsSubsetOf(Ids(webhook.Received.Select(r => r.Body))), TimeSpan.FromSeconds(180), "every refused event delivered");
             output.WriteLine($"every silo SIGKILLed: the {customers} waiting events were delivered {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
-            await WaitUntilAsync(async () => await RemindersAsync(settings) == 0, TimeSpan.FromSeconds(10));
+            await Eventually.HoldsAsync(async () => await RemindersAsync(settings) == 0, TimeSpan.FromSeconds(10), "no reminder left");
         });
     }
 
@@ -133,15 +134,5 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
         return await redis.GetDatabase().SortedSetLengthAsync($"{settings["Sessions:Cluster:ServiceId"]}/reminders");
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> done, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!await done())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not done within {within.TotalSeconds} s");
-            await Task.Delay(250);
-        }
     }
 }

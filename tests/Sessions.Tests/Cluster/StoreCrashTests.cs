@@ -8,8 +8,8 @@ namespace Sessions.Tests.Cluster;
 /// <summary>
 /// The store SIGKILLed under a running cluster (real silo processes, an API client) and started again from its
 /// log: while it is gone every call answers 1599 with Retry-After (a regenerate after the API's retries, then, once
-/// the outage has outlasted them, at once) and readiness fails; once it is back every device session regenerates with the key it held before the
-/// crash, with no restart of silos or API.
+/// the outage has outlasted them, at once) and readiness fails; once it is back every device session regenerates with
+/// the key it held before the crash, with no restart of silos or API.
 /// </summary>
 public sealed class StoreCrashTests(ITestOutputHelper output)
 {
