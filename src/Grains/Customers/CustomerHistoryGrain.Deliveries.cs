@@ -68,7 +68,7 @@ internal sealed partial class CustomerHistoryGrain
         var waiting = false;
         foreach (var delivery in Undelivered.Where(d => !_delivering.Contains(d.Id)).ToList())
         {
-            waiting |= !Deliver(delivery);
+            waiting |= !Deliver(delivery, resumed: true);
         }
         if (waiting)
         {
@@ -76,10 +76,10 @@ internal sealed partial class CustomerHistoryGrain
         }
     }
 
-    private bool Deliver(PendingSecurityEvent delivery)
+    private bool Deliver(PendingSecurityEvent delivery, bool resumed)
     {
         var key = this.GetPrimaryKeyString();
-        if (!webhook.Deliver(GrainKeys.BrandOfCustomer(key), GrainKeys.CustomerIdOf(key), delivery, this.AsReference<ISecurityEventDeliveries>()))
+        if (!webhook.Deliver(GrainKeys.BrandOfCustomer(key), GrainKeys.CustomerIdOf(key), delivery, this.AsReference<ISecurityEventDeliveries>(), resumed))
         {
             return false;
         }

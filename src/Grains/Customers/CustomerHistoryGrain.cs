@@ -75,7 +75,7 @@ internal sealed partial class CustomerHistoryGrain(
             }
         }
         await state.WriteStateAsync();
-        if (delivery is not null && !Deliver(delivery))
+        if (delivery is not null && !Deliver(delivery, resumed: false))
         {
             await TryKeepReminderAsync();
         }

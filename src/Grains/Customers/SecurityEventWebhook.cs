@@ -45,8 +45,10 @@ public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients,
     /// <summary>
     /// Starts the delivery of <paramref name="delivery"/>, of the customer <paramref name="customerId"/> of
     /// <paramref name="brand"/>, which reports to <paramref name="history"/>; false when this silo has too many under way.
+    /// A <paramref name="resumed"/> delivery (its first try was made or due before: on another silo, or before a restart)
+    /// goes on with the tries not yet due; a new one makes every try of the schedule, however late it starts.
     /// </summary>
-    public bool Deliver(string brand, string customerId, PendingSecurityEvent delivery, ISecurityEventDeliveries history)
+    public bool Deliver(string brand, string customerId, PendingSecurityEvent delivery, ISecurityEventDeliveries history, bool resumed)
     {
         if (!IsEnabled || _stopping.IsCancellationRequested)
         {
@@ -67,7 +69,7 @@ public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients,
             securityEvent.Identifier, securityEvent.Device, securityEvent.Flow, securityEvent.FamilyId, securityEvent.Factor,
             securityEvent.Reason, securityEvent.Detail), SecurityEventJson.Default.SecurityEventPayload);
         // Off the grain's turn: the delivery touches no grain state and may take minutes.
-        _ = Task.Run(() => DeliverAsync(body, delivery, brand, history));
+        _ = Task.Run(() => DeliverAsync(body, delivery, brand, history, resumed));
         return true;
     }
 
@@ -78,13 +80,14 @@ public sealed partial class SecurityEventWebhook(IHttpClientFactory httpClients,
         _stopping.Dispose();
     }
 
-    private async Task DeliverAsync(byte[] body, PendingSecurityEvent delivery, string brand, ISecurityEventDeliveries history)
+    private async Task DeliverAsync(byte[] body, PendingSecurityEvent delivery, string brand, ISecurityEventDeliveries history, bool resumed)
     {
         try
         {
-            // The next try due after this one: the second for a new event; for one resumed from another silo, the first
-            // not yet due, so the try made at once stands for those that are.
-            var next = TryOffsets.Count(offset => delivery.FirstTriedAt + offset <= clock.GetUtcNow());
+            // The next try due after this one: the second for a new event, even where a slow store write or a busy
+            // silo made its first try late; for a resumed one the first not yet due, so the try made at once stands for
+            // those that are.
+            var next = resumed ? TryOffsets.Count(offset => delivery.FirstTriedAt + offset <= clock.GetUtcNow()) : 1;
             for (var attempt = 1; ; attempt++, next++)
             {
                 if (await TrySendAsync(body))
