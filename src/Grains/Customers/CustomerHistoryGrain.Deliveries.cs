@@ -19,7 +19,7 @@ internal sealed partial class CustomerHistoryGrain
     // Whether this activation registered the reminder: once is enough while deliveries wait.
     private bool _reminderKept;
 
-    public Task DeliveryWaitingAsync() => KeepReminderAsync();
+    public Task DeliveryWaitingAsync() => TryKeepReminderAsync();
 
     public async Task DeliveryEndedAsync(string deliveryId)
     {

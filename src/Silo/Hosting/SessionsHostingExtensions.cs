@@ -149,20 +149,32 @@ public static class SessionsHostingExtensions
                 // An empty device session or identifier (an anonymous caller's expired login) leaves no key behind.
                 o.DeleteStateOnClear = true;
             }));
-            // Reminders (a customer's security events waiting for the webhook) on the same connection as the state.
+            // Reminders (a customer's security events waiting for the webhook) on the same connection as the state, and
+            // with replicas required, counted only once they hold them, as the state's writes are.
             silo.UseRedisReminderService(_ => { });
             services.AddOptions<RedisReminderTableOptions>().Configure<RedisConnection>((o, redis) =>
             {
                 o.ConfigurationOptions = redis.State.Options;
                 o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.State.GetAsync(), true);
             });
+            var redisReminders = services.Last(d => d.ServiceType == typeof(IReminderTable)).ImplementationType!;
+            services.Replace(ServiceDescriptor.Singleton<IReminderTable>(sp =>
+            {
+                var table = (IReminderTable)ActivatorUtilities.CreateInstance(sp, redisReminders);
+                return RequiresReplicaAcks(sp) ? new ReplicaAcknowledgedReminderTable(table, sp.GetRequiredService<ReplicaAcknowledgements>(),
+                    sp.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId) : table;
+            }));
+            services.TryAddSingleton(sp =>
+            {
+                var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+                return new ReplicaAcknowledgements(sp.GetRequiredService<RedisConnection>(), storage.RequireReplicaAcks, storage.ReplicaAckTimeout);
+            });
             services.AddKeyedSingleton<IGrainStorage>(ServiceKeys.Storage, (sp, _) =>
             {
                 var redis = sp.GetRequiredKeyedService<IGrainStorage>(redisStorage);
-                var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-                return storage.RequireReplicaAcks == 0 ? redis : new ReplicaAcknowledgedGrainStorage(redis,
-                    new ReplicaAcknowledgements(sp.GetRequiredService<RedisConnection>(), storage.RequireReplicaAcks, storage.ReplicaAckTimeout),
-                    sp.GetRequiredService<GrainStateKeys>());
+                return RequiresReplicaAcks(sp)
+                    ? new ReplicaAcknowledgedGrainStorage(redis, sp.GetRequiredService<ReplicaAcknowledgements>(), sp.GetRequiredService<GrainStateKeys>())
+                    : redis;
             });
         }
 
@@ -203,6 +215,10 @@ public static class SessionsHostingExtensions
             });
         return services;
     }
+
+    /// <summary>Whether a write to Redis counts only once replicas hold it (Sessions:Storage:RequireReplicaAcks).</summary>
+    private static bool RequiresReplicaAcks(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<StorageOptions>>().Value.RequireReplicaAcks > 0;
 
     private static byte[] OtpHashKey(IServiceProvider services) =>
         Convert.FromBase64String(services.GetRequiredService<IOptions<SessionsOptions>>().Value.Otp.HashKey!);

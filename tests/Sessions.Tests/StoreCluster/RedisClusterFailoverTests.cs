@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Persistence.Redis;
 using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -12,8 +13,9 @@ namespace Sessions.Tests.StoreCluster;
 /// Grain state on a 3-primary, 3-replica Redis Cluster of real processes, with replica acknowledgements on
 /// (Sessions:Storage:RequireReplicaAcks=1): whatever the cluster goes through under a rotating load (a primary killed,
 /// a stale replica promoted, a replica frozen, a graceful failover, a shard added and resharded), every rotation a
-/// client was told about still works afterwards: no chain breaks. A node that is killed is started again, as its
-/// supervisor would: a shard whose only replica is gone refuses rotations (1599) until one is back.
+/// client was told about still works afterwards: no chain breaks; and a reminder, like a rotation, counts only once a
+/// replica holds it. A node that is killed is started again, as its supervisor would: a shard whose only replica is
+/// gone refuses rotations (1599) until one is back.
 /// </summary>
 [Collection(RedisClusterCollection.Name)]
 public sealed class RedisClusterFailoverTests(ITestOutputHelper output) : IAsyncLifetime
@@ -164,6 +166,37 @@ public sealed class RedisClusterFailoverTests(ITestOutputHelper output) : IAsync
         Assert.All(onThatShard, chain => Assert.Equal(1599, answers[chain].Code));
         Assert.All(onThatShard, chain => Assert.Equal(held[chain], whileFrozen[chain]));
         Assert.All(Enumerable.Range(0, Chains).Except(onThatShard), chain => Assert.True(answers[chain].Success, answers[chain].Body.ToString()));
+    }
+
+    [RedisClusterFact]
+    public async Task AReminderWriteCountsOnlyOnceAReplicaOfItsShardHoldsIt()
+    {
+        // The reminder that keeps a customer's security events on their way, as the history registers it.
+        var table = _api.Services.GetRequiredService<IReminderTable>();
+        var reminder = new ReminderEntry
+        {
+            GrainId = GrainId.Create("customer-history", $"DEMO/{Guid.NewGuid():N}"),
+            ReminderName = "security-events-webhook",
+            StartAt = DateTime.UtcNow,
+            Period = TimeSpan.FromMinutes(1),
+        };
+        var replica = await _redis.ReplicaOfAsync(await _redis.PrimaryOfAsync($"{_serviceId}/reminders"));
+
+        _redis.Freeze(replica);
+        Exception? whileFrozen;
+        try
+        {
+            whileFrozen = await Record.ExceptionAsync(() => table.UpsertRow(reminder));
+        }
+        finally
+        {
+            _redis.Thaw(replica);
+        }
+        var eTag = await table.UpsertRow(reminder);
+
+        Assert.IsType<RedisStorageException>(whileFrozen);
+        Assert.NotNull(eTag);
+        Assert.Equal(eTag, (await table.ReadRow(reminder.GrainId, reminder.ReminderName))?.ETag);
     }
 
     [RedisClusterFact]
