@@ -19,7 +19,7 @@ internal sealed partial class CustomerHistoryGrain
     // Whether this activation registered the reminder: once is enough while deliveries wait.
     private bool _reminderKept;
 
-    public Task DeliveryWaitingAsync() => TryKeepReminderAsync();
+    public Task DeliveryWaitingAsync() => KeepReminderAsync();
 
     public async Task DeliveryEndedAsync(string deliveryId)
     {
@@ -72,7 +72,7 @@ internal sealed partial class CustomerHistoryGrain
         }
         if (waiting)
         {
-            await TryKeepReminderAsync();
+            await KeepReminderAsync();
         }
     }
 
@@ -89,22 +89,19 @@ internal sealed partial class CustomerHistoryGrain
         return true;
     }
 
+    /// <summary>Keeps the reminder while deliveries wait; without it, they resume when the history is next used (2011).</summary>
     private async Task KeepReminderAsync()
     {
         if (_reminderKept)
         {
             return;
         }
-        await this.RegisterOrUpdateReminder(DeliveryReminder, ReminderPeriod, ReminderPeriod);
-        (_mayHaveReminder, _reminderKept) = (true, true);
-    }
-
-    /// <summary>Keeps the reminder where the caller cannot wait for it; without, the deliveries resume when the history is next used.</summary>
-    private async Task TryKeepReminderAsync()
-    {
+        // Even a registration that fails may have reached the table (a write its replicas did not confirm).
+        _mayHaveReminder = true;
         try
         {
-            await KeepReminderAsync();
+            await this.RegisterOrUpdateReminder(DeliveryReminder, ReminderPeriod, ReminderPeriod);
+            _reminderKept = true;
         }
         catch (Exception e)
         {

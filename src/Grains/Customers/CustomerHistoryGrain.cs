@@ -42,7 +42,7 @@ internal sealed partial class CustomerHistoryGrain(
         // A stopping silo drops the deliveries under way; the reminder brings them back on another one.
         if (Undelivered.Count > 0)
         {
-            await TryKeepReminderAsync();
+            await KeepReminderAsync();
         }
     }
 
@@ -77,7 +77,7 @@ internal sealed partial class CustomerHistoryGrain(
         await state.WriteStateAsync();
         if (delivery is not null && !Deliver(delivery, resumed: false))
         {
-            await TryKeepReminderAsync();
+            await KeepReminderAsync();
         }
     }
 

@@ -157,7 +157,8 @@ public static class SessionsHostingExtensions
                 o.ConfigurationOptions = redis.State.Options;
                 o.CreateMultiplexer = async _ => ((IConnectionMultiplexer)await redis.State.GetAsync(), true);
             });
-            var redisReminders = services.Last(d => d.ServiceType == typeof(IReminderTable)).ImplementationType!;
+            var redisReminders = services.Last(d => d.ServiceType == typeof(IReminderTable)).ImplementationType
+                ?? throw new InvalidOperationException("Orleans' Redis reminder table is no longer registered by its type: the replica acknowledgements cannot wrap it.");
             services.Replace(ServiceDescriptor.Singleton<IReminderTable>(sp =>
             {
                 var table = (IReminderTable)ActivatorUtilities.CreateInstance(sp, redisReminders);

@@ -84,7 +84,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         _webhook.FlakyRefusals = 5;
 
         var login = await client.LoginAsync(phone);
-        await AdvanceUntilAsync(factory, () => !_webhook.Received.IsEmpty);
+        await Eventually.HoldsAdvancingAsync(factory.Clock, TimeSpan.FromSeconds(30), () => !_webhook.Received.IsEmpty, "the event taken");
 
         Assert.True(login.Success);
         var (body, signature) = Assert.Single(_webhook.Received);
@@ -103,7 +103,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         var client = factory.CreateSessionsClient();
 
         var login = await client.LoginAsync(TestDevice.NewMobile());
-        await AdvanceUntilAsync(factory, () => logs.Entries.Any(e => e.EventId.Id == 2006));
+        await Eventually.HoldsAdvancingAsync(factory.Clock, TimeSpan.FromSeconds(30), () => logs.Entries.Any(e => e.EventId.Id == 2006), "the event given up");
 
         Assert.True(login.Success);
         var notDelivered = Assert.Single(logs.Entries, e => e.EventId.Id == 2006);
@@ -175,16 +175,6 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
     /// Moves the service's clock on, on which the webhook's retries wait, until <paramref name="done"/>: in steps of 30 s,
     /// each given time for the try it lets go (the schedule's 21 minutes in about 45 steps).
     /// </summary>
-    private static async Task AdvanceUntilAsync(ApiFactory factory, Func<bool> done)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!done() && DateTime.UtcNow < deadline)
-        {
-            factory.Clock.Advance(TimeSpan.FromSeconds(30));
-            await Task.Delay(50);
-        }
-    }
-
     /// <summary>What the webhook received once it is <paramref name="complete"/> (10 s at most, unless <paramref name="within"/>).</summary>
     private async Task<List<Received>> ReceivedAsync(Func<List<Received>, bool> complete, TimeSpan? within = null)
     {
