@@ -11,9 +11,10 @@ namespace Sessions.Api.Endpoints;
 /// consume something (an OTP, a send from the window) are never retried here; their client retries on 1599.
 /// <para>
 /// A store outage that has outlasted one whole schedule of retries is not a blink: while the store has failed every
-/// call for that long, with none succeeding, a call that the store fails is answered at once instead of being held for
-/// the schedule and tried four more times. Each call still makes its first try, so the first one that succeeds ends the
-/// outage. Failures of the cluster (a silo moving its grains) are retried as always.
+/// call for that long, with none succeeding, a call begun since the failures began that the store fails is answered at
+/// once instead of being held for the schedule and tried four more times; a call already under way then keeps its whole
+/// schedule. Each call still makes its first try, so the first one that succeeds ends the outage. Failures of the
+/// cluster (a silo moving its grains) are retried as always.
 /// </para>
 /// </summary>
 public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<IdempotentRetry> logger)
@@ -38,6 +39,7 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
 
     public async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
+        var started = Stopwatch.GetTimestamp();
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -46,17 +48,17 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
                 Succeeded();
                 return result;
             }
-            catch (Exception e) when (TransientFailures.IsTransient(e) && MayRetry(e, attempt))
+            catch (Exception e) when (TransientFailures.IsTransient(e) && MayRetry(e, attempt, started))
             {
                 await Task.Delay(Backoff[attempt]);
             }
         }
     }
 
-    private bool MayRetry(Exception failure, int attempt)
+    private bool MayRetry(Exception failure, int attempt, long callStarted)
     {
         var storeFailure = TransientFailures.IsStoreFailure(failure);
-        var outage = storeFailure && InStoreOutage();
+        var outage = storeFailure && InStoreOutage(callStarted);
         if (attempt >= Backoff.Length)
         {
             return false;
@@ -71,10 +73,11 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
     }
 
     /// <summary>
-    /// Records a store failure; whether the store has now failed every call for longer than a whole schedule. A failure
-    /// that follows the last one by more than <see cref="RunBreak"/> starts a new run.
+    /// Records a store failure; whether the store has now failed every call for longer than a whole schedule, for a call
+    /// that began after the failures did. A failure that follows the last one by more than <see cref="RunBreak"/> starts
+    /// a new run.
     /// </summary>
-    private bool InStoreOutage()
+    private bool InStoreOutage(long callStarted)
     {
         var now = Stopwatch.GetTimestamp();
         var previous = Interlocked.Exchange(ref _lastStoreFailure, now);
@@ -85,7 +88,9 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
             return false;
         }
         var failingFor = Stopwatch.GetElapsedTime(since, now);
-        if (failingFor < OutageAfter)
+        // A call already under way when the run began keeps its whole schedule, however long its own tries take on a
+        // loaded host: for it, the run may be the blink the retries are for.
+        if (failingFor < OutageAfter || callStarted < since)
         {
             return false;
         }

@@ -67,7 +67,12 @@ public sealed class ChildProcess : IAsyncDisposable
         var waited = Stopwatch.StartNew();
         while (!await isReady())
         {
-            Assert.False(HasExited, $"{name} exited with {(HasExited ? _process.ExitCode : 0)}:\n{LastLines(200)}");
+            if (HasExited)
+            {
+                // The exit can be seen before the last lines, which say why, are read: they are read to the end first.
+                await _process.WaitForExitAsync();
+                Assert.Fail($"{name} exited with {_process.ExitCode}:\n{LastLines(200)}");
+            }
             Assert.True(waited.Elapsed < ReadyBound, $"{name} was not ready in {ReadyBound.TotalSeconds:F0} s:\n{LastLines(200)}");
             await Task.Delay(100);
         }
