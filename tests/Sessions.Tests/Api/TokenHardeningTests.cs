@@ -42,6 +42,43 @@ public sealed class TokenHardeningTests(ApiFixture fixture)
         Assert.Equal("demo-1", Jwt.Header(response.Key!).GetProperty("kid").GetString());
     }
 
+    // What the service reads from a key, each with a JSON type it never writes there: a device or identifiers of the
+    // wrong type are not the request's (1508, 1507); anything else leaves no key (1597).
+    public static TheoryData<string, string, int> ClaimsOfTheWrongType() => new()
+    {
+        { "header", """{"org":["DEMO"]}""", 1597 },
+        { "header", """{"org":null}""", 1597 },
+        { "header", """{"dev":{"id":"phone"}}""", 1508 },
+        { "header", """{"dev":42}""", 1508 },
+        { "header", """{"idv":"MOBILE|18765550101"}""", 1507 },
+        { "payload", """{"rol":["AUTH"]}""", 1597 },
+        { "payload", """{"rol":7}""", 1597 },
+        { "payload", """{"sid":true}""", 1597 },
+        { "payload", """{"sid":null}""", 1597 },
+        { "payload", """{"jti":{"id":"x"}}""", 1597 },
+    };
+
+    // Signed with the brand's own secret, so only the reading of the claims stands between them and a grain call.
+    [Theory]
+    [MemberData(nameof(ClaimsOfTheWrongType))]
+    public async Task AGenuinelySignedKeyWhoseClaimsHaveTheWrongTypesIsRefusedInTheEnvelope(string part, string claim, int code)
+    {
+        var device = TestDevice.NewMobile();
+        var login = await Client.LoginAsync(device);
+        var header = JsonNode.Parse(Jwt.RawHeader(login.Key!))!.AsObject();
+        var payload = JsonNode.Parse(Jwt.RawPayload(login.Key!))!.AsObject();
+        foreach (var (name, value) in JsonNode.Parse(claim)!.AsObject())
+        {
+            (part == "header" ? header : payload)[name] = value?.DeepClone();
+        }
+
+        var forged = await Client.PostAsync("token/regenerate", device.Body(("key", Jwt.Sign(header.ToJsonString(), payload.ToJsonString(), TestBrands.SigningSecrets[TestBrands.Demo]))));
+        var genuine = await Client.PostAsync("token/regenerate", device.Body(("key", login.Key)));
+
+        Assert.Equal((HttpStatusCode.Unauthorized, code), (forged.Status, forged.Code));
+        Assert.True(genuine.Success);
+    }
+
     private static string Forge(string jwt, string forgery)
     {
         var header = JsonNode.Parse(Jwt.RawHeader(jwt))!;
