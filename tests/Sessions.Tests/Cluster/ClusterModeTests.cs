@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Sessions.Grains;
 using Sessions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -17,6 +19,9 @@ public sealed class ClusterModeTests(ITestOutputHelper output)
 
             Assert.Equal(first, retry);
             Assert.NotEqual(first, next.Key);
+            // Calls cross processes here: every host stamps its calls with their deadlines, and each silo drops late ones.
+            Assert.All(cluster.HostServices, services => Assert.NotEmpty(DeadlineFilters<IOutgoingGrainCallFilter>(services)));
+            Assert.All(cluster.HostServices.Take(2), services => Assert.NotEmpty(DeadlineFilters<IIncomingGrainCallFilter>(services)));
         }
         catch
         {
@@ -28,4 +33,22 @@ public sealed class ClusterModeTests(ITestOutputHelper output)
             throw;
         }
     }
+
+    [Fact]
+    public async Task TheEmbeddedDefaultIsOneProcessAndItsCallsCarryNoDeadlines()
+    {
+        await using var embedded = new ApiFactory();
+        var client = embedded.CreateSessionsClient();
+        var device = TestDevice.NewMobile();
+
+        var login = await client.MfaLoginAsync(device, device);
+        var next = await SessionsClient.Ok(client.PostAsync("mfa/token/regenerate", device.Body(("key", login.Key))));
+
+        Assert.NotEqual(login.Key, next.Key);
+        Assert.Empty(DeadlineFilters<IOutgoingGrainCallFilter>(embedded.Services));
+        Assert.Empty(DeadlineFilters<IIncomingGrainCallFilter>(embedded.Services));
+    }
+
+    private static IEnumerable<T> DeadlineFilters<T>(IServiceProvider services) =>
+        services.GetServices<T>().Where(filter => filter!.GetType().DeclaringType == typeof(CallDeadlines));
 }

@@ -8,7 +8,8 @@ namespace Sessions.Tests.Cluster;
 /// <summary>
 /// The embedded default (<c>EmbeddedDurability=Acknowledged</c>: group commit, fully durable) SIGKILLed
 /// while its device sessions rotate keys as fast as they can: API, silo and store die together, with no checkpoint.
-/// Started again on the same data, every device session regenerates with the last key it was given.
+/// Started again on the same data, every device session regenerates with the last key it was given. Frozen (SIGSTOP)
+/// instead, and thawed, it revokes nothing, though its calls carry no deadlines.
 /// </summary>
 public sealed class EmbeddedCrashTests(ITestOutputHelper output)
 {
@@ -51,5 +52,31 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
         await chains.RegenerateAllAsync(client, sinceRestart, TimeSpan.FromSeconds(30));
         output.WriteLine($"{rotations} rotations acknowledged before the SIGKILL; after the restart every one of {chains.Count} chains "
             + $"regenerated with its last key in {sinceRestart.Elapsed.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public async Task AnEmbeddedProcessFrozenMidRotationRevokesNothingWhenItThaws()
+    {
+        await using var api = new ApiProcess([]);
+        await api.StartAsync();
+        var client = api.Client;
+        var chains = await KeyChains.LogInAsync(client, 16);
+
+        // The freeze lands while regenerates wait in their grains' queues, and outlasts their 3 s timeout: thawed, the
+        // API gives up on them and tries again with the same keys. The calls it gave up on are ahead of those tries in
+        // the same queues, in the same process, so none of them can run after its app has moved on.
+        using var stop = new CancellationTokenSource();
+        var rotating = chains.RotateUntilAsync(client, stop.Token);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        api.Freeze();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        api.Thaw();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        stop.Cancel();
+        var log = await rotating;
+
+        output.WriteLine($"frozen for 5 s mid-rotation: {log}");
+        Assert.Empty(log.Broken);
+        await chains.RegenerateAllAsync(client, Stopwatch.StartNew(), TimeSpan.FromSeconds(10));
     }
 }

@@ -79,6 +79,11 @@ public sealed class ApiProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the whole process holds still, as a host stalled by its hypervisor, until <see cref="Thaw"/>.</summary>
+    public void Freeze() => _process!.Signal("STOP");
+
+    public void Thaw() => _process!.Signal("CONT");
+
     public async ValueTask DisposeAsync()
     {
         if (_process is not null)

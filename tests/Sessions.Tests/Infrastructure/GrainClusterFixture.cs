@@ -63,7 +63,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             host.AddSessionsOptions();
             host.Services.AddKeyedSingleton(ServiceKeys.Clock, clock);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddSessionsGrains());
+        // Two silos, as a deployed cluster: calls between them carry their callers' deadlines.
+        builder.ConfigureSilo((_, silo) => silo.AddSessionsGrains().AddCallDeadlines());
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

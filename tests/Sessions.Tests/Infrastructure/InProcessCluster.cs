@@ -39,6 +39,9 @@ public sealed class InProcessCluster : IAsyncDisposable
         return (first.Key, retry.Key, viaClient, device);
     }
 
+    /// <summary>The three hosts' services: the two silos', then the client's.</summary>
+    public IEnumerable<IServiceProvider> HostServices => [_silo1.Services, _silo2.Services, _client.Services];
+
     /// <summary>The hosts' last warnings and errors, oldest first.</summary>
     public IEnumerable<string> LastWarnings(int count) => _logs.LastWarnings(count);
 
