@@ -13,7 +13,8 @@ namespace Sessions.Grains;
 /// So every call carries an absolute deadline, its caller's response timeout from when it was made, in the request
 /// context, which calls made on its behalf inherit; a call that reaches its grain past the deadline is dropped
 /// unrun. This assumes that the clocks of the API's and the silos' hosts agree to well within the 3 s of a
-/// regenerate's timeout, as NTP keeps them.
+/// regenerate's timeout, as NTP keeps them. The embedded default, one process with one silo, does without: no call
+/// of its leaves the process.
 /// </summary>
 public static partial class CallDeadlines
 {

@@ -92,7 +92,7 @@ public static class SessionsHostingExtensions
             // Deadlines guard calls that cross from one process to another, where a frozen host can hold a request
             // its caller has given up on. The embedded default is one process with one silo and no gateway: every
             // call waits in the grain's own queue behind the calls made before it and freezes with its caller, so
-            // there is nothing for them to guard, and the filters would take a fifth of a regenerate's CPU.
+            // there is nothing for them to guard, and the filters would take a tenth or more of a regenerate's CPU.
             if (cluster.Mode != ClusterMode.Embedded)
             {
                 silo.AddCallDeadlines();
