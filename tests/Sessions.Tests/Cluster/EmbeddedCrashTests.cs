@@ -63,8 +63,8 @@ public sealed class EmbeddedCrashTests(ITestOutputHelper output)
         var chains = await KeyChains.LogInAsync(client, 16);
 
         // The freeze lands while regenerates wait in their grains' queues, and outlasts their 3 s timeout: thawed, the
-        // API gives up on them and tries again with the same keys. The calls it gave up on are ahead of those tries in
-        // the same queues, in the same process, so none of them can run after its app has moved on.
+        // API may give up on one and try again with the same key. The call it gave up on is ahead of that try in the
+        // same queue, in the same process, so it cannot run after its app has moved on.
         using var stop = new CancellationTokenSource();
         var rotating = chains.RotateUntilAsync(client, stop.Token);
         await Task.Delay(TimeSpan.FromSeconds(2));
