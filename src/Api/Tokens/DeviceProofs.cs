@@ -61,7 +61,7 @@ public sealed class DeviceProofs(IOptions<SessionsOptions> options, DeviceNonces
 
     private DeviceProofCheck Read(string compact, HttpRequest request, string brand, BrandOptions brandOptions, string? accessToken)
     {
-        var proof = new JsonWebToken(compact);
+        var proof = CompactJwt.Read(compact);
         // typ is a media type, compared without regard to case (RFC 7515 §4.1.9); alg is exact.
         if (!string.Equals(proof.Typ, "dpop+jwt", StringComparison.OrdinalIgnoreCase) || proof.Alg != SecurityAlgorithms.EcdsaSha256
             || !proof.TryGetHeaderValue<JsonElement>("jwk", out var jwk) || PublicKey(jwk) is not var (x, y)

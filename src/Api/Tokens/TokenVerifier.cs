@@ -211,7 +211,7 @@ public sealed class TokenVerifier
         JsonWebToken jwt;
         try
         {
-            jwt = new JsonWebToken(compact, ReadOwnStringClaim);
+            jwt = CompactJwt.Read(compact);
         }
         catch (ArgumentException)
         {
@@ -228,25 +228,6 @@ public sealed class TokenVerifier
             return (jwt, org, key.KeysOnly);
         }
         return null;
-    }
-
-    /// <summary>
-    /// Reads this service's own string claims as the strings they are. Left to itself, the library tries every string
-    /// of a claim it does not know as a date (culture-aware, through ICU), a few percent of a regenerate's CPU. Any
-    /// other claim, or one of these that is not a string, the library reads as before.
-    /// </summary>
-    private static bool ReadOwnStringClaim(ref System.Text.Json.Utf8JsonReader reader, JwtSegmentType segment, string name, out object value)
-    {
-        var own = segment == JwtSegmentType.Header
-            ? name is TokenClaims.Organization or TokenClaims.Device
-            : name is TokenClaims.CustomerId or TokenClaims.Role or TokenClaims.FamilyId or TokenClaims.IsServiceClient or TokenClaims.Channel;
-        if (own && reader.TokenType == System.Text.Json.JsonTokenType.String)
-        {
-            value = reader.GetString()!;
-            return true;
-        }
-        value = null!;
-        return false;
     }
 
     /// <summary>The <c>cnf.jkt</c> of a token of a device-bound family (API.md §4.7); null for a bearer token.</summary>

@@ -171,10 +171,6 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         return _webhook.Refused.First();
     }
 
-    /// <summary>
-    /// Moves the service's clock on, on which the webhook's retries wait, until <paramref name="done"/>: in steps of 30 s,
-    /// each given time for the try it lets go (the schedule's 21 minutes in about 45 steps).
-    /// </summary>
     /// <summary>What the webhook received once it is <paramref name="complete"/> (10 s at most, unless <paramref name="within"/>).</summary>
     private async Task<List<Received>> ReceivedAsync(Func<List<Received>, bool> complete, TimeSpan? within = null)
     {
