@@ -32,10 +32,13 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
     /// </summary>
     private static readonly TimeSpan RunBreak = TimeSpan.FromSeconds(10);
 
-    // The store's current run of failures: when it began (0: none since the last success) and its latest failure.
+    // The store's current run of failures: when it began (0: none since the last success), its latest failure, and
+    // whether the outage was reported. They change together under the lock, on failures and on the first success after
+    // them; the hot path's success only reads the first.
+    private readonly Lock _run = new();
     private long _storeFailingSince;
     private long _lastStoreFailure;
-    private int _outageReported;
+    private bool _outageReported;
 
     public async Task<T> CallAsync<T>(Func<Task<T>> call)
     {
@@ -79,39 +82,52 @@ public sealed partial class IdempotentRetry(SessionsMetrics metrics, ILogger<Ide
     /// </summary>
     private bool InStoreOutage(long callStarted)
     {
-        var now = Stopwatch.GetTimestamp();
-        var previous = Interlocked.Exchange(ref _lastStoreFailure, now);
-        var since = Volatile.Read(ref _storeFailingSince);
-        if (since == 0 || Stopwatch.GetElapsedTime(previous, now) > RunBreak)
+        lock (_run)
         {
-            Volatile.Write(ref _storeFailingSince, now);
-            return false;
+            var now = Stopwatch.GetTimestamp();
+            var previous = _lastStoreFailure;
+            _lastStoreFailure = now;
+            if (_storeFailingSince == 0 || Stopwatch.GetElapsedTime(previous, now) > RunBreak)
+            {
+                Volatile.Write(ref _storeFailingSince, now);
+                return false;
+            }
+            var failingFor = Stopwatch.GetElapsedTime(_storeFailingSince, now);
+            // A call already under way when the run began keeps its whole schedule, however long its own tries take on a
+            // loaded host: for it, the run may be the blink the retries are for.
+            if (failingFor < OutageAfter || callStarted < _storeFailingSince)
+            {
+                return false;
+            }
+            if (!_outageReported)
+            {
+                _outageReported = true;
+                LogStoreOutage(failingFor.TotalSeconds);
+            }
+            return true;
         }
-        var failingFor = Stopwatch.GetElapsedTime(since, now);
-        // A call already under way when the run began keeps its whole schedule, however long its own tries take on a
-        // loaded host: for it, the run may be the blink the retries are for.
-        if (failingFor < OutageAfter || callStarted < since)
-        {
-            return false;
-        }
-        if (Interlocked.Exchange(ref _outageReported, 1) == 0)
-        {
-            LogStoreOutage(failingFor.TotalSeconds);
-        }
-        return true;
     }
 
     private void Succeeded()
     {
-        // Read first: a write on every call would make the hot path's calls contend for this field's cache line.
-        var since = Volatile.Read(ref _storeFailingSince);
-        if (since == 0 || Interlocked.CompareExchange(ref _storeFailingSince, 0, since) != since)
+        // Read first, without the lock: the hot path's calls must not contend for it, nor write this field's cache line.
+        if (Volatile.Read(ref _storeFailingSince) == 0)
         {
             return;
         }
-        if (Interlocked.Exchange(ref _outageReported, 0) == 1)
+        lock (_run)
         {
-            LogStoreBack(Stopwatch.GetElapsedTime(since).TotalSeconds);
+            var since = _storeFailingSince;
+            if (since == 0)
+            {
+                return;
+            }
+            Volatile.Write(ref _storeFailingSince, 0);
+            if (_outageReported)
+            {
+                _outageReported = false;
+                LogStoreBack(Stopwatch.GetElapsedTime(since).TotalSeconds);
+            }
         }
     }
 

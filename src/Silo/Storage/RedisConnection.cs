@@ -46,11 +46,19 @@ public sealed class RedisEndpoint : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly HashSet<RedisKey> _probedKeys = [];
 
+    /// <summary>Less than the multiplexer's heartbeat (1 s), which is when it looks at a lost connection.</summary>
+    private const int ReconnectEveryMilliseconds = 500;
+
     public RedisEndpoint(string connectionString, BacklogPolicy backlog, RedisRouteRefresh routes)
     {
         Options = ConfigurationOptions.Parse(connectionString);
         Options.AbortOnConnectFail = false;
         Options.BacklogPolicy = backlog;
+        // The library's default spaces its attempts out up to 10 s apart as an outage goes on, so a store that is back
+        // would go unused for that long, each process on its own schedule, and every regenerate meanwhile be answered
+        // 1599. An attempt at each heartbeat (a second) costs the store one connection per process and brings every
+        // process back within about a second of it.
+        Options.ReconnectRetryPolicy = new LinearRetry(ReconnectEveryMilliseconds);
         _routes = routes;
         _multiplexer = new(async () =>
         {

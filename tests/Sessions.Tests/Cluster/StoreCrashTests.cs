@@ -1,5 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sessions.Silo.Storage;
 using Sessions.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -9,7 +13,7 @@ namespace Sessions.Tests.Cluster;
 /// The store SIGKILLed under a running cluster (real silo processes, an API client) and started again from its
 /// log: while it is gone every call answers 1599 with Retry-After (a regenerate after the API's retries, then, once
 /// the outage has outlasted them, at once) and readiness fails; once it is back every device session regenerates with
-/// the key it held before the crash, with no restart of silos or API.
+/// the key it held before the crash, with no restart of silos or API, and within about a second of the store.
 /// </summary>
 public sealed class StoreCrashTests(ITestOutputHelper output)
 {
@@ -61,7 +65,10 @@ public sealed class StoreCrashTests(ITestOutputHelper output)
             var sinceRestart = Stopwatch.StartNew();
             await chains.RegenerateAllAsync(client, sinceRestart, TimeSpan.FromSeconds(30));
             var regenerated = sinceRestart.Elapsed;
-            Assert.Single(cluster.ApiLogEntries, e => e.EventId.Id == 2009);
+            // Each silo finds the store again on its own heartbeat: the API can see one silo back before the other, and the
+            // other's failures as a second, short outage. What holds is that the last word on the store is that it is back.
+            var outageEvents = cluster.ApiLogEntries.Where(e => e.EventId.Id is 2008 or 2009).Select(e => e.EventId.Id).ToArray();
+            Assert.True(outageEvents[^1] == 2009, $"the API's outage reports, oldest first: {string.Join(", ", outageEvents)}");
             while ((ready = await client.Http.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK)
             {
                 Assert.True(sinceRestart.Elapsed < TimeSpan.FromSeconds(30), $"not ready 30 s after the store restarted: {await ready.Content.ReadAsStringAsync()}");
@@ -70,6 +77,47 @@ public sealed class StoreCrashTests(ITestOutputHelper output)
             output.WriteLine($"{store.Kind} SIGKILLed for {outage.Elapsed.TotalSeconds:F1} s: {counted}; every chain regenerated with its "
                 + $"held key {regenerated.TotalSeconds:F1} s after the store restarted, ready after {sinceRestart.Elapsed.TotalSeconds:F1} s");
         });
+    }
+
+    [Fact]
+    public async Task AProcessThatLostItsStoreTriesToReachItAgainEverySecond()
+    {
+        // A port that takes each connection and closes it at once, as a store that is not back yet would refuse it: each
+        // connection taken is one attempt of the process to reach its store.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var attempts = 0;
+        using var stop = new CancellationTokenSource();
+        var counting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var attempt = await listener.AcceptTcpClientAsync(stop.Token);
+                Interlocked.Increment(ref attempts);
+            }
+        });
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Redis"] = $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}" })
+            .Build();
+        await using var process = new RedisConnection(configuration, NullLogger<RedisConnection>.Instance);
+        try
+        {
+            await process.State.GetAsync();
+            var (before, watched) = (Volatile.Read(ref attempts), Stopwatch.StartNew());
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var made = Volatile.Read(ref attempts) - before;
+            output.WriteLine($"{made} attempts in {watched.Elapsed.TotalSeconds:F1} s to reach a store that is not back");
+            // The multiplexer keeps two connections (commands and subscriptions) and looks at each once a second: 8 to 10
+            // attempts in five seconds here. The library's own schedule waits 2.5 s or more between two, up to 10 s once an
+            // outage drags on: 2 here. At 5 or more, a process finds a store that is back within about a second.
+            Assert.InRange(made, 5, 14);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await counting.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
     }
 
     /// <summary>Regenerates every chain at once, each refused with 1599: how long the last refusal took.</summary>
