@@ -46,18 +46,23 @@ public sealed class RedisEndpoint : IAsyncDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly HashSet<RedisKey> _probedKeys = [];
 
-    /// <summary>Less than the multiplexer's heartbeat (1 s), which is when it looks at a lost connection.</summary>
-    private const int ReconnectEveryMilliseconds = 500;
+    /// <summary>
+    /// The multiplexer looks at a lost connection at each heartbeat, once a second; a little less than that, so that a
+    /// heartbeat that runs late still makes its attempt.
+    /// </summary>
+    private const int ReconnectEveryMilliseconds = 900;
 
     public RedisEndpoint(string connectionString, BacklogPolicy backlog, RedisRouteRefresh routes)
     {
         Options = ConfigurationOptions.Parse(connectionString);
         Options.AbortOnConnectFail = false;
         Options.BacklogPolicy = backlog;
-        // The library's default spaces its attempts out up to 10 s apart as an outage goes on, so a store that is back
-        // would go unused for that long, each process on its own schedule, and every regenerate meanwhile be answered
-        // 1599. An attempt at each heartbeat (a second) costs the store one connection per process and brings every
-        // process back within about a second of it.
+        // The library's default spaces its attempts out 2.5 s and more apart, up to 10 s as an outage goes on, so a store
+        // that is back would go unused for that long, each process on its own schedule, and every regenerate meanwhile
+        // be answered 1599. An attempt at each heartbeat costs the store one connection per process a second and brings
+        // every process back within about a second of it. The same setting is how long a connect may take (TCP and TLS)
+        // before it is started over, which a store in the silos' region does in a few milliseconds; each of its writes
+        // is on a client's wait anyway.
         Options.ReconnectRetryPolicy = new LinearRetry(ReconnectEveryMilliseconds);
         _routes = routes;
         _multiplexer = new(async () =>
