@@ -57,15 +57,9 @@ public static class SessionsHostingExtensions
         builder.AddSessionsOptions();
         var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new();
         var cluster = builder.Configuration.GetSection(SessionsClusterOptions.SectionName).Get<SessionsClusterOptions>() ?? new();
-
-        // Registered before the silo so that it starts first and, hosted services stopping in reverse, stops last.
-        // The fully durable embedded mode commits the log once per group of writes, here beside the grains.
-        EmbeddedDurability? embeddedStore = storage.Mode == StorageMode.Embedded ? storage.EmbeddedDurability : null;
-        if (embeddedStore is { } durability)
+        if (storage.Mode == StorageMode.Embedded)
         {
-            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, durability == EmbeddedDurability.Acknowledged));
-            builder.Services.AddHostedService<EmbeddedStoreLifetime>();
-            builder.Services.TryAddSingleton<IStoreProbe, EmbeddedStoreProbe>();
+            builder.AddSessionsEmbeddedStore();
         }
 
         builder.UseOrleans(silo =>
@@ -88,7 +82,7 @@ public static class SessionsHostingExtensions
                 silo.UseRedisClustering(_ => { });
                 silo.Services.UseMembershipConnection();
             }
-            silo.AddSessionsGrains(embeddedStore);
+            silo.AddSessionsGrains();
             // Deadlines guard calls that cross from one process to another, where a frozen host can hold a request
             // its caller has given up on. The embedded default is one process with one silo and no gateway: every
             // call waits in the grain's own queue behind the calls made before it and freezes with its caller, so
@@ -114,18 +108,43 @@ public static class SessionsHostingExtensions
     }
 
     /// <summary>
+    /// The embedded store for the silo this host runs: Garnet in the process, its data under
+    /// <c>Sessions:Storage:DataDirectory</c>, as durable as <c>Sessions:Storage:EmbeddedDurability</c> says. Added before
+    /// the silo, it starts first and, hosted services stopping in reverse, stops last; <see cref="AddSessionsGrains"/> then
+    /// keeps grain state and reminders in it. <see cref="AddSessionsSilo"/> adds it in the embedded default; a test cluster
+    /// of one silo (Orleans.TestingHost) adds it to its silo's host, and needs nothing installed.
+    /// </summary>
+    public static IHostApplicationBuilder AddSessionsEmbeddedStore(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        if (services.Any(d => d.ServiceType == typeof(EmbeddedStoreRegistration)))
+        {
+            return builder;
+        }
+
+        builder.AddSessionsOptions();
+        var durability = (builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new()).EmbeddedDurability;
+        services.AddSingleton(new EmbeddedStoreRegistration(durability));
+        // The fully durable mode commits the log once per group of writes, beside the grains (AofGroupCommit).
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, durability == EmbeddedDurability.Acknowledged));
+        services.AddHostedService<EmbeddedStoreLifetime>();
+        services.TryAddSingleton<IStoreProbe, EmbeddedStoreProbe>();
+        return builder;
+    }
+
+    /// <summary>
     /// What a silo needs to run the session grains: grain storage (Orleans binary serializer, version tolerant through
     /// the state records' [Id]s) and the reminder table beside it, the OTP hasher and the OTP sender. Grain state and
-    /// reminders go to the shared Redis connection, or, where this process hosts the embedded store
-    /// (<paramref name="embeddedStore"/>: its durability), straight into it.
+    /// reminders go to the shared Redis connection, or, where the host has the embedded store
+    /// (<see cref="AddSessionsEmbeddedStore"/>), straight into it.
     /// </summary>
-    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo, EmbeddedDurability? embeddedStore = null)
+    public static ISiloBuilder AddSessionsGrains(this ISiloBuilder silo)
     {
         var services = silo.Services;
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<IStoreProbe, RedisStoreProbe>();
         services.TryAddSingleton<GrainStateKeys>();
-        if (embeddedStore is { } durability)
+        if (services.LastOrDefault(d => d.ServiceType == typeof(EmbeddedStoreRegistration))?.ImplementationInstance is EmbeddedStoreRegistration { Durability: var durability })
         {
             services.AddSingleton<EmbeddedGrainStorage>();
             if (durability == EmbeddedDurability.Acknowledged)
