@@ -117,13 +117,19 @@ public static class SessionsHostingExtensions
     public static IHostApplicationBuilder AddSessionsEmbeddedStore(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        if (services.Any(d => d.ServiceType == typeof(EmbeddedStoreRegistration)))
+        if (EmbeddedStore(services) is not null)
         {
             return builder;
         }
 
         builder.AddSessionsOptions();
-        var durability = (builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new()).EmbeddedDurability;
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new();
+        if (storage.Mode != StorageMode.Embedded)
+        {
+            // The grains would keep their state here while the settings, and whoever reads them, say it is in Redis.
+            throw new InvalidOperationException($"{StorageOptions.SectionName}:Mode is {storage.Mode}: the embedded store is for Mode Embedded only.");
+        }
+        var durability = storage.EmbeddedDurability;
         services.AddSingleton(new EmbeddedStoreRegistration(durability));
         // The fully durable mode commits the log once per group of writes, beside the grains (AofGroupCommit).
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<EmbeddedGarnet>(sp, durability == EmbeddedDurability.Acknowledged));
@@ -131,6 +137,12 @@ public static class SessionsHostingExtensions
         services.TryAddSingleton<IStoreProbe, EmbeddedStoreProbe>();
         return builder;
     }
+
+    /// <summary>The durability of the embedded store the host has (<see cref="AddSessionsEmbeddedStore"/>); null when it has none.</summary>
+    private static EmbeddedDurability? EmbeddedStore(IServiceCollection services) =>
+        services.LastOrDefault(d => d.ServiceType == typeof(EmbeddedStoreRegistration))?.ImplementationInstance is EmbeddedStoreRegistration registration
+            ? registration.Durability
+            : null;
 
     /// <summary>
     /// What a silo needs to run the session grains: grain storage (Orleans binary serializer, version tolerant through
@@ -144,7 +156,7 @@ public static class SessionsHostingExtensions
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<IStoreProbe, RedisStoreProbe>();
         services.TryAddSingleton<GrainStateKeys>();
-        if (services.LastOrDefault(d => d.ServiceType == typeof(EmbeddedStoreRegistration))?.ImplementationInstance is EmbeddedStoreRegistration { Durability: var durability })
+        if (EmbeddedStore(services) is { } durability)
         {
             services.AddSingleton<EmbeddedGrainStorage>();
             if (durability == EmbeddedDurability.Acknowledged)

@@ -68,7 +68,7 @@ public sealed class StoreCrashTests(ITestOutputHelper output)
             // Each silo finds the store again on its own heartbeat: the API can see one silo back before the other, and the
             // other's failures as a second, short outage. What holds is that the last word on the store is that it is back.
             var outageEvents = cluster.ApiLogEntries.Where(e => e.EventId.Id is 2008 or 2009).Select(e => e.EventId.Id).ToArray();
-            Assert.True(outageEvents[^1] == 2009, $"the API's outage reports, oldest first: {string.Join(", ", outageEvents)}");
+            Assert.True(outageEvents.LastOrDefault() == 2009, $"the API's outage reports, oldest first: {string.Join(", ", outageEvents)}");
             while ((ready = await client.Http.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK)
             {
                 Assert.True(sinceRestart.Elapsed < TimeSpan.FromSeconds(30), $"not ready 30 s after the store restarted: {await ready.Content.ReadAsStringAsync()}");

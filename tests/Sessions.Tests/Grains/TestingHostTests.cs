@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
 using Sessions.Grains;
@@ -53,6 +54,22 @@ public sealed class TestingHostTests
             // The store preallocates its log: its folder goes with the test, not with the run.
             TempDirectory.Delete(dataDirectory);
         }
+    }
+
+    [Fact]
+    public void AnEmbeddedStoreOnAHostWhoseStorageIsRedisIsRefusedNamingTheSetting()
+    {
+        var host = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        host.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Sessions:Storage:Mode"] = "Redis",
+            ["ConnectionStrings:Redis"] = "127.0.0.1:6379",
+        });
+
+        var refused = Assert.Throws<InvalidOperationException>(() => host.AddSessionsEmbeddedStore());
+
+        Assert.Contains("Sessions:Storage:Mode is Redis", refused.Message);
+        Assert.DoesNotContain(host.Services, d => d.ServiceType == typeof(Sessions.Silo.Storage.EmbeddedGarnet));
     }
 
     private static async Task<InProcessTestCluster> StartAsync(string dataDirectory, FakeTimeProvider clock)
