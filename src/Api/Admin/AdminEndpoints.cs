@@ -107,8 +107,8 @@ public static class AdminEndpoints
         {
             return UnknownBrand();
         }
-        var revoked = await customers.RevokeAllAsync(brandName, customerId, Reason);
-        return PlainJson.Result(new JsonObject { ["revoked"] = revoked });
+        var signedOut = await customers.RevokeAllAsync(brandName, customerId, Reason);
+        return PlainJson.Result(new JsonObject { ["revoked"] = signedOut.Revoked });
     }
 
     public static async Task<IResult> RevokeOneAsync(string brand, string customerId, string familyId, IOptions<SessionsOptions> options, CustomerSessions customers)
@@ -117,7 +117,7 @@ public static class AdminEndpoints
         {
             return UnknownBrand();
         }
-        return await customers.RevokeAsync(brandName, customerId, familyId, Reason)
+        return (await customers.RevokeAsync(brandName, customerId, familyId, Reason)).Succeeded
             ? Results.NoContent()
             : AdminProblems.NotFound("The customer has no such live family.");
     }

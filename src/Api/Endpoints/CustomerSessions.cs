@@ -6,6 +6,7 @@ namespace Sessions.Api.Endpoints;
 /// <summary>
 /// A customer's live sessions on every device session the customer lists: for support staff (the admin API) and for
 /// the customer (signed-in devices), to list them and to revoke one family, every family, or all but a login chain.
+/// Revocations are made by the customer's <see cref="ICustomerSignOutsGrain"/>, one at a time.
 /// </summary>
 public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferences deviceSessions)
 {
@@ -21,33 +22,23 @@ public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferenc
     public Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(FamilyReference token) =>
         deviceSessions.Get(token.DeviceSessionKey).LiveFamiliesAsync(token.CustomerId);
 
-    /// <summary>Revokes the family a token names, on the device session the token is for (a logout); false when it no longer lives.</summary>
-    public Task<bool> RevokeAsync(FamilyReference token, string reason) =>
-        deviceSessions.Get(token.DeviceSessionKey).RevokeFamilyAsync(token.CustomerId, token.FamilyId, reason);
-
-    /// <summary>Revokes one live family of the customer; false when the customer has no such live family.</summary>
-    public async Task<bool> RevokeAsync(string brand, string customerId, string familyId, string reason)
-    {
-        // Asked of every device session at once: only the one that holds the family revokes it.
-        var keys = (await Customer(brand, customerId).ListDeviceSessionsAsync()).Keys;
-        var revoked = await Task.WhenAll(keys.Select(key => deviceSessions.Get(key).RevokeFamilyAsync(customerId, familyId, reason)));
-        return revoked.Contains(true);
-    }
+    /// <summary>
+    /// Revokes one live family of the customer (<see cref="AuthError.InvalidDetails"/> when there is none by that id). With
+    /// a <paramref name="caller"/>, the customer's own login, as <see cref="ICustomerSignOutsGrain.RevokeFamilyAsync"/> says.
+    /// </summary>
+    public Task<SignOutOutcome> RevokeAsync(string brand, string customerId, string familyId, string reason, FamilyReference? caller = null) =>
+        SignOuts(brand, customerId).RevokeFamilyAsync(familyId, reason, caller);
 
     /// <summary>
-    /// The number of live families revoked: all of the customer's, but the login chain <paramref name="keep"/> (families
-    /// named there, and those they authorised). Each device session takes itself off the customer's list once it
-    /// holds nothing of theirs; one where a login completed meanwhile stays listed, so the next revocation reaches it.
+    /// Revokes every live family of the customer; with a <paramref name="caller"/>, all but its login chain, as
+    /// <see cref="ICustomerSignOutsGrain.RevokeAllAsync"/> says.
     /// </summary>
-    public async Task<int> RevokeAllAsync(string brand, string customerId, string reason, IReadOnlyList<string>? keep = null)
-    {
-        var listed = await Customer(brand, customerId).ListDeviceSessionsAsync();
-        var revoked = await Task.WhenAll(listed.Keys.Select(key =>
-            deviceSessions.Get(key).RevokeFamiliesAsync(customerId, mfaOnly: false, keep ?? [], reason)));
-        return revoked.Sum();
-    }
+    public Task<SignOutOutcome> RevokeAllAsync(string brand, string customerId, string reason, FamilyReference? caller = null) =>
+        SignOuts(brand, customerId).RevokeAllAsync(reason, caller);
 
     private ICustomerGrain Customer(string brand, string customerId) => grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(brand, customerId));
+
+    private ICustomerSignOutsGrain SignOuts(string brand, string customerId) => grains.GetGrain<ICustomerSignOutsGrain>(GrainKeys.Customer(brand, customerId));
 
     /// <summary>The flow a family is listed under: <c>PRIMARY</c>, <c>MFA</c> or <c>WEB</c>.</summary>
     public static string FlowName(FamilySummary family) =>

@@ -13,7 +13,8 @@ namespace Sessions.Api.Endpoints;
 /// family, from the app or the brand's website, the customer lists where they are signed in and signs one session or
 /// all the others out. Signing out anything but the caller's own family needs a recent login (the brand's
 /// <c>RecentLoginMinutes</c>), so that a key copied off the device, which regenerates as well as its owner's app,
-/// cannot shut the owner out.
+/// cannot shut the owner out. The customer's <see cref="ICustomerSignOutsGrain"/> checks the caller's login and signs
+/// out in one step, one sign-out at a time: two devices that sign each other out at once leave one of them signed in.
 /// </summary>
 public static class SignedInDevicesEndpoints
 {
@@ -32,10 +33,15 @@ public static class SignedInDevicesEndpoints
 
     public static async Task<EnvelopeResult> ListAsync(AuthRequest request, AuthServices services, CustomerSessions customers)
     {
-        var (caller, error) = await ReadCallerAsync(request, services, customers);
+        var (caller, error) = await ReadCallerAsync(request, services);
         if (caller is null)
         {
             return error!;
+        }
+        if (!(await customers.LiveFamiliesAsync(caller.Token.Family)).Any(f => f.FamilyId == caller.Token.FamilyId))
+        {
+            // API.md §3: a token of a revoked, replaced or expired family authorises nothing.
+            return EnvelopeResult.Fail(AuthError.InvalidToken);
         }
         var sessions = await customers.ListAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId);
         return EnvelopeResult.Listed([.. sessions.Select(session =>
@@ -48,10 +54,9 @@ public static class SignedInDevicesEndpoints
     }
 
     /// <summary>One family, named by <c>familyId</c>: the caller's own (a logout) or, after a recent login, any other of the customer's.</summary>
-    public static async Task<EnvelopeResult> RevokeAsync(AuthRequest request, AuthServices services, CustomerSessions customers,
-        [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
+    public static async Task<EnvelopeResult> RevokeAsync(AuthRequest request, AuthServices services, CustomerSessions customers)
     {
-        var (caller, error) = await ReadCallerAsync(request, services, customers);
+        var (caller, error) = await ReadCallerAsync(request, services);
         if (caller is null)
         {
             return error!;
@@ -60,74 +65,47 @@ public static class SignedInDevicesEndpoints
         {
             return error;
         }
+        var (brand, customerId) = (caller.Token.Identifier.Brand, caller.Token.CustomerId);
         var own = familyId == caller.Token.FamilyId;
-        if (!own && !caller.LoggedInRecently(clock))
-        {
-            return Refused(services, caller, "another family", AuthError.RecentLoginRequired);
-        }
-        var revoked = own
-            ? await customers.RevokeAsync(caller.Token.Family, RevocationReasons.Logout)
-            : await customers.RevokeAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, familyId, RevocationReasons.Customer);
-        if (!revoked)
+        var reason = own ? RevocationReasons.Logout : RevocationReasons.Customer;
+        var signedOut = await customers.RevokeAsync(brand, customerId, familyId, reason, caller.Token.Family);
+        if (signedOut.Error == AuthError.InvalidDetails)
         {
             // The id is the caller's text, not a family of the customer's: it is not logged.
             services.Audit.SignedOut(caller.Device, "an unknown family", AuthError.InvalidDetails, revoked: 0);
             return EnvelopeResult.InvalidField("familyId", "is not a live session of this customer");
         }
-        services.Audit.SignedOut(caller.Device, $"family {familyId}", AuthError.None, revoked: 1);
-        return EnvelopeResult.SignedOut(1);
+        return Answer(services, caller, own || signedOut.Succeeded ? $"family {familyId}" : "another family", signedOut);
     }
 
     /// <summary>Every family of the customer on every device and browser, but this login's chain (as a password change keeps it).</summary>
-    public static async Task<EnvelopeResult> RevokeOthersAsync(AuthRequest request, AuthServices services, CustomerSessions customers,
-        [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
+    public static async Task<EnvelopeResult> RevokeOthersAsync(AuthRequest request, AuthServices services, CustomerSessions customers)
     {
-        const string scope = "others";
-        var (caller, error) = await ReadCallerAsync(request, services, customers);
+        var (caller, error) = await ReadCallerAsync(request, services);
         if (caller is null)
         {
             return error!;
         }
-        if (!caller.LoggedInRecently(clock))
-        {
-            return Refused(services, caller, scope, AuthError.RecentLoginRequired);
-        }
-        List<string> keep = caller.Family.AuthorizedByFamilyId is { } authorizedBy ? [caller.Family.FamilyId, authorizedBy] : [caller.Family.FamilyId];
-        var revoked = await customers.RevokeAllAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, RevocationReasons.Customer, keep);
-        services.Audit.SignedOut(caller.Device, scope, AuthError.None, revoked);
-        return EnvelopeResult.SignedOut(revoked);
+        var signedOut = await customers.RevokeAllAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, RevocationReasons.Customer, caller.Token.Family);
+        return Answer(services, caller, "others", signedOut);
     }
 
-    /// <summary>
-    /// The request's device session and USER token, and the token's family, which must still live (API.md §3: a token
-    /// of a revoked, replaced or expired family authorises nothing, 1596).
-    /// </summary>
-    private static async Task<(Caller? Caller, EnvelopeResult? Error)> ReadCallerAsync(AuthRequest request, AuthServices services, CustomerSessions customers)
+    /// <summary>The request's device session and its verified USER token: whether its family still lives is the sign-out's to check.</summary>
+    private static async Task<(Caller? Caller, EnvelopeResult? Error)> ReadCallerAsync(AuthRequest request, AuthServices services)
     {
         if (!services.TryReadDevice(request, deviceOptional: true, out var device, out var error))
         {
             return (null, error);
         }
         var (token, tokenError) = await services.VerifyAsync(request, "token", TokenUse.AnyUserToken, device);
-        if (token is null)
-        {
-            return (null, tokenError);
-        }
-        var families = await customers.LiveFamiliesAsync(token.Family);
-        return families.FirstOrDefault(f => f.FamilyId == token.FamilyId) is { } family
-            ? (new Caller(device, token, family), null)
-            : (null, EnvelopeResult.Fail(AuthError.InvalidToken));
+        return token is null ? (null, tokenError) : (new Caller(device, token), null);
     }
 
-    private static EnvelopeResult Refused(AuthServices services, Caller caller, string scope, AuthError error)
+    private static EnvelopeResult Answer(AuthServices services, Caller caller, string scope, SignOutOutcome signedOut)
     {
-        services.Audit.SignedOut(caller.Device, scope, error, revoked: 0);
-        return EnvelopeResult.Fail(error);
+        services.Audit.SignedOut(caller.Device, scope, signedOut.Error, signedOut.Revoked);
+        return signedOut.Succeeded ? EnvelopeResult.SignedOut(signedOut.Revoked) : EnvelopeResult.Fail(signedOut.Error);
     }
 
-    private sealed record Caller(DeviceRequest Device, VerifiedToken Token, FamilySummary Family)
-    {
-        /// <summary>Whether the caller's family was created by a login of the last <c>RecentLoginMinutes</c>: a regenerate is not a login.</summary>
-        public bool LoggedInRecently(TimeProvider clock) => Device.Brand.IsRecentLogin(Family.CreatedAt, clock.GetUtcNow());
-    }
+    private sealed record Caller(DeviceRequest Device, VerifiedToken Token);
 }

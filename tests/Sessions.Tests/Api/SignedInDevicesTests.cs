@@ -229,6 +229,42 @@ public sealed class SignedInDevicesTests(ApiFixture fixture)
         Assert.True((await Client.PostAsync("token/regenerate", phone.Body(("key", app.Key)))).Success);
     }
 
+    [Theory]
+    [InlineData("user/sessions/revokeOthers")]
+    [InlineData("user/sessions/revoke")]
+    public async Task TwoDevicesSigningEachOtherOutAtOnceLeaveOneSignedIn(string endpoint)
+    {
+        // Two devices of each customer sign each other out in the same instant, as an owner racing a thief with a
+        // freshly copied token would: one call must win and the other find its own login gone, never both succeed.
+        var customers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            var phone = TestDevice.NewMobile();
+            var tablet = phone.OnDevice("tablet");
+            return (Phone: phone, PhoneLogin: await Client.LoginAsync(phone), Tablet: tablet, TabletLogin: await Client.LoginAsync(tablet));
+        }));
+
+        var races = await Task.WhenAll(customers.Select(async c =>
+        {
+            var answers = await Task.WhenAll(
+                Client.PostAsync(endpoint, c.Phone.Body(("token", c.PhoneLogin.Token), ("familyId", FamilyOf(c.TabletLogin)))),
+                Client.PostAsync(endpoint, c.Tablet.Body(("token", c.TabletLogin.Token), ("familyId", FamilyOf(c.PhoneLogin)))));
+            return (Customer: c, Phone: answers[0], Tablet: answers[1]);
+        }));
+
+        foreach (var (c, phone, tablet) in races)
+        {
+            var (winner, winnerLogin, loser, loserLogin) = phone.Success
+                ? (c.Phone, c.PhoneLogin, c.Tablet, c.TabletLogin)
+                : (c.Tablet, c.TabletLogin, c.Phone, c.PhoneLogin);
+            var refused = phone.Success ? tablet : phone;
+            Assert.True(phone.Success ^ tablet.Success, $"exactly one sign-out succeeds: phone {phone.Body}, tablet {tablet.Body}");
+            Assert.Equal(1, (phone.Success ? phone : tablet).Body.GetProperty("revoked").GetInt32());
+            Assert.Equal((HttpStatusCode.Unauthorized, 1596), (refused.Status, refused.Code));
+            Assert.True((await Client.PostAsync("token/regenerate", winner.Body(("key", winnerLogin.Key)))).Success, "the winner stays signed in");
+            Assert.Equal(1597, (await Client.PostAsync("token/regenerate", loser.Body(("key", loserLogin.Key)))).Code);
+        }
+    }
+
     private static string FamilyOf(ApiResponse login) => Jwt.Payload(login.Token!).GetProperty("sid").GetString()!;
 
     private static string MaskedPhone(TestDevice phone) => new string('*', phone.IdentifierValue.Length - 3) + phone.IdentifierValue[^3..];
