@@ -6,7 +6,7 @@ namespace Sessions.Client;
 public sealed partial class SessionKeeper
 {
     /// <summary>Every device and browser the customer is signed in on, this one included (<see cref="SignedInSession.Current"/>).</summary>
-    /// <exception cref="SessionEndedException">The session ended; the app shows its login screen.</exception>
+    /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task<IReadOnlyList<SignedInDevice>> ListSignedInDevicesAsync(CancellationToken cancellationToken = default)
     {
         var answer = await PostWithTokenAsync("user/sessions", null, cancellationToken).ConfigureAwait(false);
@@ -18,6 +18,7 @@ public sealed partial class SessionKeeper
     /// and ends this session (<see cref="SessionEndedReason.LoggedOut"/>).
     /// </summary>
     /// <exception cref="RecentLoginRequiredException">The customer logs in again first, then repeats the call.</exception>
+    /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task SignOutAsync(SignedInSession session, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -36,6 +37,7 @@ public sealed partial class SessionKeeper
     /// The number of sessions ended.
     /// </summary>
     /// <exception cref="RecentLoginRequiredException">The customer logs in again first, then repeats the call.</exception>
+    /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task<int> SignOutOtherDevicesAsync(CancellationToken cancellationToken = default)
     {
         var answer = await PostWithTokenAsync("user/sessions/revokeOthers", null, cancellationToken).ConfigureAwait(false);
@@ -45,7 +47,8 @@ public sealed partial class SessionKeeper
     private async Task<ApiAnswer> PostWithTokenAsync(string path, string? familyId, CancellationToken cancellationToken)
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        return (await PostTokenAsync(path, token, familyId, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        var answer = await PostTokenAsync(path, token, familyId, cancellationToken).ConfigureAwait(false);
+        return await EnsureAccountCallSucceededAsync(answer, token).ConfigureAwait(false);
     }
 
     /// <summary>A call authorised by this session's USER token, naming a family when it acts on one; the answer as it came.</summary>

@@ -22,6 +22,9 @@ public sealed partial class SessionKeeper
 {
     public const string DefaultName = "default";
 
+    // The service's answer to a token whose family no longer lives (API.md §3).
+    private const int InvalidToken = 1596;
+
     private readonly ClientContext _context;
     private readonly Lock _gate = new();
     private StoredSession? _current;
@@ -128,17 +131,19 @@ public sealed partial class SessionKeeper
     /// Changes the customer's password (<paramref name="secondFactor"/>: the MFA password). The service revokes the
     /// customer's sessions on other devices; this one continues.
     /// </summary>
+    /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task ChangePasswordAsync(string currentPassword, string newPassword, bool secondFactor = false, CancellationToken cancellationToken = default)
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
         var current = _current!;
         var path = secondFactor ? "mfa/password/change" : current.Flow == SessionFlow.Web ? "web/password/change" : "password/change";
-        (await PostAuthorizedAsync(path, token, json =>
+        var answer = await PostAuthorizedAsync(path, token, json =>
         {
             json.WriteString("password", currentPassword);
             json.WriteString("newPassword", newPassword);
             json.WriteString("confirmPassword", newPassword);
-        }, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        }, cancellationToken).ConfigureAwait(false);
+        await EnsureAccountCallSucceededAsync(answer, token).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -151,17 +156,19 @@ public sealed partial class SessionKeeper
     /// The brand lets only a recent login start a change (<c>IdentifierChange:RequireRecentLogin</c>): the customer logs in
     /// again first, then repeats the call.
     /// </exception>
+    /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task<IdentifierChange> ChangeIdentifierAsync(string newIdentifierValue, string? otp = null, CancellationToken cancellationToken = default)
     {
         var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
-        var answer = (await PostAuthorizedAsync("user/updateIdentifierValue", token, json =>
+        var answer = await PostAuthorizedAsync("user/updateIdentifierValue", token, json =>
         {
             json.WriteString("newIdentifierValue", newIdentifierValue);
             if (otp is not null)
             {
                 json.WriteString("otp", otp);
             }
-        }, cancellationToken).ConfigureAwait(false)).EnsureSuccess();
+        }, cancellationToken).ConfigureAwait(false);
+        await EnsureAccountCallSucceededAsync(answer, token).ConfigureAwait(false);
         if (otp is null && answer.Envelope.Status.Message.StartsWith("OTP sent", StringComparison.Ordinal))
         {
             return IdentifierChange.CodeSent;
@@ -187,6 +194,27 @@ public sealed partial class SessionKeeper
             json.WriteString("token", token);
             fields(json);
         }, deviceKey?.Key, token, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An account call's answer when it succeeded. A <c>1596</c> to this session's own fresh token says its family no
+    /// longer lives (signed out from another device, by support, by a password change elsewhere): the session ends as
+    /// after a regenerate's <c>1597</c>, unless the store holds a newer login by now, which is not this call's to end.
+    /// </summary>
+    private async Task<ApiAnswer> EnsureAccountCallSucceededAsync(ApiAnswer answer, string token)
+    {
+        if (answer.Code == InvalidToken)
+        {
+            await using (await _context.Store.LockAsync(Name, _context.Options.StoreLockTimeout, CancellationToken.None).ConfigureAwait(false))
+            {
+                var stored = await ReadStoreAsync().ConfigureAwait(false);
+                if (TokenClaims.Read(stored.Token).FamilyId == TokenClaims.Read(token).FamilyId)
+                {
+                    await EndAsync(SessionEndedReason.KeyInvalid).ConfigureAwait(false);
+                }
+            }
+        }
+        return answer.EnsureSuccess();
     }
 
     internal void ReleaseDeviceKey()

@@ -234,8 +234,8 @@ public sealed class SignedInDevicesTests(ApiFixture fixture)
     [InlineData("user/sessions/revoke")]
     public async Task TwoDevicesSigningEachOtherOutAtOnceLeaveOneSignedIn(string endpoint)
     {
-        // Two devices of each customer sign each other out in the same instant, as an owner racing a thief with a
-        // freshly copied token would: one call must win and the other find its own login gone, never both succeed.
+        // Two devices of each customer sign each other out in the same instant: as one after the other, the first wins
+        // and the second finds its own login gone. Both succeeding would tell each device it stayed while both are out.
         var customers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
         {
             var phone = TestDevice.NewMobile();

@@ -337,6 +337,46 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         Assert.Null(await ClientFixture.StoredAsync(customer.Store));
     }
 
+    [Fact]
+    public async Task AnAccountCallOfASessionSignedOutFromAnotherDeviceEndsItWithItsReason()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (_, store, device, session) = customer;
+        SessionEndedReason? told = null;
+        session.SessionEnded += (_, e) => told = e.Reason;
+        await session.GetTokenAsync();
+        var tablet = device.OnDevice("tablet");
+        var tabletLogin = await fixture.Api.LoginAsync(tablet);
+        await Infrastructure.SessionsClient.Ok(fixture.Api.PostAsync("user/sessions/revokeOthers", tablet.Body(("token", tabletLogin.Token))));
+
+        var ended = await Assert.ThrowsAsync<SessionEndedException>(() => session.ListSignedInDevicesAsync());
+
+        Assert.Equal(SessionEndedReason.KeyInvalid, ended.Reason);
+        Assert.Equal(SessionEndedReason.KeyInvalid, told);
+        Assert.Null(await ClientFixture.StoredAsync(store));
+        Assert.Equal(SessionEndedReason.KeyInvalid, (await Assert.ThrowsAsync<SessionEndedException>(() => session.GetTokenAsync().AsTask())).Reason);
+    }
+
+    [Fact]
+    public async Task AnAccountCallOfAReplacedLoginLeavesTheNewerLoginInTheStore()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (app, store, device, _) = customer;
+        // A second process of the app shares the store: its keeper loads the session and holds its token.
+        await using var otherProcess = fixture.NewApp(store);
+        var stale = otherProcess.GetSession();
+        await stale.GetTokenAsync();
+        // A new login on the same device replaces the old family.
+        var again = await fixture.LogInAsync(app, device, DeviceIdentity.Mobile(device.IdentifierValue, device.DeviceId));
+        var newer = await again.GetTokenAsync();
+
+        var refused = await Assert.ThrowsAsync<SessionsApiException>(() => stale.ListSignedInDevicesAsync());
+
+        Assert.Equal(1596, refused.Code);
+        Assert.Equal(newer, (await ClientFixture.StoredAsync(store))!.Value.GetProperty("token").GetString());
+        Assert.NotEmpty(await again.ListSignedInDevicesAsync());
+    }
+
     [Theory]
     [InlineData("https://auth.example.com", "https://auth.example.com/auth/v1/mfa/token/regenerate")]
     [InlineData("https://example.com/sessions", "https://example.com/sessions/auth/v1/mfa/token/regenerate")]
