@@ -16,9 +16,15 @@ public sealed class ClusterModeTests(ITestOutputHelper output)
         {
             var (first, retry, viaClient, device) = await cluster.LogInAndRegenerateOnBothSilosAsync();
             var next = await SessionsClient.Ok(viaClient.PostAsync("mfa/token/regenerate", device.Body(("key", first))));
+            // A sign-out is made by the customer's sign-outs grain on a silo, which calls the device sessions in turn.
+            var others = await SessionsClient.Ok(viaClient.PostAsync("user/sessions/revokeOthers", device.Body(("token", next.Token))));
+            var own = await SessionsClient.Ok(viaClient.PostAsync("user/sessions/revoke", device.Body(("token", next.Token), ("familyId", Jwt.Payload(next.Token!).GetProperty("sid").GetString()))));
+            var afterwards = await viaClient.PostAsync("mfa/token/regenerate", device.Body(("key", next.Key)));
 
             Assert.Equal(first, retry);
             Assert.NotEqual(first, next.Key);
+            Assert.Equal((0, 1), (others.Body.GetProperty("revoked").GetInt32(), own.Body.GetProperty("revoked").GetInt32()));
+            Assert.Equal(1597, afterwards.Code);
             // Calls cross processes here: every host stamps its calls with their deadlines, and each silo drops late ones.
             Assert.All(cluster.HostServices, services => Assert.NotEmpty(DeadlineFilters<IOutgoingGrainCallFilter>(services)));
             Assert.All(cluster.HostServices.Take(2), services => Assert.NotEmpty(DeadlineFilters<IIncomingGrainCallFilter>(services)));
