@@ -128,12 +128,21 @@ async function renew() {
   }
 }
 
+// An account call's refusal. 1596 says this page's session ended since (signed out from another device or by support):
+// only a new sign-in helps, as after a renewal's 1597. Anything else is said where the customer is.
+function refused(answer) {
+  if (answer.status.code === 1596) {
+    return signOut(`Your session ended: ${answer.status.message} Please sign in again.`);
+  }
+  return show('account', answer.status.message);
+}
+
 // Where the customer is signed in: the brand's apps and websites (README, "Signed-in devices"). Every value is set as
 // text, never as markup: a device id is whatever an app sent.
 async function listDevices() {
   const answer = await call('user/sessions', { token });
   if (!answer.status.success) {
-    return show('account', answer.status.message);
+    return refused(answer);
   }
   const items = answer.sessions.flatMap((session) => session.families.map((family) => {
     const item = document.createElement('li');
@@ -149,7 +158,7 @@ async function listDevices() {
 async function signOutOthers() {
   const answer = await call('user/sessions/revokeOthers', { token });
   if (!answer.status.success) {
-    return show('account', answer.status.message);
+    return refused(answer);
   }
   await listDevices();
   show('account', `Signed out ${answer.revoked} other ${answer.revoked === 1 ? 'session' : 'sessions'}.`);

@@ -116,6 +116,24 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task ThePageOfASessionSignedOutFromTheAppAsksForANewSignInAtItsNextAccountCall()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        var page = await SignInThroughTheSampleAsync(customer);
+        var phone = customer.OnDevice("phone-1");
+        var app = await fixture.Api.Client.LoginAsync(phone);
+        await SessionsClient.Ok(fixture.Api.Client.PostAsync("user/sessions/revokeOthers", phone.Body(("token", app.Token))));
+
+        await page.ClickAsync("#list-devices");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Your session ended: Token is not valid. Please sign in again.");
+        await Assertions.Expect(page.Locator("#email-form")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#account")).ToBeHiddenAsync();
+        // The browser logs the 401 itself; the page's script raised nothing.
+        Assert.All(fixture.ConsoleErrors(page), error => Assert.StartsWith("Failed to load resource: the server responded with a status of 401", error));
+    }
+
+    [ChromiumFact]
     public async Task SigningOutOfTheSampleWebsiteEndsItsSessionAtTheService()
     {
         var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
