@@ -81,6 +81,13 @@ public static class SecurityEventKinds
         SecurityEventKind.DeviceKeyMismatch => "DEVICE_KEY_MISMATCH",
         _ => kind.ToString(),
     };
+
+    /// <summary>
+    /// Whether the kind may announce a theft or a takeover (a copied key, a changed password or identifier): rare, and
+    /// what a brand's security team must hear even when a silo dies while the event is on its way.
+    /// </summary>
+    public static bool IsAlarm(SecurityEventKind kind) => kind is SecurityEventKind.KeyReuseDetected or SecurityEventKind.DeviceKeyMismatch
+        or SecurityEventKind.PasswordChanged or SecurityEventKind.PasswordReset or SecurityEventKind.IdentifierChanged;
 }
 
 /// <summary>The reasons a family is revoked, as the audit log and the security history name them.</summary>

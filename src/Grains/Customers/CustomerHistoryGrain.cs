@@ -11,7 +11,8 @@ namespace Sessions.Grains.Customers;
 /// </summary>
 /// <remarks>
 /// A line is stored together with its pending delivery, and the delivery is taken off once the webhook's schedule ends,
-/// so no silo holds the only copy of an event on its way. While one waits for a retry the history keeps a reminder:
+/// so no silo holds the only copy of an event on its way. While one waits for a retry (an alarm, from before its first
+/// try: <see cref="SecurityEventKinds.IsAlarm"/>) the history keeps a reminder:
 /// if its silo crashes or stops, the reminder activates the history on another silo within a minute, which resumes
 /// the schedule where it was (<see cref="PendingSecurityEvent.FirstTriedAt"/>). CustomerHistoryGrain.Deliveries.cs
 /// holds the deliveries.
@@ -75,7 +76,19 @@ internal sealed partial class CustomerHistoryGrain(
             }
         }
         await state.WriteStateAsync();
-        if (delivery is not null && !Deliver(delivery, resumed: false))
+        if (delivery is null)
+        {
+            return;
+        }
+        if (SecurityEventKinds.IsAlarm(securityEvent.Kind))
+        {
+            // The reminder before the first try, so that a silo that dies during it cannot leave the event waiting for
+            // the customer's next use of their history. The other kinds (logins, by far the most frequent, and
+            // revocations) get one only when their first try fails: a reminder-table write on every login would cost
+            // more than the delay it saves.
+            await KeepReminderAsync();
+        }
+        if (!Deliver(delivery, resumed: false))
         {
             await KeepReminderAsync();
         }

@@ -126,6 +126,44 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public async Task AKeyReuseAlarmWhoseFirstTryIsUnderWayWhenEverySiloIsSigkilledIsDeliveredByTheNewSilos()
+    {
+        await using var webhook = await WebhookReceiver.StartAsync();
+        var settings = TestCluster.OnTestStore("webhook-alarm-kill");
+        settings["Sessions:SecurityEvents:Webhook:Url"] = webhook.Url + "/held";
+        settings["Sessions:SecurityEvents:Webhook:Secret"] = "security-events-secret-of-32-characters!";
+        // The held first try stays under way until the kill, never timing out into a failed try (which keeps a reminder anyway).
+        settings["Sessions:SecurityEvents:Webhook:TimeoutSeconds"] = "60";
+        await using var cluster = await ProcessCluster.StartAsync(settings);
+        await cluster.ExplainingFailureAsync(output, async () =>
+        {
+            var phone = TestDevice.NewMobile();
+            var login = await cluster.Client.LoginAsync(phone);
+            var next = await SessionsClient.Ok(cluster.Client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
+            await SessionsClient.Ok(cluster.Client.PostAsync("token/regenerate", phone.Body(("key", next.Key))));
+            // The first key, two rotations old: a copy of it is in someone else's hands.
+            Assert.Equal(1525, (await cluster.Client.PostAsync("token/regenerate", phone.Body(("key", login.Key)))).Code);
+            await Eventually.HoldsAsync(() => Bodies(webhook.Held, "KEY_REUSE_DETECTED").Count == 1, TimeSpan.FromSeconds(20), "the alarm's first try under way");
+            var alarm = Ids(Bodies(webhook.Held, "KEY_REUSE_DETECTED")).Single();
+            // No try has failed, yet the customer's history keeps a reminder: the alarm must not wait for its next use.
+            Assert.Equal(1, await RemindersAsync(settings));
+
+            cluster.KillAll();
+            webhook.ReleaseHeld();
+            for (var i = 0; i < cluster.SiloCount; i++)
+            {
+                await cluster.ReplaceAsync(i);
+            }
+            var sinceStart = Stopwatch.StartNew();
+            await Eventually.HoldsAsync(() => Ids(webhook.Received.Select(r => r.Body)).Contains(alarm), TimeSpan.FromSeconds(180), "the alarm delivered");
+            output.WriteLine($"every silo SIGKILLed during the alarm's first try: delivered {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
+        });
+    }
+
+    private static List<string> Bodies(IEnumerable<string> bodies, string kind) =>
+        [.. bodies.Where(body => JsonDocument.Parse(body).RootElement.GetProperty("kind").GetString() == kind)];
+
     private static HashSet<string> Ids(IEnumerable<string> bodies) =>
         [.. bodies.Select(body => JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!)];
 

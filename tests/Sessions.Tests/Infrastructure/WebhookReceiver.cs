@@ -8,11 +8,13 @@ namespace Sessions.Tests.Infrastructure;
 /// <summary>
 /// A brand's webhook endpoint on loopback, as the OTP and security events webhooks post to it: every body it takes, with
 /// its <c>X-Sessions-Signature</c>. <c>/down</c> answers 503 to every call; <c>/flaky</c> to its first
-/// <see cref="FlakyRefusals"/>, then takes them (an endpoint that was down and came back); any other path takes every call.
+/// <see cref="FlakyRefusals"/>, then takes them (an endpoint that was down and came back); <c>/held</c> holds every call
+/// unanswered until <see cref="ReleaseHeld"/> (a try under way), and takes it then; any other path takes every call.
 /// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _flakyCalls;
 
     private WebhookReceiver(WebApplication app, string url)
@@ -27,6 +29,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>The bodies <c>/down</c> and <c>/flaky</c> refused.</summary>
     public ConcurrentQueue<string> Refused { get; } = new();
+
+    /// <summary>The bodies <c>/held</c> was sent, each as it arrived.</summary>
+    public ConcurrentQueue<string> Held { get; } = new();
 
     /// <summary>How many of its first calls <c>/flaky</c> refuses (2 unless a test says otherwise).</summary>
     public int FlakyRefusals { get; set; } = 2;
@@ -45,12 +50,28 @@ public sealed class WebhookReceiver : IAsyncDisposable
         return receiver;
     }
 
+    /// <summary>Answers the calls <c>/held</c> holds, and every later one at once.</summary>
+    public void ReleaseHeld() => _released.TrySetResult();
+
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     private async Task<IResult> TakeAsync(string path, HttpRequest request)
     {
         using var reader = new StreamReader(request.Body);
         var body = await reader.ReadToEndAsync();
+        if (path == "held")
+        {
+            Held.Enqueue(body);
+            try
+            {
+                await _released.Task.WaitAsync(request.HttpContext.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller went away (a silo killed): the call was never answered.
+                return Results.Empty;
+            }
+        }
         if (path == "down" || path == "flaky" && Interlocked.Increment(ref _flakyCalls) <= FlakyRefusals)
         {
             Refused.Enqueue(body);
