@@ -65,10 +65,9 @@ public static class SignedInDevicesEndpoints
         {
             return error;
         }
-        var (brand, customerId) = (caller.Token.Identifier.Brand, caller.Token.CustomerId);
         var own = familyId == caller.Token.FamilyId;
         var reason = own ? RevocationReasons.Logout : RevocationReasons.Customer;
-        var signedOut = await customers.RevokeAsync(brand, customerId, familyId, reason, caller.Token.Family);
+        var signedOut = await customers.RevokeAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, familyId, reason, caller.Token.Family);
         if (signedOut.Error == AuthError.InvalidDetails)
         {
             // The id is the caller's text, not a family of the customer's: it is not logged.

@@ -31,7 +31,7 @@ internal sealed class CustomerSignOutsGrain(
         }
         // The caller's own family is on the caller's device session; another is asked of each of the customer's at once,
         // and only the one that holds it revokes it.
-        IReadOnlyList<string> holders = own ? [caller!.DeviceSessionKey] : (await Customer.ListDeviceSessionsAsync()).Keys;
+        IReadOnlyList<string> holders = own && caller is not null ? [caller.DeviceSessionKey] : (await Customer.ListDeviceSessionsAsync()).Keys;
         var revoked = await Task.WhenAll(holders.Select(key => DeviceSession(key).RevokeFamilyAsync(CustomerId, familyId, reason)));
         return revoked.Contains(true) ? SignOutOutcome.SignedOut(1) : SignOutOutcome.Failed(AuthError.InvalidDetails);
     }

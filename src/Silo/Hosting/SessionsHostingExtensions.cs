@@ -112,7 +112,8 @@ public static class SessionsHostingExtensions
     /// <c>Sessions:Storage:DataDirectory</c>, as durable as <c>Sessions:Storage:EmbeddedDurability</c> says. Added before
     /// the silo, it starts first and, hosted services stopping in reverse, stops last; <see cref="AddSessionsGrains"/> then
     /// keeps grain state and reminders in it. <see cref="AddSessionsSilo"/> adds it in the embedded default; a test cluster
-    /// of one silo (Orleans.TestingHost) adds it to its silo's host, and needs nothing installed.
+    /// of one silo (Orleans.TestingHost) adds it to its silo's host, and needs nothing installed. It adds the Sessions
+    /// options too (<see cref="AddSessionsOptions"/>).
     /// </summary>
     public static IHostApplicationBuilder AddSessionsEmbeddedStore(this IHostApplicationBuilder builder)
     {

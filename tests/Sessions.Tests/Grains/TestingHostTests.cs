@@ -87,7 +87,6 @@ public sealed class TestingHostTests
                 ["Sessions:Brands:ACME:OrgUser"] = "acme.solution",
                 ["Sessions:Brands:ACME:KeyExpiryMinutes"] = "60",
             });
-            host.AddSessionsOptions();
             host.AddSessionsEmbeddedStore();
             host.Services.AddKeyedSingleton<TimeProvider>(ServiceKeys.Clock, clock);
         });
