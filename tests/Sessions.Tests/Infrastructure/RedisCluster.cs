@@ -118,6 +118,9 @@ public sealed class RedisCluster : IAsyncDisposable
         await RedisCliAsync(["--cluster", "add-node", $"127.0.0.1:{replica}", existing, "--cluster-slave", "--cluster-master-id", primaryId]);
         await WaitForAsync(() => EveryNodeKnowsAsync(replica, except: null), "every node to know the new replica");
         await WaitForAsync(async () => (await NodesAsync()).Any(n => n.Port == replica && n.PrimaryId == primaryId), "the new replica to follow its primary");
+        // A primary says the cluster is down for its first two seconds (Redis' writable delay), and a slot migrated to
+        // it then fails with CLUSTERDOWN.
+        await WaitForAsync(async () => (await CommandAsync(primary, "CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal), "the new primary to see the cluster up");
         await RedisCliAsync(["--cluster", "reshard", existing, "--cluster-from", "all", "--cluster-to", primaryId,
             "--cluster-slots", slots.ToString(CultureInfo.InvariantCulture), "--cluster-yes", "--cluster-pipeline", "100"]);
     }
