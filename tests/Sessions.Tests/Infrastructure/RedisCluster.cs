@@ -120,7 +120,7 @@ public sealed class RedisCluster : IAsyncDisposable
         await WaitForAsync(async () => (await NodesAsync()).Any(n => n.Port == replica && n.PrimaryId == primaryId), "the new replica to follow its primary");
         // A primary says the cluster is down for its first two seconds (Redis' writable delay), and a slot migrated to
         // it then fails with CLUSTERDOWN.
-        await WaitForAsync(async () => (await CommandAsync(primary, "CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal), "the new primary to see the cluster up");
+        await WaitForAsync(() => SaysClusterIsUpAsync(primary), "the new primary to see the cluster up");
         await RedisCliAsync(["--cluster", "reshard", existing, "--cluster-from", "all", "--cluster-to", primaryId,
             "--cluster-slots", slots.ToString(CultureInfo.InvariantCulture), "--cluster-yes", "--cluster-pipeline", "100"]);
     }
@@ -132,7 +132,7 @@ public sealed class RedisCluster : IAsyncDisposable
         {
             foreach (var port in _nodes.Keys.Where(IsRunning))
             {
-                if (!(await CommandAsync(port, "CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal))
+                if (!await SaysClusterIsUpAsync(port))
                 {
                     return false;
                 }
@@ -154,6 +154,9 @@ public sealed class RedisCluster : IAsyncDisposable
             return true;
         }, "the cluster to be healthy");
     }
+
+    private async Task<bool> SaysClusterIsUpAsync(int port) =>
+        (await CommandAsync(port, "CLUSTER", "INFO")).Contains("cluster_state:ok", StringComparison.Ordinal);
 
     /// <summary>What each node says of itself (role, its replicas or its link to its primary), of the cluster, and last in its log, for a failure's message.</summary>
     public async Task<string> DescribeAsync()
