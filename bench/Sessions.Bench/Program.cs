@@ -352,8 +352,9 @@ async Task RotatingOnRedisAsync()
 }
 
 // The growth curve: 10k, 100k and 1M device sessions in a store process (seeded by writing it directly), and at each
-// size a fresh API (co-hosted silo, Redis mode on that store) that has touched nothing: cold activations, then a warm
-// working set of 1 % of the sessions under regenerate at half its rate, and the silo's memory with that set active.
+// size a fresh API (co-hosted silo, Redis mode on that store; with --scale-store embedded, the embedded default on the
+// store's data directory) that has touched nothing: a warm working set of 1 % of the sessions under regenerate at full
+// and half rate, the silo's memory with that set active, then cold activations.
 async Task ScaleAsync()
 {
     const string brand = "BENCHSCALE";
@@ -361,39 +362,80 @@ async Task ScaleAsync()
     var sizes = options.ScaleSizes;
     var storePort = FreePort.Next();
     var storeData = Path.Combine(work, "scale-store");
-    await using var store = await ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
+    Task<ServerProcess> StartStoreAsync() => ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
     {
         ["Sessions__Storage__EmbeddedPort"] = storePort.ToString(CultureInfo.InvariantCulture),
         ["Sessions__Storage__DataDirectory"] = storeData,
         ["DOTNET_ENVIRONMENT"] = "Development",
     }, Path.Combine(work, "scale-store.log"), storePort, readyPath: null);
-    await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, environment);
-    var rows = new List<string>();
-    var seeded = 0;
-    using var metricsClient = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-    Console.WriteLine();
-    Console.WriteLine($"Scale: growing to {string.Join(", ", sizes.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} device sessions in a store process; a fresh API at each size.");
-    foreach (var size in sizes)
+    var store = await StartStoreAsync();
+    try
     {
-        var seeding = System.Diagnostics.Stopwatch.StartNew();
-        await seeder.SeedAsync(seeded, size);
-        seeding.Stop();
-        seeded = size;
-        var storeBytes = await seeder.BytesPerSessionAsync(size);
-        var diskBytes = Directory.EnumerateFiles(storeData, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / (double)size;
+        await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, environment);
+        var rows = new List<string>();
+        var seeded = 0;
+        using var metricsClient = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        Console.WriteLine();
+        Console.WriteLine($"Scale: growing to {string.Join(", ", sizes.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} device sessions in a store process; "
+            + (options.ScaleEmbedded
+                ? "at each size the store stops and a fresh API opens its data directory as its embedded store (memory figures are the API's with its store)."
+                : "a fresh API at each size."));
+        foreach (var size in sizes)
+        {
+            if (store is null)
+            {
+                store = await StartStoreAsync();
+                await seeder.WaitForStoreAsync();
+            }
+            var seeding = System.Diagnostics.Stopwatch.StartNew();
+            await seeder.SeedAsync(seeded, size);
+            seeding.Stop();
+            seeded = size;
+            var storeBytes = await seeder.BytesPerSessionAsync(size);
+            var diskBytes = Directory.EnumerateFiles(storeData, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / (double)size;
+            if (options.ScaleEmbedded)
+            {
+                // One process on a data directory: the store checkpoints as it stops (SIGTERM), and the API recovers from it.
+                await store.DisposeAsync();
+                store = null;
+            }
+            rows.Add(await MeasureScaleAsync(size, storeBytes, diskBytes, seeding.Elapsed, seeder, metricsClient));
+        }
+        Console.WriteLine();
+        var rss = options.ScaleEmbedded ? "API and store RSS" : "silo RSS";
+        Console.WriteLine($"| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | {rss} idle MiB | {rss}, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | cold CPU µs/activation (API process) | warm CPU µs/regenerate | cold ÷ warm by CPU | collections during the cold run (gen0/gen1/gen2, paused) | p99 at half rate ms | errors (warm, half, cold) |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
+        rows.ForEach(Console.WriteLine);
+    }
+    finally
+    {
+        if (store is not null)
+        {
+            await store.DisposeAsync();
+        }
+    }
 
+    async Task<string> MeasureScaleAsync(int size, double storeBytes, double diskBytes, TimeSpan seeding, StoreSeeder seeder, HttpClient metricsClient)
+    {
         var port = FreePort.Next();
         // /metrics on a port of its own, as a deployment serves it, for the collector's counts around the cold run.
         var metricsPort = FreePort.Next();
         var env = new Dictionary<string, string>(ApiEnvironment(port, Path.Combine(work, $"scale-api-{size}"), options.Durability))
         {
-            ["Sessions__Storage__Mode"] = "Redis",
-            ["ConnectionStrings__Redis"] = $"127.0.0.1:{storePort}",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port};http://127.0.0.1:{metricsPort}",
             ["Sessions__Metrics__Port"] = metricsPort.ToString(CultureInfo.InvariantCulture),
         };
-        env.Remove("Sessions__Storage__EmbeddedDurability");
-        await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"scale-api-{size}.log"), port, "/health/ready");
+        if (options.ScaleEmbedded)
+        {
+            env["Sessions__Storage__DataDirectory"] = storeData;
+        }
+        else
+        {
+            env["Sessions__Storage__Mode"] = "Redis";
+            env["ConnectionStrings__Redis"] = $"127.0.0.1:{storePort}";
+            env.Remove("Sessions__Storage__EmbeddedDurability");
+        }
+        await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"scale-api-{size}.log"), port, "/health/ready", TimeSpan.FromMinutes(5));
         var idleBytes = api.WorkingSetBytes;
 
         // JIT warm-up on sessions of their own; then the warm working set, 1 % of the sessions, activated once and
@@ -430,13 +472,9 @@ async Task ScaleAsync()
         Console.WriteLine($"  the collector during the cold run: {coldCollections} (collections of gen0/gen1/gen2, time paused)");
         var manyBytes = api.WorkingSetBytes;
         var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
-        rows.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {size:N0} | {seeding.Elapsed.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {coldRun.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest / coldRun.CpuMicrosecondsPerRequest:F2} | {coldCollections} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"| {size:N0} | {seeding.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {coldRun.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest / coldRun.CpuMicrosecondsPerRequest:F2} | {coldCollections} | {half.Latency.P99:F2} | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |");
     }
-    Console.WriteLine();
-    Console.WriteLine("| device sessions stored | seeding | store bytes/session (MEMORY USAGE) | disk bytes/session | active (1 %) | silo RSS idle MiB | silo RSS, 1 % active, MiB | RSS per further activation, bytes | cold activations/s | cold p99 ms | warm regenerate/s | cold ÷ warm | cold CPU µs/activation (API process) | warm CPU µs/regenerate | cold ÷ warm by CPU | collections during the cold run (gen0/gen1/gen2, paused) | p99 at half rate ms | errors (warm, half, cold) |");
-    Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|");
-    rows.ForEach(Console.WriteLine);
 }
 
 static string ScaleBody(string brand, int index, string key)
@@ -649,7 +687,7 @@ static string FindRoot()
 
 internal sealed partial record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
     string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, IReadOnlyList<(string Name, string Value)> CeilingEnvironment, string? PerfDirectory,
-    int[] ScaleSizes, int ScaleCold, double? PacedRate)
+    int[] ScaleSizes, int ScaleCold, bool ScaleEmbedded, double? PacedRate)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -673,6 +711,15 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
             Value("--scale-sizes") is { } sizes ? [.. sizes.Split(',').Select(n => Whole("--scale-sizes", n))] : [10_000, 100_000, 1_000_000],
             // --scale-cold N: the most cold activations scale measures at one size (a fifth of the size at most).
             Number("--scale-cold", 20_000) is > 0 and var cold ? cold : throw new ArgumentException("--scale-cold: at least 1."),
+            // --scale-store process|embedded: where scale's API reads the seeded sessions: from the store process over the
+            // Redis protocol (the default, so that the silo's memory is the silo's), or from its own embedded store on
+            // the same data directory (the embedded default, which reads in process; its memory then holds the store's too).
+            Value("--scale-store") switch
+            {
+                null or "process" => false,
+                "embedded" => true,
+                var store => throw new ArgumentException($"--scale-store {store}: process or embedded."),
+            },
             // --paced-rate N: the requests per second of regenerate@half and its flood variants, instead of half of the
             // regenerate row's rate, so that runs of two builds compare at the same load.
             Value("--paced-rate") is { } rate

@@ -48,7 +48,9 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dll, string[] arguments, IReadOnlyDictionary<string, string> environment, string logFile, int port, string? readyPath)
+    /// <param name="readyWithin">How long it may take to answer: a minute, unless it first recovers a large store.</param>
+    public static async Task<ServerProcess> StartAsync(string dll, string[] arguments, IReadOnlyDictionary<string, string> environment, string logFile, int port, string? readyPath,
+        TimeSpan? readyWithin = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
@@ -73,7 +75,7 @@ internal sealed class ServerProcess : IAsyncDisposable, IMeasuredServer
         process.EnableRaisingEvents = true;
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow + (readyWithin ?? TimeSpan.FromMinutes(1));
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)

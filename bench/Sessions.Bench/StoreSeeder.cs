@@ -62,6 +62,20 @@ internal sealed class StoreSeeder : IAsyncDisposable
     public static async Task<StoreSeeder> ConnectAsync(int port, string brand, IReadOnlyDictionary<string, string> apiEnvironment) =>
         new(await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},syncTimeout=30000,asyncTimeout=30000"), brand, apiEnvironment);
 
+    /// <summary>Waits until the connection is back after the store process was restarted, so that seeding times only the writes.</summary>
+    public async Task WaitForStoreAsync()
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!_redis.IsConnected)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The restarted store process did not take the seeder's connection back within a minute.");
+            }
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The identifier and device of session <paramref name="index"/>: 64 phone numbers (the brand's test identifiers), a device each.</summary>
     public static (string Mobile, string Device) Session(int index) => (Scenarios.Mobile(index % Scenarios.Identifiers), $"scale-{index}");
 
