@@ -9,8 +9,13 @@ using Orleans.Metadata;
 // device sessions' grains, against two thread-pool hops (the least a call to another scheduler can cost). The API's
 // bench measures the same call in place (README, Performance → What is left); the difference is what the rest of a
 // request does to the caches between two calls.
-var seconds = args.Length > 0 ? double.Parse(args[0], CultureInfo.InvariantCulture) : 6;
-var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+if (args.Length > 2
+    || !double.TryParse(args.ElementAtOrDefault(0) ?? "6", NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0
+    || !int.TryParse(args.ElementAtOrDefault(1) ?? "3", NumberStyles.Integer, CultureInfo.InvariantCulture, out var rounds) || rounds < 1)
+{
+    Console.Error.WriteLine("Usage: Sessions.Bench.GrainCall [seconds per run, above 0 (6)] [rounds, at least 1 (3)]");
+    return 2;
+}
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
@@ -52,12 +57,13 @@ foreach (var (name, figures) in cpuPerCall)
     Console.WriteLine($"  {name,-44} {figures[figures.Count / 2],6:F2} [{figures[0]:F2}–{figures[^1]:F2}]");
 }
 await host.StopAsync();
+return 0;
 
 static async Task<(double CallsPerSecond, double CpuMicrosecondsPerCall)> RunAsync(Func<int, Task> call, TimeSpan duration)
 {
     using var stop = new CancellationTokenSource(duration);
     var counts = new long[32];
-    var process = Process.GetCurrentProcess();
+    using var process = Process.GetCurrentProcess();
     var cpuBefore = process.TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     await Task.WhenAll(Enumerable.Range(0, counts.Length).Select(caller => Task.Run(async () =>

@@ -435,7 +435,9 @@ async Task ScaleAsync()
             env["ConnectionStrings__Redis"] = $"127.0.0.1:{storePort}";
             env.Remove("Sessions__Storage__EmbeddedDurability");
         }
-        await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"scale-api-{size}.log"), port, "/health/ready", TimeSpan.FromMinutes(5));
+        // An embedded API first recovers the whole store from its data directory, which takes longer the more it holds.
+        await using var api = await ServerProcess.StartAsync(apiDll, [], env, Path.Combine(work, $"scale-api-{size}.log"), port, "/health/ready",
+            readyWithin: options.ScaleEmbedded ? TimeSpan.FromMinutes(5) : null);
         var idleBytes = api.WorkingSetBytes;
 
         // JIT warm-up on sessions of their own; then the warm working set, 1 % of the sessions, activated once and
