@@ -204,3 +204,10 @@ async function signOutHere() {
 }
 
 $('sign-out').addEventListener('click', signOutHere);
+
+// The forms' buttons start disabled (index.html) and open only now that their handlers listen: a form sent before, while
+// the page still fetched its settings and made its key, would be the browser's own submission, which reloads the page
+// and loses what the customer typed.
+for (const button of document.querySelectorAll('form button[type=submit]')) {
+  button.disabled = false;
+}

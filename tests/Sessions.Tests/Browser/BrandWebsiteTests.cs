@@ -30,6 +30,36 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task TheSampleWebsitesFormsCannotBeSentUntilItsScriptListens()
+    {
+        var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
+        var page = await fixture.NewPageAsync();
+        var settingsHeld = new TaskCompletionSource();
+        // The script fetches the site's settings before it listens to its forms; held here, it cannot get that far.
+        await page.RouteAsync("**/site.json", async route =>
+        {
+            await settingsHeld.Task;
+            await route.ContinueAsync();
+        });
+        await page.GotoAsync($"{BrowserFixture.DemoWebsite}/", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        var send = page.Locator("#email-form button[type=submit]");
+
+        await page.FillAsync("#email", customer.IdentifierValue);
+        // The keyboard's press waits for no navigation: were the button open, the browser's own submission would
+        // reload the page.
+        await page.FocusAsync("#email");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(send).ToBeDisabledAsync();
+        Assert.Equal($"{BrowserFixture.DemoWebsite}/", page.Url);
+        Assert.Equal(customer.IdentifierValue, await page.InputValueAsync("#email"));
+
+        settingsHeld.SetResult();
+        await Assertions.Expect(send).ToBeEnabledAsync();
+        await page.ClickAsync("#email-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"We sent a code to {customer.IdentifierValue}.");
+    }
+
+    [ChromiumFact]
     public async Task TheSampleWebsiteBindsItsSessionToAKeyThePageCannotExportSoACopiedTokenIsRefused()
     {
         var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
