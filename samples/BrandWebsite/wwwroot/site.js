@@ -1,13 +1,36 @@
 // The web flow (API.md §4.4) from a brand's own website. The customer's token lives in this page's memory only: no
 // cookie and no storage, so no other page or later script of the origin can read it back. A reload signs them out.
-const site = await (await fetch('/site.json')).json();
 const $ = (id) => document.getElementById(id);
 
-// The page's device key (API.md §4.7): a P-256 key that WebCrypto will not hand out, made for this page load. Where the
-// brand binds devices, the proofs it signs bind the page's web family to it, so a token copied out of the page (a log,
-// a proxy, a screenshot) neither renews nor, where the brand requires proofs with bound tokens, authorises anything.
-const deviceKey = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
-const { x, y } = await crypto.subtle.exportKey('jwk', deviceKey.publicKey);
+// A start that fails for a reason the customer can act on, with the words to tell them.
+class StartFailure extends Error {}
+
+// The site's settings and the page's device key, before anything listens. A page that cannot make them says so and keeps
+// its forms closed (index.html opens none), rather than leaving the customer at buttons that never answer.
+const { site, deviceKey, x, y } = await start().catch((error) => {
+  $('status').textContent = error instanceof StartFailure ? error.message
+    : 'Sign-in is not available right now: this page could not start. Please reload it in a moment.';
+  throw error;
+});
+
+async function start() {
+  // WebCrypto exists only on secure pages: a copy of this page served over plain HTTP from anywhere but localhost has none.
+  if (!globalThis.crypto?.subtle) {
+    throw new StartFailure('Sign-in needs this page to be served over HTTPS, in a browser that supports WebCrypto.');
+  }
+  const settings = await fetch('/site.json');
+  if (!settings.ok) {
+    throw new Error(`/site.json answered ${settings.status}`);
+  }
+  // The page's device key (API.md §4.7): a P-256 key that WebCrypto will not hand out, made for this page load. Where
+  // the brand binds devices, the proofs it signs bind the page's web family to it, so a token copied out of the page (a
+  // log, a proxy, a screenshot) neither renews nor, where the brand requires proofs with bound tokens, authorises
+  // anything.
+  const key = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const { x, y } = await crypto.subtle.exportKey('jwk', key.publicKey);
+  return { site: await settings.json(), deviceKey: key, x, y };
+}
+
 let deviceNonce = null; // the service's newest DPoP-Nonce: proofs are then fresh whatever this computer's clock says
 
 const utf8 = (text) => new TextEncoder().encode(text);

@@ -59,6 +59,33 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
     }
 
     [ChromiumFact]
+    public async Task ASampleWebsiteThatCannotLoadItsSettingsSaysSoAndKeepsItsFormsClosed()
+    {
+        var page = await fixture.NewPageAsync();
+        await page.RouteAsync("**/site.json", route => route.FulfillAsync(new() { Status = 503, Body = "unavailable" }));
+
+        await page.GotoAsync($"{BrowserFixture.DemoWebsite}/");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(
+            "Sign-in is not available right now: this page could not start. Please reload it in a moment.");
+        await Assertions.Expect(page.Locator("#email-form button[type=submit]")).ToBeDisabledAsync();
+    }
+
+    [ChromiumFact]
+    public async Task ASampleWebsiteInABrowserWithoutWebCryptoSaysWhySignInIsUnavailable()
+    {
+        var page = await fixture.NewPageAsync();
+        // As on a copy of the page served over plain HTTP from another host than localhost: no secure context, no WebCrypto.
+        await page.AddInitScriptAsync("Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined })");
+
+        await page.GotoAsync($"{BrowserFixture.DemoWebsite}/");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(
+            "Sign-in needs this page to be served over HTTPS, in a browser that supports WebCrypto.");
+        await Assertions.Expect(page.Locator("#email-form button[type=submit]")).ToBeDisabledAsync();
+    }
+
+    [ChromiumFact]
     public async Task TheSampleWebsiteBindsItsSessionToAKeyThePageCannotExportSoACopiedTokenIsRefused()
     {
         var customer = new TestDevice(TestBrands.Demo, "EMAIL", $"web-{Guid.NewGuid():N}@example.com", null);
