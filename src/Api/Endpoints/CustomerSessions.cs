@@ -10,17 +10,22 @@ namespace Sessions.Api.Endpoints;
 /// </summary>
 public sealed class CustomerSessions(IGrainFactory grains, DeviceSessionReferences deviceSessions)
 {
-    /// <summary>The customer's device sessions that hold a live family of theirs, with those families.</summary>
-    public async Task<IReadOnlyList<CustomerSession>> ListAsync(string brand, string customerId)
+    /// <summary>
+    /// The customer's device sessions that hold a live family of theirs, with those families. A device session the caller
+    /// has just asked (<paramref name="known"/>) is listed as it answered, not asked again.
+    /// </summary>
+    public async Task<IReadOnlyList<CustomerSession>> ListAsync(string brand, string customerId, CustomerSession? known = null)
     {
         var keys = (await Customer(brand, customerId).ListDeviceSessionsAsync()).Keys;
-        var listed = await Task.WhenAll(keys.Select(async key => new CustomerSession(key, await deviceSessions.Get(key).LiveFamiliesAsync(customerId))));
+        var listed = await Task.WhenAll(keys.Select(async key => key == known?.DeviceSessionKey
+            ? known
+            : new CustomerSession(key, await deviceSessions.Get(key).LiveFamiliesAsync(customerId))));
         return [.. listed.Where(session => session.Families.Count > 0)];
     }
 
-    /// <summary>The customer's live families on the device session a token names, asked of that device session itself.</summary>
-    public Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(FamilyReference token) =>
-        deviceSessions.Get(token.DeviceSessionKey).LiveFamiliesAsync(token.CustomerId);
+    /// <summary>The device session a token names, with the customer's live families on it, asked of that device session itself.</summary>
+    public async Task<CustomerSession> SessionOfAsync(FamilyReference token) =>
+        new(token.DeviceSessionKey, await deviceSessions.Get(token.DeviceSessionKey).LiveFamiliesAsync(token.CustomerId));
 
     /// <summary>
     /// Revokes one live family of the customer (<see cref="AuthError.InvalidDetails"/> when there is none by that id). With

@@ -38,12 +38,13 @@ public static class SignedInDevicesEndpoints
         {
             return error!;
         }
-        if (!(await customers.LiveFamiliesAsync(caller.Token.Family)).Any(f => f.FamilyId == caller.Token.FamilyId))
+        var callerSession = await customers.SessionOfAsync(caller.Token.Family);
+        if (!callerSession.Families.Any(f => f.FamilyId == caller.Token.FamilyId))
         {
             // API.md §3: a token of a revoked, replaced or expired family authorises nothing.
             return EnvelopeResult.Fail(AuthError.InvalidToken);
         }
-        var sessions = await customers.ListAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId);
+        var sessions = await customers.ListAsync(caller.Token.Identifier.Brand, caller.Token.CustomerId, known: callerSession);
         return EnvelopeResult.Listed([.. sessions.Select(session =>
         {
             var (identifier, deviceId) = session.Names;
