@@ -64,11 +64,7 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
         var page = await fixture.NewPageAsync();
         await page.RouteAsync("**/site.json", route => route.FulfillAsync(new() { Status = 503, Body = "unavailable" }));
 
-        await page.GotoAsync($"{BrowserFixture.DemoWebsite}/");
-
-        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(
-            "Sign-in is not available right now: this page could not start. Please reload it in a moment.");
-        await Assertions.Expect(page.Locator("#email-form button[type=submit]")).ToBeDisabledAsync();
+        await ExpectThePageClosedAsync(page, "Sign-in is not available right now: this page could not start. Please reload it in a moment.");
     }
 
     [ChromiumFact]
@@ -78,11 +74,7 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
         // As on a copy of the page served over plain HTTP from another host than localhost: no secure context, no WebCrypto.
         await page.AddInitScriptAsync("Object.defineProperty(Crypto.prototype, 'subtle', { get: () => undefined })");
 
-        await page.GotoAsync($"{BrowserFixture.DemoWebsite}/");
-
-        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(
-            "Sign-in needs this page to be served over HTTPS, in a browser that supports WebCrypto.");
-        await Assertions.Expect(page.Locator("#email-form button[type=submit]")).ToBeDisabledAsync();
+        await ExpectThePageClosedAsync(page, "Sign-in needs this page to be served over HTTPS, in a browser that supports WebCrypto.");
     }
 
     [ChromiumFact]
@@ -250,6 +242,15 @@ public sealed class BrandWebsiteTests(BrowserFixture fixture)
         await page.FillAsync("#code", await fixture.Api.Client.LatestOtpAsync(customer));
         await page.ClickAsync("#code-form button[type=submit]");
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync($"Signed in as {customer.IdentifierValue}.");
+    }
+
+    /// <summary>The sample website's page, loaded: it says <paramref name="message"/> and its form cannot be sent.</summary>
+    private static async Task ExpectThePageClosedAsync(IPage page, string message)
+    {
+        await page.GotoAsync($"{BrowserFixture.DemoWebsite}/");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync(message);
+        await Assertions.Expect(page.Locator("#email-form button[type=submit]")).ToBeDisabledAsync();
     }
 
     /// <summary>The sample website's page as <paramref name="website"/> serves it; the test's script runs in it as the page's own would.</summary>
