@@ -43,8 +43,9 @@ public static class SessionsHostingExtensions
         services.AddHostedService<TestIdentifierWarning>();
         // No console line leaves the process with a customer's identifier in a grain id.
         builder.Logging.AddSessionsLogRedaction();
-        // An outage that fails every call does not also flood the logs with one stack per call.
-        builder.Logging.AddSessionsErrorSampling();
+        // An outage that fails every call does not also flood the logs with one stack per call, and Orleans' start-up
+        // race does not page anyone.
+        builder.Logging.AddSessionsLogSampling();
         return builder;
     }
 

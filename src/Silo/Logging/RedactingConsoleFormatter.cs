@@ -34,7 +34,7 @@ internal sealed partial class RedactingConsoleFormatter(string inner, IServicePr
 
     /// <summary>
     /// The entry with a state whose text is the record's message, as a <c>LoggerMessage</c> state's is. The sampling
-    /// logger (<see cref="RepeatedErrorSampler"/>) hands providers a state of its own whose text is a type name, which
+    /// logger (<see cref="SessionsLogSampler"/>) hands providers a state of its own whose text is a type name, which
     /// the JSON formatter would write as <c>State.Message</c>.
     /// </summary>
     private static LogEntry<MessageState> WithMessage<TState>(in LogEntry<TState> logEntry)

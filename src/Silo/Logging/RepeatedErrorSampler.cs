@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.Sampling;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,8 +14,9 @@ namespace Sessions.Silo.Logging;
 /// carry an exception (warnings and worse), the first <see cref="LogSamplingOptions.RepeatsPerWindow"/> of each kind
 /// (category, event id, exception type) in a window are written and the rest are counted; at the end of the window one
 /// line per kind says how many were left out. Records without an exception, the audit trail's among them, are all written.
+/// One of the rules of <see cref="SessionsLogSampler"/>.
 /// </summary>
-internal sealed partial class RepeatedErrorSampler : LoggingSampler, IDisposable
+internal sealed partial class RepeatedErrorSampler : IDisposable
 {
     // Kinds come from the code's log statements and exception types, so there are few; a bound all the same.
     private const int MaxKinds = 1024;
@@ -36,7 +36,7 @@ internal sealed partial class RepeatedErrorSampler : LoggingSampler, IDisposable
         _flush = clock.CreateTimer(_ => Flush(), null, _window, _window);
     }
 
-    public override bool ShouldSample<TState>(in LogEntry<TState> logEntry)
+    public bool ShouldSample<TState>(in LogEntry<TState> logEntry)
     {
         if (logEntry.Exception is not { } exception || logEntry.LogLevel < LogLevel.Warning)
         {
@@ -103,17 +103,4 @@ public sealed class LogSamplingOptions
     public int RepeatsPerWindow { get; set; } = 5;
 
     public int WindowSeconds { get; set; } = 10;
-}
-
-public static class LogSampling
-{
-    /// <summary>Repeated errors sampled (<see cref="RepeatedErrorSampler"/>), with its settings validated at start-up.</summary>
-    public static ILoggingBuilder AddSessionsErrorSampling(this ILoggingBuilder logging)
-    {
-        logging.Services.AddOptions<LogSamplingOptions>().BindConfiguration(LogSamplingOptions.SectionName)
-            .Validate(o => o.RepeatsPerWindow is >= 1 and <= 10_000, $"{LogSamplingOptions.SectionName}:RepeatsPerWindow must be between 1 and 10000.")
-            .Validate(o => o.WindowSeconds is >= 1 and <= 3600, $"{LogSamplingOptions.SectionName}:WindowSeconds must be between 1 and 3600.")
-            .ValidateOnStart();
-        return logging.AddSampler<RepeatedErrorSampler>();
-    }
 }
