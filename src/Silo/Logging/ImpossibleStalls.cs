@@ -6,7 +6,7 @@ namespace Sessions.Silo.Logging;
 /// <summary>
 /// Orleans' watchdog (10.4) can make its first check before it has set the clock it measures from. It then warns of a
 /// stall as long as the machine's uptime: <c>Participant check thread has not completed for 07:46:48…</c> (category
-/// <c>Orleans.Runtime.Watchdog</c>, event 100150), at about every other start. A stall longer than this process has
+/// <c>Orleans.Runtime.Watchdog</c>, event 100150), at one start in two or three. A stall longer than this process has
 /// lived cannot have happened, so such a record is dropped: operators who alert on the watchdog are paged for real
 /// stalls only. Any stall that fits in the process's life is written as Orleans reports it.
 /// </summary>

@@ -5,7 +5,7 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>
-/// Orleans' watchdog warns of a stall it measured (event 100150). At about every other start, a race in it measures from
+/// Orleans' watchdog warns of a stall it measured (event 100150). At one start in two or three, a race in it measures from
 /// zero and reports the machine's uptime as a stall (README, "Operations"). The service drops a stall longer than the
 /// process has lived, and writes any other as Orleans reports it.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed class WatchdogLoggingTests
     }
 
     [Fact]
-    public async Task AStallWithinTheProcesssLifeIsLoggedAsOrleansReportsIt()
+    public async Task AStallWithinTheProcessLifetimeIsLoggedAsOrleansReportsIt()
     {
         var logs = new CapturedLogs();
         await using var factory = new ApiFactory(services: s => s.AddSingleton<ILoggerProvider>(logs));
