@@ -7,8 +7,8 @@ using Orleans.Metadata;
 
 // What a co-hosted grain call costs when nothing else runs: 32 callers in a loop, as the API's requests call their
 // device sessions' grains, against two thread-pool hops (the least a call to another scheduler can cost). The API's
-// bench measures the same call in place (README, Performance → What is left); the difference is what the rest of a
-// request does to the caches between two calls.
+// bench measures the same call in place (docs/performance-log.md, What the grain call costs in place); the
+// difference is what the rest of a request does to the caches between two calls.
 if (args.Length > 2
     || !double.TryParse(args.ElementAtOrDefault(0) ?? "6", NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds <= 0
     || !int.TryParse(args.ElementAtOrDefault(1) ?? "3", NumberStyles.Integer, CultureInfo.InvariantCulture, out var rounds) || rounds < 1)
