@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,7 @@ public static class SessionsClientServiceCollectionExtensions
             var http = provider.GetRequiredService<IHttpClientFactory>();
             return new SessionsClient(() => http.CreateClient(HttpClientName), provider.GetRequiredService<IOptions<SessionsClientOptions>>().Value,
                 provider.GetRequiredService<ISessionStore>(), provider.GetRequiredService<IDeviceKeyProvider>(), provider.GetRequiredService<TimeProvider>(),
-                provider.GetService<ILoggerFactory>());
+                provider.GetService<ILoggerFactory>(), provider.GetService<IMeterFactory>());
         });
         return services.AddHttpClient(HttpClientName);
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Sessions.Client.DeviceKeys;
@@ -30,15 +31,19 @@ public sealed class SessionsClient : IAsyncDisposable
     /// <param name="deviceKeys">Where device keys are made; by default <see cref="SoftwareDeviceKeys"/>.</param>
     /// <param name="timeProvider">The device's clock (corrected by the server's <c>Date</c>); by default the system's.</param>
     /// <param name="loggerFactory">Where the keeper logs rotations and retries (never a key or token).</param>
+    /// <param name="meterFactory">
+    /// Where the <c>Sessions.Client</c> meter is made (the host's, under dependency injection); by default a meter of
+    /// this client's own, which it disposes.
+    /// </param>
     public SessionsClient(HttpClient httpClient, SessionsClientOptions options, ISessionStore? store = null, IDeviceKeyProvider? deviceKeys = null,
-        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
-        : this(() => httpClient, options, store, deviceKeys, timeProvider, loggerFactory)
+        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IMeterFactory? meterFactory = null)
+        : this(() => httpClient, options, store, deviceKeys, timeProvider, loggerFactory, meterFactory)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
     }
 
     internal SessionsClient(Func<HttpClient> httpClient, SessionsClientOptions options, ISessionStore? store, IDeviceKeyProvider? deviceKeys,
-        TimeProvider? timeProvider, ILoggerFactory? loggerFactory)
+        TimeProvider? timeProvider, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         SessionsClientOptionsValidator.Checked(options);
         Context = new ClientContext(
@@ -46,7 +51,8 @@ public sealed class SessionsClient : IAsyncDisposable
             store ?? new FileSessionStore(options.StoreDirectory ?? FileSessionStore.DefaultDirectory),
             deviceKeys ?? new SoftwareDeviceKeys(),
             timeProvider ?? TimeProvider.System,
-            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sessions.Client"));
+            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Sessions.Client"),
+            new ClientTelemetry(meterFactory));
     }
 
     internal ClientContext Context { get; }
@@ -87,7 +93,7 @@ public sealed class SessionsClient : IAsyncDisposable
     public async Task<bool> HasSessionAsync(string sessionName = SessionKeeper.DefaultName, CancellationToken cancellationToken = default) =>
         await Context.Store.LoadAsync(SessionNames.Checked(sessionName), cancellationToken).ConfigureAwait(false) is not null;
 
-    /// <summary>Lets go of the device keys the keepers opened; the stored sessions stay for the next start.</summary>
+    /// <summary>Lets go of the device keys the keepers opened, and of its own meter; the stored sessions stay for the next start.</summary>
     public ValueTask DisposeAsync()
     {
         foreach (var keeper in _keepers.Values)
@@ -95,6 +101,7 @@ public sealed class SessionsClient : IAsyncDisposable
             keeper.ReleaseDeviceKey();
         }
         _keepers.Clear();
+        Context.Telemetry.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -7,7 +7,8 @@ using Sessions.Client.Transport;
 namespace Sessions.Client.Keeping;
 
 /// <summary>What every flow and keeper of one <see cref="SessionsClient"/> shares.</summary>
-internal sealed class ClientContext(SessionsTransport transport, ISessionStore store, IDeviceKeyProvider deviceKeys, TimeProvider time, ILogger logger)
+internal sealed class ClientContext(SessionsTransport transport, ISessionStore store, IDeviceKeyProvider deviceKeys, TimeProvider time, ILogger logger,
+    ClientTelemetry telemetry)
 {
     public SessionsClientOptions Options => transport.Options;
 
@@ -18,6 +19,8 @@ internal sealed class ClientContext(SessionsTransport transport, ISessionStore s
     public TimeProvider Time => time;
 
     public ILogger Logger => logger;
+
+    public ClientTelemetry Telemetry => telemetry;
 
     /// <summary>The newest <c>DPoP-Nonce</c> the service handed out (the same on every Api process of a deployment).</summary>
     public string? DeviceNonce { get; set; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Sessions.Client.Keeping;
 using Sessions.Client.Transport;
@@ -14,15 +15,20 @@ public sealed partial class SessionKeeper
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
+    // A device proof the service could not accept (a jti it saw, API.md §4.7): the key is untouched.
+    private const int ProofRefused = 1560;
+
     private Task<StoredSession> SharedRefreshAsync(string staleToken, bool force)
     {
         lock (_gate)
         {
-            if (_refresh is not { IsCompleted: false })
+            if (_refresh is { IsCompleted: false })
             {
-                // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
-                _refresh = Task.Run(() => RefreshUnderStoreLockAsync(staleToken, force), CancellationToken.None);
+                _context.Telemetry.Joined();
+                return _refresh;
             }
+            // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
+            _refresh = Task.Run(() => RefreshUnderStoreLockAsync(staleToken, force), CancellationToken.None);
             return _refresh;
         }
     }
@@ -44,8 +50,34 @@ public sealed partial class SessionKeeper
         }
     }
 
-    /// <summary>The regenerate itself, under the store's lock.</summary>
+    /// <summary>The regenerate itself, under the store's lock, traced and counted by how it ended.</summary>
     private async Task<StoredSession> RotateAsync(StoredSession stored)
+    {
+        using var activity = _context.Telemetry.StartRegenerate(stored.Flow);
+        var started = _context.Time.GetTimestamp();
+        try
+        {
+            var successor = await PresentKeyAsync(stored, activity).ConfigureAwait(false);
+            _context.Telemetry.Regenerated(activity, stored.Flow, RegenerateOutcome.Success, _context.Time.GetElapsedTime(started),
+                keyRotated: successor.Key != stored.Key);
+            return successor;
+        }
+        catch (Exception e)
+        {
+            var (outcome, reason) = e switch
+            {
+                SessionEndedException ended => (RegenerateOutcome.Ended, ended.Reason),
+                SessionsApiException => (RegenerateOutcome.Refused, (SessionEndedReason?)null),
+                SessionsUnavailableException => (RegenerateOutcome.Unavailable, null),
+                _ => (RegenerateOutcome.Failed, null),
+            };
+            _context.Telemetry.Regenerated(activity, stored.Flow, outcome, _context.Time.GetElapsedTime(started), reason: reason);
+            throw;
+        }
+    }
+
+    /// <summary>Presents the key until the service's answer decides, or the grace is spent.</summary>
+    private async Task<StoredSession> PresentKeyAsync(StoredSession stored, Activity? activity)
     {
         // Whether an earlier attempt with this key may have reached the service and rotated it: a pending rotation
         // found in the store, or an attempt whose answer was lost, makes it so.
@@ -78,12 +110,14 @@ public sealed partial class SessionKeeper
                 return outcomeUnknown ? await EndAsync(SessionEndedReason.RotationLost).ConfigureAwait(false) : await GiveUpForNowAsync(stored, null).ConfigureAwait(false);
             }
             ApiAnswer answer;
+            var replay = outcomeUnknown;
             try
             {
                 answer = await ProofCalls.PostAsync(_context, path, stored.Identity, json => json.WriteString(field, pending.Key), deviceKey?.Key, accessToken: null, CancellationToken.None).ConfigureAwait(false);
             }
             catch (SessionsUnavailableException e)
             {
+                _context.Telemetry.Attempted(activity, stored.Flow, AttemptResult.Unreachable, replay);
                 outcomeUnknown |= !e.CertainlyNotSent;
                 Log.RegenerateRetrying(_context.Logger, Name, e.Message);
                 delay = await PauseAsync(delay, null, deadline).ConfigureAwait(false);
@@ -94,6 +128,10 @@ public sealed partial class SessionKeeper
                 continue;
             }
 
+            var result = answer.Code == ProofRefused && !freshProofTried ? AttemptResult.ProofRefused
+                : !answer.Succeeded && answer.IsTransient ? AttemptResult.Unavailable
+                : AttemptResult.Answered;
+            _context.Telemetry.Attempted(activity, stored.Flow, result, replay);
             if (answer.Succeeded)
             {
                 return await AcceptAsync(stored, answer, pending).ConfigureAwait(false);
@@ -108,7 +146,7 @@ public sealed partial class SessionKeeper
                     return await EndAsync(SessionEndedReason.DeviceKeyMismatch).ConfigureAwait(false);
                 case 1562:
                     return await EndAsync(SessionEndedReason.DeviceProofRequired).ConfigureAwait(false);
-                case 1560 when !freshProofTried:
+                case ProofRefused when !freshProofTried:
                     // A proof the service could not accept (e.g. a jti it saw): the key is untouched, a fresh proof may pass.
                     freshProofTried = true;
                     continue;

@@ -274,6 +274,7 @@ public sealed partial class SessionKeeper
         }
         deviceKey?.Retire();
         Log.SessionEnded(_context.Logger, Name, reason);
+        _context.Telemetry.Ended(reason);
         try
         {
             SessionEnded?.Invoke(this, new SessionEndedEventArgs(Name, reason));

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using Sessions.Client;
@@ -30,12 +31,12 @@ public sealed class ClientFixture : IAsyncLifetime
 
     /// <summary>An app: the library over the in-process API, with its own store, behind <paramref name="faults"/> when given.</summary>
     public AppClient NewApp(ISessionStore store, string brand = TestBrands.Demo, DelegatingHandler? faults = null, TimeProvider? clock = null,
-        Action<SessionsClientOptions>? configure = null, IDeviceKeyProvider? deviceKeys = null)
+        Action<SessionsClientOptions>? configure = null, IDeviceKeyProvider? deviceKeys = null, IMeterFactory? meters = null)
     {
         var options = new SessionsClientOptions { BaseAddress = new Uri("http://localhost/"), Brand = brand, RequestTimeout = TimeSpan.FromSeconds(30) };
         configure?.Invoke(options);
         var http = faults is null ? Factory.CreateClient() : Factory.CreateDefaultClient(new Uri("http://localhost/"), faults);
-        return new AppClient(http, options, store, deviceKeys, timeProvider: clock ?? Factory.Clock);
+        return new AppClient(http, options, store, deviceKeys, timeProvider: clock ?? Factory.Clock, meterFactory: meters);
     }
 
     /// <summary>A customer's identity on a fresh device, and the same as the test infrastructure spells it.</summary>
@@ -55,10 +56,10 @@ public sealed class ClientFixture : IAsyncLifetime
 
     /// <summary>An app with a store of its own, and a new customer logged in on it with the library's three calls.</summary>
     public async Task<LoggedInApp> LogInNewCustomerAsync(string brand = TestBrands.Demo, DelegatingHandler? faults = null, TimeProvider? clock = null,
-        Action<SessionsClientOptions>? configure = null)
+        Action<SessionsClientOptions>? configure = null, IMeterFactory? meters = null)
     {
         var store = new InMemorySessionStore();
-        var app = NewApp(store, brand, faults, clock, configure);
+        var app = NewApp(store, brand, faults, clock, configure, meters: meters);
         var (identity, device) = NewCustomer(brand);
         return new LoggedInApp(app, store, device, await LogInAsync(app, device, identity));
     }

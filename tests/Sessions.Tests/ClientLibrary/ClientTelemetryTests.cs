@@ -1,0 +1,312 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Sessions.Client;
+using Sessions.Client.Storage;
+using Sessions.Tests.Infrastructure;
+using AppClient = Sessions.Client.SessionsClient;
+
+namespace Sessions.Tests.ClientLibrary;
+
+/// <summary>
+/// What the client library tells an app's operators (meter and activity source <c>Sessions.Client</c>): each regenerate
+/// by flow and outcome, its attempts and replays, callers that joined one in flight, and why sessions ended; never a
+/// key, token or who the customer is.
+/// </summary>
+[Collection(ClientCollection.Name)]
+public sealed class ClientTelemetryTests(ClientFixture fixture)
+{
+    private static readonly TimeSpan AlmostExpired = TimeSpan.FromMinutes(14.5);
+
+    [Fact]
+    public async Task ARegenerateIsCountedByFlowAndOutcomeAndTracedUnderTheCallThatStartedItWithoutAKeyOrIdentifier()
+    {
+        using var measured = new ClientMeasurements();
+        await using var customer = await fixture.LogInNewCustomerAsync(meters: measured.Meters);
+        var key = (await customer.StoredKeyAsync())!;
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        using var traced = new ClientTraces();
+
+        string token;
+        ActivitySpanId caller;
+        using (var call = traced.StartCall())
+        {
+            caller = call.SpanId;
+            token = await customer.Session.GetTokenAsync();
+        }
+
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.flow", "primary"), ("sessions.outcome", "success"), ("sessions.key_rotated", true)));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations"));
+        Assert.Equal(1, measured.Recordings("sessions.client.regenerate.duration", ("sessions.flow", "primary"), ("sessions.outcome", "success")));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerate.attempts", ("sessions.attempt.result", "answered"), ("sessions.attempt.replay", false)));
+        Assert.Equal(0, measured.Sum("sessions.client.refresh.joined"));
+        Assert.Equal(0, measured.Sum("sessions.client.sessions.ended"));
+        var span = Assert.Single(traced.Regenerates);
+        Assert.Equal(caller, span.ParentSpanId);
+        Assert.Equal("primary", span.GetTagItem("sessions.flow"));
+        Assert.Equal("success", span.GetTagItem("sessions.outcome"));
+        Assert.Equal(ActivityStatusCode.Unset, span.Status);
+        var told = measured.TagValues().Concat(ClientTraces.TagValues(span)).ToList();
+        Assert.NotEmpty(told);
+        Assert.DoesNotContain(told, value => value.Contains(key, StringComparison.Ordinal) || value.Contains(token, StringComparison.Ordinal)
+            || value.Contains(customer.Device.IdentifierValue, StringComparison.Ordinal) || value.Contains(customer.Device.DeviceId!, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task CallersThatArriveWhileARegenerateIsInFlightAreCountedAsJoiningIt()
+    {
+        using var measured = new ClientMeasurements();
+        var held = new HeldRegenerate();
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: held, meters: measured.Meters);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        var first = customer.Session.GetTokenAsync().AsTask();
+        await held.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var others = Enumerable.Range(0, 9).Select(_ => customer.Session.GetTokenAsync().AsTask()).ToArray();
+        held.Release.SetResult();
+        var tokens = await Task.WhenAll([first, .. others]);
+
+        Assert.Single(tokens.Distinct());
+        Assert.Equal(9, measured.Sum("sessions.client.refresh.joined"));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "success")));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerate.attempts"));
+    }
+
+    [Fact]
+    public async Task AnAnswerLostAfterTheServiceRotatedIsCountedAsAnUnreachableAttemptAndTheRetryAsAReplay()
+    {
+        using var measured = new ClientMeasurements();
+        var network = new FaultyNetwork(fixture.Factory.Clock);
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: network, meters: measured.Meters);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        network.AnswersToLose = 1;
+        await customer.Session.GetTokenAsync();
+
+        Assert.Equal(1, measured.Sum("sessions.client.regenerate.attempts", ("sessions.attempt.result", "unreachable"), ("sessions.attempt.replay", false)));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerate.attempts", ("sessions.attempt.result", "answered"), ("sessions.attempt.replay", true)));
+        Assert.Equal(2, measured.Sum("sessions.client.regenerate.attempts"));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "success"), ("sessions.key_rotated", true)));
+    }
+
+    [Fact]
+    public async Task AnOfflineDeviceIsCountedAsUnavailableAndNotAsAnEndedSession()
+    {
+        using var measured = new ClientMeasurements();
+        var network = new FaultyNetwork(fixture.Factory.Clock) { Offline = true };
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: network, meters: measured.Meters);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        await Assert.ThrowsAsync<SessionsUnavailableException>(() => WhileTheClockRunsAsync(customer.Session.GetTokenAsync().AsTask()));
+
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "unavailable")));
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations"));
+        var attempts = measured.Sum("sessions.client.regenerate.attempts", ("sessions.attempt.result", "unreachable"), ("sessions.attempt.replay", false));
+        Assert.True(attempts >= 2, $"{attempts} attempts");
+        Assert.Equal(attempts, measured.Sum("sessions.client.regenerate.attempts"));
+        Assert.Equal(0, measured.Sum("sessions.client.sessions.ended"));
+    }
+
+    [Fact]
+    public async Task ASessionAThiefRevokedIsCountedAsEndedWithItsReasonAndItsSpanFails()
+    {
+        using var measured = new ClientMeasurements();
+        await using var customer = await fixture.LogInNewCustomerAsync(meters: measured.Meters);
+        var stolen = await customer.StoredKeyAsync();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        await customer.Session.GetTokenAsync();
+        fixture.Factory.Clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(1525, (await fixture.Api.PostAsync("token/regenerate", customer.Device.Body(("key", stolen)))).Code);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        using var traced = new ClientTraces();
+
+        using (traced.StartCall())
+        {
+            await Assert.ThrowsAsync<SessionEndedException>(() => customer.Session.GetTokenAsync().AsTask());
+        }
+
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "ended"), ("sessions.end_reason", "Revoked")));
+        Assert.Equal(1, measured.Sum("sessions.client.sessions.ended", ("sessions.end_reason", "Revoked")));
+        Assert.Equal(1, measured.Sum("sessions.client.sessions.ended"));
+        var span = Assert.Single(traced.Regenerates);
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
+        Assert.Equal("Revoked", span.StatusDescription);
+        Assert.Equal("ended", span.GetTagItem("sessions.outcome"));
+    }
+
+    [Fact]
+    public async Task ALogoutIsCountedAsAnEndedSessionWithoutARegenerate()
+    {
+        using var measured = new ClientMeasurements();
+        await using var customer = await fixture.LogInNewCustomerAsync(meters: measured.Meters);
+
+        Assert.True(await customer.Session.LogOutAsync());
+
+        Assert.Equal(1, measured.Sum("sessions.client.sessions.ended", ("sessions.end_reason", "LoggedOut")));
+        Assert.Equal(0, measured.Sum("sessions.client.regenerations"));
+    }
+
+    [Fact]
+    public async Task UnderDependencyInjectionTheClientMeasuresThroughTheHostsMeterFactory()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddSingleton<ISessionStore>(new InMemorySessionStore());
+        services.AddSingleton<TimeProvider>(fixture.Factory.Clock);
+        services.AddSessionsClient(o =>
+        {
+            o.BaseAddress = new Uri("http://localhost/");
+            o.Brand = TestBrands.Demo;
+        }).ConfigurePrimaryHttpMessageHandler(() => fixture.Factory.Server.CreateHandler());
+        await using var provider = services.BuildServiceProvider();
+        using var measured = new ClientMeasurements(provider.GetRequiredService<IMeterFactory>());
+        var app = provider.GetRequiredService<AppClient>();
+        var (identity, device) = ClientFixture.NewCustomer();
+        var session = await fixture.LogInAsync(app, device, identity);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        await session.GetTokenAsync();
+
+        Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "success")));
+    }
+
+    private async Task<T> WhileTheClockRunsAsync<T>(Task<T> call)
+    {
+        while (!call.IsCompleted)
+        {
+            fixture.Factory.Clock.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.WhenAny(call, Task.Delay(5));
+        }
+        return await call;
+    }
+
+    /// <summary>Holds every regenerate request until released, after saying one arrived.</summary>
+    private sealed class HeldRegenerate : DelegatingHandler
+    {
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.Contains("regenerate", StringComparison.Ordinal))
+            {
+                Reached.TrySetResult();
+                await Release.Task.WaitAsync(cancellationToken);
+            }
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// Every measurement of the <c>Sessions.Client</c> meter made through one meter factory: one app's, whatever other
+/// tests' apps measure meanwhile.
+/// </summary>
+internal sealed class ClientMeasurements : IDisposable
+{
+    private readonly ServiceProvider? _ownServices;
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> _seen = new();
+
+    /// <summary>Measurements through a meter factory of their own (<see cref="Meters"/>, for the app under test).</summary>
+    public ClientMeasurements()
+        : this(null)
+    {
+    }
+
+    public ClientMeasurements(IMeterFactory? meters)
+    {
+        if (meters is null)
+        {
+            _ownServices = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            meters = _ownServices.GetRequiredService<IMeterFactory>();
+        }
+        Meters = meters;
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "Sessions.Client" && ReferenceEquals(instrument.Meter.Scope, Meters))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
+        _listener.Start();
+    }
+
+    public IMeterFactory Meters { get; }
+
+    /// <summary>The sum of what <paramref name="instrument"/> recorded with at least these tags.</summary>
+    public double Sum(string instrument, params (string Tag, object Value)[] tags) => Matching(instrument, tags).Sum(m => m.Value);
+
+    /// <summary>How many times <paramref name="instrument"/> recorded with at least these tags (a histogram's count).</summary>
+    public int Recordings(string instrument, params (string Tag, object Value)[] tags) => Matching(instrument, tags).Count();
+
+    /// <summary>Every tag value recorded, as text.</summary>
+    public IEnumerable<string> TagValues() => _seen.SelectMany(m => m.Tags.Values).Select(v => v?.ToString() ?? "");
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _ownServices?.Dispose();
+    }
+
+    private IEnumerable<(string Instrument, double Value, Dictionary<string, object?> Tags)> Matching(string instrument, (string Tag, object Value)[] tags) =>
+        _seen.Where(m => m.Instrument == instrument && tags.All(t => m.Tags.TryGetValue(t.Tag, out var value) && Equals(value, t.Value)));
+
+    private void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
+    {
+        var copied = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var tag in tags)
+        {
+            copied[tag.Key] = tag.Value;
+        }
+        _seen.Enqueue((instrument.Name, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), copied));
+    }
+}
+
+/// <summary>The <c>Sessions.Client</c> regenerate spans started under this test's own calls (<see cref="StartCall"/>).</summary>
+internal sealed class ClientTraces : IDisposable
+{
+    private static readonly ActivitySource Calls = new("Sessions.Tests.AppCalls");
+    private readonly ActivityListener _listener;
+    private readonly ConcurrentQueue<Activity> _stopped = new();
+    private readonly ConcurrentDictionary<ActivityTraceId, bool> _traces = new();
+
+    public ClientTraces()
+    {
+        _listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "Sessions.Client" or "Sessions.Tests.AppCalls",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.Source.Name == "Sessions.Client" && _traces.ContainsKey(activity.TraceId))
+                {
+                    _stopped.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(_listener);
+    }
+
+    public IReadOnlyList<Activity> Regenerates => [.. _stopped.Where(a => a.OperationName == "Sessions.Client.Regenerate")];
+
+    /// <summary>A span of the app's own, under which the test calls the library.</summary>
+    public Activity StartCall()
+    {
+        var call = Calls.StartActivity("app call") ?? throw new InvalidOperationException("The test's activity source has no listener.");
+        _traces[call.TraceId] = true;
+        return call;
+    }
+
+    public static IEnumerable<string> TagValues(Activity span) =>
+        span.TagObjects.Select(t => t.Value?.ToString() ?? "")
+            .Concat(span.Events.SelectMany(e => e.Tags).Select(t => t.Value?.ToString() ?? ""))
+            .Append(span.StatusDescription ?? "")
+            .Append(span.DisplayName);
+
+    public void Dispose() => _listener.Dispose();
+}
