@@ -17,6 +17,13 @@ public sealed class SessionsClientOptions
     /// <summary>How long before a token expires the keeper replaces it, so a caller never gets one about to die.</summary>
     public TimeSpan RefreshBeforeExpiry { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long before a token expires a caller starts the next regenerate without waiting for it: the token is handed
+    /// out at once and its successor fetched meanwhile, so a caller waits only when no call came in this window. Equal
+    /// to <see cref="RefreshBeforeExpiry"/>, every regenerate is waited for.
+    /// </summary>
+    public TimeSpan RefreshAheadBeforeExpiry { get; set; } = TimeSpan.FromMinutes(3);
+
     /// <summary>The brand's <c>KeyReuseGraceSeconds</c>: how long after a regenerate was sent its key may be presented again.</summary>
     public TimeSpan ReuseGrace { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -70,6 +77,10 @@ internal sealed class SessionsClientOptionsValidator : IValidateOptions<Sessions
         if (options.RequestTimeout <= TimeSpan.Zero || options.RefreshBeforeExpiry < TimeSpan.Zero || options.StoreLockTimeout <= TimeSpan.Zero)
         {
             problems.Add($"{SessionsClientOptions.SectionName}:RequestTimeout and StoreLockTimeout must be positive, RefreshBeforeExpiry at least 0.");
+        }
+        if (options.RefreshAheadBeforeExpiry < options.RefreshBeforeExpiry)
+        {
+            problems.Add($"{SessionsClientOptions.SectionName}:RefreshAheadBeforeExpiry must be at least RefreshBeforeExpiry (equal to wait for every regenerate).");
         }
         return problems;
     }

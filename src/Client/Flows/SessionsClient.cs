@@ -158,6 +158,7 @@ public sealed class SessionsClient : IAsyncDisposable
             Key = flow == SessionFlow.Web ? token : key!,
             Token = token,
             TokenExpiresAt = claims.ExpiresAt ?? Context.ServerNow,
+            TokenIssuedAt = claims.IssuedAt,
             ClockOffset = Context.ClockOffset,
             DeviceKeyHandle = deviceKey?.Handle,
         };

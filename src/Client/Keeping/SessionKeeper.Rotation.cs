@@ -15,10 +15,26 @@ public sealed partial class SessionKeeper
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
+    // How long after a failed regenerate ahead of expiry callers use their token without starting another.
+    private static readonly TimeSpan RefreshAheadPause = TimeSpan.FromSeconds(15);
+
     // A device proof the service could not accept (a jti it saw, API.md §4.7): the key is untouched.
     private const int ProofRefused = 1560;
 
-    private Task<StoredSession> SharedRefreshAsync(string staleToken, bool force)
+    /// <summary>Why a regenerate is wanted, which decides whether the session as the store holds it still does.</summary>
+    private enum RefreshNeed
+    {
+        /// <summary>The token is about to expire, or a regenerate is pending.</summary>
+        Expiring,
+
+        /// <summary>A resource server refused the caller's token: a new one, unless it was replaced meanwhile.</summary>
+        Refused,
+
+        /// <summary>The token is fresh, but near enough its end that the next one is fetched now, out of the callers' way.</summary>
+        Ahead,
+    }
+
+    private Task<StoredSession> SharedRefreshAsync(string staleToken, RefreshNeed need)
     {
         lock (_gate)
         {
@@ -27,13 +43,52 @@ public sealed partial class SessionKeeper
                 _context.Telemetry.Joined();
                 return _refresh;
             }
-            // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
-            _refresh = Task.Run(() => RefreshUnderStoreLockAsync(staleToken, force), CancellationToken.None);
-            return _refresh;
+            return StartRefresh(staleToken, need);
         }
     }
 
-    private async Task<StoredSession> RefreshUnderStoreLockAsync(string staleToken, bool force)
+    /// <summary>
+    /// Starts the next regenerate while the caller goes on with the token it has, which is still fresh: unless one is
+    /// under way, or one ahead of expiry failed a moment ago (an offline phone would otherwise try on every call).
+    /// </summary>
+    private void RefreshAhead(string token)
+    {
+        Task<StoredSession> refresh;
+        lock (_gate)
+        {
+            if (_refresh is { IsCompleted: false } || _context.Time.GetUtcNow() < _noRefreshAheadUntil)
+            {
+                return;
+            }
+            refresh = StartRefresh(token, RefreshNeed.Ahead);
+        }
+        // No caller may be waiting for it: its failure is logged (RefreshAheadAsync), and observed here.
+        refresh.ContinueWith(static failed => _ = failed.Exception, CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Under the gate: the regenerate every caller joins until it ends.</summary>
+    private Task<StoredSession> StartRefresh(string staleToken, RefreshNeed need) =>
+        // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
+        _refresh = Task.Run(() => need == RefreshNeed.Ahead ? RefreshAheadAsync(staleToken) : RefreshUnderStoreLockAsync(staleToken, need),
+            CancellationToken.None);
+
+    private async Task<StoredSession> RefreshAheadAsync(string token)
+    {
+        try
+        {
+            return await RefreshUnderStoreLockAsync(token, RefreshNeed.Ahead).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not SessionEndedException)
+        {
+            // Set before the regenerate ends, so no caller that sees it ended starts another at once.
+            _noRefreshAheadUntil = _context.Time.GetUtcNow() + RefreshAheadPause;
+            Log.RefreshAheadFailed(_context.Logger, e, Name);
+            throw;
+        }
+    }
+
+    private async Task<StoredSession> RefreshUnderStoreLockAsync(string staleToken, RefreshNeed need)
     {
         await using (await _context.Store.LockAsync(Name, _context.Options.StoreLockTimeout, CancellationToken.None).ConfigureAwait(false))
         {
@@ -41,12 +96,13 @@ public sealed partial class SessionKeeper
             var stored = await ReadStoreAsync().ConfigureAwait(false);
             _current = stored;
             _context.ClockOffset = stored.ClockOffset;
-            var replaced = stored.Token != staleToken;
-            if (stored.Pending is null && IsFresh(stored) && (replaced || !force))
+            var stillServes = stored.Pending is null && need switch
             {
-                return stored;
-            }
-            return await RotateAsync(stored).ConfigureAwait(false);
+                RefreshNeed.Expiring => IsFresh(stored),
+                RefreshNeed.Refused => IsFresh(stored) && stored.Token != staleToken,
+                _ => !IsDueAhead(stored),
+            };
+            return stillServes ? stored : await RotateAsync(stored).ConfigureAwait(false);
         }
     }
 
@@ -176,6 +232,7 @@ public sealed partial class SessionKeeper
         {
             Token = token,
             TokenExpiresAt = claims.ExpiresAt ?? _context.ServerNow,
+            TokenIssuedAt = claims.IssuedAt,
             // Without rotation (RotateKeyOnRegenerate=false) the key stays; the web flow's credential is the token.
             Key = stored.Flow == SessionFlow.Web ? token : answer.Envelope.Auth?.Key ?? pending.Key,
             Pending = null,

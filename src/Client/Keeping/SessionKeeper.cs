@@ -30,6 +30,7 @@ public sealed partial class SessionKeeper
     private StoredSession? _current;
     private SharedDeviceKey? _deviceKey;
     private Task<StoredSession>? _refresh;
+    private DateTimeOffset _noRefreshAheadUntil;
     private SessionEndedReason? _ended;
 
     internal SessionKeeper(ClientContext context, string name, StoredSession? current)
@@ -51,7 +52,11 @@ public sealed partial class SessionKeeper
     /// <summary>Raised once when the session ends, with the reason; the store no longer holds it.</summary>
     public event EventHandler<SessionEndedEventArgs>? SessionEnded;
 
-    /// <summary>A USER token valid for at least <see cref="SessionsClientOptions.RefreshBeforeExpiry"/>.</summary>
+    /// <summary>
+    /// A USER token valid for at least <see cref="SessionsClientOptions.RefreshBeforeExpiry"/>. Within
+    /// <see cref="SessionsClientOptions.RefreshAheadBeforeExpiry"/> of its end, the token is handed out at once and the
+    /// next one fetched meanwhile, so that callers seldom wait for a regenerate.
+    /// </summary>
     /// <exception cref="SessionEndedException">The session ended; the app shows its login screen.</exception>
     /// <exception cref="SessionsUnavailableException">The service could not be reached; the session is kept, try again later.</exception>
     public async ValueTask<string> GetTokenAsync(CancellationToken cancellationToken = default)
@@ -59,9 +64,13 @@ public sealed partial class SessionKeeper
         var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
         if (current.Pending is null && IsFresh(current))
         {
+            if (IsDueAhead(current))
+            {
+                RefreshAhead(current.Token);
+            }
             return current.Token;
         }
-        return (await SharedRefreshAsync(current.Token, force: false).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
+        return (await SharedRefreshAsync(current.Token, RefreshNeed.Expiring).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
     }
 
     /// <summary>
@@ -75,7 +84,7 @@ public sealed partial class SessionKeeper
         {
             return current.Token;
         }
-        return (await SharedRefreshAsync(staleToken, force: true).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
+        return (await SharedRefreshAsync(staleToken, RefreshNeed.Refused).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
     }
 
     /// <summary>
@@ -369,6 +378,20 @@ public sealed partial class SessionKeeper
 
     private bool IsFresh(StoredSession session) => _context.ServerNow + _context.Options.RefreshBeforeExpiry < session.TokenExpiresAt;
 
+    /// <summary>
+    /// Whether the token is in its last <see cref="SessionsClientOptions.RefreshAheadBeforeExpiry"/>, but never more than its
+    /// last quarter: a brand's short-lived web tokens would otherwise be replaced as soon as they arrive.
+    /// </summary>
+    private bool IsDueAhead(StoredSession session)
+    {
+        if (session.TokenIssuedAt is not { } issuedAt)
+        {
+            return false;
+        }
+        var window = TimeSpan.FromTicks(Math.Min(_context.Options.RefreshAheadBeforeExpiry.Ticks, (session.TokenExpiresAt - issuedAt).Ticks / 4));
+        return _context.ServerNow + window >= session.TokenExpiresAt;
+    }
+
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Session {SessionName} regenerated its token")]
@@ -385,6 +408,9 @@ public sealed partial class SessionKeeper
 
         [LoggerMessage(5, LogLevel.Warning, "Session {SessionName}: the service did not confirm the logout ({Failure}); the session is forgotten here")]
         public static partial void LogoutNotConfirmed(ILogger logger, string sessionName, string failure);
+
+        [LoggerMessage(6, LogLevel.Warning, "Session {SessionName}: the regenerate ahead of expiry failed; callers keep the current token, and one near its end tries again")]
+        public static partial void RefreshAheadFailed(ILogger logger, Exception exception, string sessionName);
     }
 }
 

@@ -43,6 +43,9 @@ internal sealed record StoredSession
 
     public required DateTimeOffset TokenExpiresAt { get; init; }
 
+    /// <summary>The token's <c>iat</c>: how long it lives, which bounds how early its successor is fetched. Null in sessions stored before it was kept.</summary>
+    public DateTimeOffset? TokenIssuedAt { get; init; }
+
     /// <summary>
     /// Written before a regenerate is sent, removed when its successor is stored: a session found with it was
     /// interrupted while its key may have been rotated, and may present <see cref="PendingRotation.Key"/> again only

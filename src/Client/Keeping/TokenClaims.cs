@@ -4,10 +4,10 @@ using System.Text.Json;
 namespace Sessions.Client.Keeping;
 
 /// <summary>
-/// The claims the keeper works by: <c>exp</c> and <c>cnf.jkt</c> (when to refresh, whether to send proofs) and <c>sid</c>
+/// The claims the keeper works by: <c>exp</c>, <c>iat</c> and <c>cnf.jkt</c> (when to refresh, whether to send proofs) and <c>sid</c>
 /// (the family a logout revokes). Read, not verified: the service signed them for resource servers, which verify them.
 /// </summary>
-internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? DeviceKeyThumbprint, string? FamilyId = null)
+internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? DeviceKeyThumbprint, string? FamilyId = null, DateTimeOffset? IssuedAt = null)
 {
     public static TokenClaims Read(string jwt)
     {
@@ -23,12 +23,15 @@ internal readonly record struct TokenClaims(DateTimeOffset? ExpiresAt, string? D
             DateTimeOffset? expiresAt = root.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var seconds)
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds)
                 : null;
+            DateTimeOffset? issuedAt = root.TryGetProperty("iat", out var iat) && iat.TryGetInt64(out var issuedSeconds)
+                ? DateTimeOffset.FromUnixTimeSeconds(issuedSeconds)
+                : null;
             var thumbprint = root.TryGetProperty("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object
                 && cnf.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == JsonValueKind.String
                     ? jkt.GetString()
                     : null;
             var familyId = root.TryGetProperty("sid", out var sid) && sid.ValueKind == JsonValueKind.String ? sid.GetString() : null;
-            return new TokenClaims(expiresAt, thumbprint, familyId);
+            return new TokenClaims(expiresAt, thumbprint, familyId, issuedAt);
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {

@@ -64,6 +64,25 @@ public sealed class ClientFixture : IAsyncLifetime
         return new LoggedInApp(app, store, device, await LogInAsync(app, device, identity));
     }
 
+    /// <summary>Moves the service's clock on, half a second at a time, until <paramref name="call"/> is done: its retries wait on that clock.</summary>
+    public async Task<T> WhileTheClockRunsAsync<T>(Task<T> call)
+    {
+        await WhileTheClockRunsAsync(() => call.IsCompleted);
+        return await call;
+    }
+
+    /// <summary>The same until <paramref name="done"/> holds, within a minute of real time.</summary>
+    public async Task WhileTheClockRunsAsync(Func<bool> done)
+    {
+        var giveUp = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (!done())
+        {
+            Assert.True(DateTime.UtcNow < giveUp, "still waiting after a minute");
+            Factory.Clock.Advance(TimeSpan.FromMilliseconds(500));
+            await Task.Delay(5);
+        }
+    }
+
     /// <summary>What the store holds for the default session, as JSON (null when nothing).</summary>
     public static async Task<JsonElement?> StoredAsync(ISessionStore store)
     {
@@ -155,6 +174,24 @@ public sealed class FaultyNetwork(TimeProvider serverClock) : DelegatingHandler
             throw new HttpRequestException(HttpRequestError.ResponseEnded, "The connection was reset (test)", new IOException("reset"));
         }
         return response;
+    }
+}
+
+/// <summary>Holds every regenerate request until released, after saying one arrived.</summary>
+public sealed class HeldRegenerate : DelegatingHandler
+{
+    public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.RequestUri!.AbsolutePath.Contains("regenerate", StringComparison.Ordinal))
+        {
+            Reached.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+        }
+        return await base.SendAsync(request, cancellationToken);
     }
 }
 

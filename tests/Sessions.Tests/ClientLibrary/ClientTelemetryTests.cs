@@ -98,7 +98,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
         await using var customer = await fixture.LogInNewCustomerAsync(faults: network, meters: measured.Meters);
         fixture.Factory.Clock.Advance(AlmostExpired);
 
-        await Assert.ThrowsAsync<SessionsUnavailableException>(() => WhileTheClockRunsAsync(customer.Session.GetTokenAsync().AsTask()));
+        await Assert.ThrowsAsync<SessionsUnavailableException>(() => fixture.WhileTheClockRunsAsync(customer.Session.GetTokenAsync().AsTask()));
 
         Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "unavailable")));
         Assert.Equal(1, measured.Sum("sessions.client.regenerations"));
@@ -169,34 +169,6 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
         await session.GetTokenAsync();
 
         Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "success")));
-    }
-
-    private async Task<T> WhileTheClockRunsAsync<T>(Task<T> call)
-    {
-        while (!call.IsCompleted)
-        {
-            fixture.Factory.Clock.Advance(TimeSpan.FromMilliseconds(500));
-            await Task.WhenAny(call, Task.Delay(5));
-        }
-        return await call;
-    }
-
-    /// <summary>Holds every regenerate request until released, after saying one arrived.</summary>
-    private sealed class HeldRegenerate : DelegatingHandler
-    {
-        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (request.RequestUri!.AbsolutePath.Contains("regenerate", StringComparison.Ordinal))
-            {
-                Reached.TrySetResult();
-                await Release.Task.WaitAsync(cancellationToken);
-            }
-            return await base.SendAsync(request, cancellationToken);
-        }
     }
 }
 

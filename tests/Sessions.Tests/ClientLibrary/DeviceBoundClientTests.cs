@@ -196,7 +196,7 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     public void OptionsThatCannotWorkStopTheAppAtStartNamingTheSetting()
     {
         var services = new ServiceCollection();
-        services.AddSessionsClient(o => o.GraceSafetyMargin = TimeSpan.FromMinutes(1));
+        services.AddSessionsClient(o => (o.GraceSafetyMargin, o.RefreshAheadBeforeExpiry) = (TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30)));
         using var provider = services.BuildServiceProvider();
 
         var refused = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<AppClient>());
@@ -204,6 +204,7 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
         Assert.Contains("SessionsClient:BaseAddress", refused.Message, StringComparison.Ordinal);
         Assert.Contains("SessionsClient:Brand", refused.Message, StringComparison.Ordinal);
         Assert.Contains("SessionsClient:GraceSafetyMargin", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("SessionsClient:RefreshAheadBeforeExpiry", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The sample's resource server on a test host, trusting the brand's JWKS as the service serves it.</summary>

@@ -94,7 +94,7 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         fixture.Factory.Clock.Advance(AlmostExpired);
 
         network.AnswersToLose = int.MaxValue;
-        var ended = await Assert.ThrowsAsync<SessionEndedException>(() => WhileTheClockRunsAsync(session.GetTokenAsync().AsTask()));
+        var ended = await Assert.ThrowsAsync<SessionEndedException>(() => fixture.WhileTheClockRunsAsync(session.GetTokenAsync().AsTask()));
 
         Assert.Equal(SessionEndedReason.RotationLost, ended.Reason);
         Assert.Equal(SessionEndedReason.RotationLost, told);
@@ -115,7 +115,7 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         fixture.Factory.Clock.Advance(AlmostExpired);
 
         network.UploadsToStall = 1;
-        var token = await WhileTheClockRunsAsync(customer.Session.GetTokenAsync().AsTask());
+        var token = await fixture.WhileTheClockRunsAsync(customer.Session.GetTokenAsync().AsTask());
 
         Assert.Equal(2, network.Sent.Count);
         Assert.All(network.Sent, sent => Assert.Contains(firstKey!, sent.Body, StringComparison.Ordinal));
@@ -133,7 +133,7 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
         fixture.Factory.Clock.Advance(AlmostExpired);
 
         network.Offline = true;
-        await Assert.ThrowsAsync<SessionsUnavailableException>(() => WhileTheClockRunsAsync(session.GetTokenAsync().AsTask()));
+        await Assert.ThrowsAsync<SessionsUnavailableException>(() => fixture.WhileTheClockRunsAsync(session.GetTokenAsync().AsTask()));
         fixture.Factory.Clock.Advance(TimeSpan.FromMinutes(1));
         var stored = (await ClientFixture.StoredAsync(store))!.Value;
         Assert.Equal(key, stored.GetProperty("key").GetString());
@@ -383,15 +383,4 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     [InlineData("https://example.com/sessions/", "https://example.com/sessions/auth/v1/mfa/token/regenerate")]
     public void TheServiceIsCalledUnderItsBaseAddressWithOrWithoutATrailingSlash(string baseAddress, string expected) =>
         Assert.Equal(expected, new SessionsClientOptions { BaseAddress = new Uri(baseAddress), Brand = "DEMO" }.Endpoint("mfa/token/regenerate").AbsoluteUri);
-
-    /// <summary>Moves the shared clock on while the keeper waits between attempts, until the call ends.</summary>
-    private async Task<T> WhileTheClockRunsAsync<T>(Task<T> call)
-    {
-        while (!call.IsCompleted)
-        {
-            fixture.Factory.Clock.Advance(TimeSpan.FromMilliseconds(500));
-            await Task.WhenAny(call, Task.Delay(5));
-        }
-        return await call;
-    }
 }
