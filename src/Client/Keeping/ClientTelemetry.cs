@@ -12,8 +12,10 @@ internal sealed class ClientTelemetry : IDisposable
 {
     public const string Name = "Sessions.Client";
 
+    private static readonly string? Version = typeof(ClientTelemetry).Assembly.GetName().Version?.ToString();
+
     /// <summary>The regenerate's span, around the HTTP calls it makes: one per regenerate, however many callers wait for it.</summary>
-    public static readonly ActivitySource Source = new(Name, typeof(ClientTelemetry).Assembly.GetName().Version?.ToString());
+    public static readonly ActivitySource Source = new(Name, Version);
 
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -25,7 +27,7 @@ internal sealed class ClientTelemetry : IDisposable
 
     public ClientTelemetry(IMeterFactory? meters)
     {
-        var options = new MeterOptions(Name) { Version = typeof(ClientTelemetry).Assembly.GetName().Version?.ToString() };
+        var options = new MeterOptions(Name) { Version = Version };
         // A factory's meters are the factory's to dispose; one made here is the client's.
         (_meter, _ownsMeter) = meters is null ? (new Meter(options), true) : (meters.Create(options), false);
         _regenerations = _meter.CreateCounter<long>("sessions.client.regenerations", "{regenerate}",
