@@ -46,7 +46,7 @@ public sealed partial class SessionKeeper
 
     private async Task<ApiAnswer> PostWithTokenAsync(string path, string? familyId, CancellationToken cancellationToken)
     {
-        var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        var token = await AccountCallTokenAsync(cancellationToken).ConfigureAwait(false);
         var answer = await PostTokenAsync(path, token, familyId, cancellationToken).ConfigureAwait(false);
         return await EnsureAccountCallSucceededAsync(answer, token).ConfigureAwait(false);
     }

@@ -59,18 +59,37 @@ public sealed partial class SessionKeeper
     /// </summary>
     /// <exception cref="SessionEndedException">The session ended; the app shows its login screen.</exception>
     /// <exception cref="SessionsUnavailableException">The service could not be reached; the session is kept, try again later.</exception>
-    public async ValueTask<string> GetTokenAsync(CancellationToken cancellationToken = default)
+    public ValueTask<string> GetTokenAsync(CancellationToken cancellationToken = default) => TokenAsync(refreshAhead: true, cancellationToken);
+
+    private async ValueTask<string> TokenAsync(bool refreshAhead, CancellationToken cancellationToken)
     {
         var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
         if (current.Pending is null && IsFresh(current))
         {
-            if (IsDueAhead(current))
+            if (refreshAhead && IsDueAhead(current))
             {
                 RefreshAhead(current.Token);
             }
             return current.Token;
         }
         return (await SharedRefreshAsync(current.Token, RefreshNeed.Expiring).WaitAsync(cancellationToken).ConfigureAwait(false)).Token;
+    }
+
+    /// <summary>
+    /// The token for one of the keeper's own account calls (a logout, a password or identifier change, the signed-in
+    /// devices): after any regenerate under way, which could otherwise end the session the call is about to act on or
+    /// learn of its end first, and starting none ahead.
+    /// </summary>
+    private async ValueTask<string> AccountCallTokenAsync(CancellationToken cancellationToken)
+    {
+        if (_refresh is { IsCompleted: false } underWay)
+        {
+            // Its failure is its own callers'; this call learns what it left from the store and the service. Bounded as
+            // the store's lock is: a SessionEnded handler that calls in here runs inside that regenerate.
+            await ((Task)underWay).WaitAsync(_context.Options.StoreLockTimeout, _context.Time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        return await TokenAsync(refreshAhead: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -119,7 +138,7 @@ public sealed partial class SessionKeeper
         try
         {
             var current = _current ?? await LoadAsync(cancellationToken).ConfigureAwait(false);
-            var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            var token = await AccountCallTokenAsync(cancellationToken).ConfigureAwait(false);
             var answer = current.Flow == SessionFlow.Mfa
                 ? await PostTokenAsync("mfa/token/expire", token, familyId: null, cancellationToken).ConfigureAwait(false)
                 : await PostTokenAsync("user/sessions/revoke", token, TokenClaims.Read(token).FamilyId, cancellationToken).ConfigureAwait(false);
@@ -143,7 +162,7 @@ public sealed partial class SessionKeeper
     /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task ChangePasswordAsync(string currentPassword, string newPassword, bool secondFactor = false, CancellationToken cancellationToken = default)
     {
-        var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        var token = await AccountCallTokenAsync(cancellationToken).ConfigureAwait(false);
         var current = _current!;
         var path = secondFactor ? "mfa/password/change" : current.Flow == SessionFlow.Web ? "web/password/change" : "password/change";
         var answer = await PostAuthorizedAsync(path, token, json =>
@@ -168,7 +187,7 @@ public sealed partial class SessionKeeper
     /// <exception cref="SessionEndedException">The session ended, signed out from another device for one: the app shows its login screen.</exception>
     public async Task<IdentifierChange> ChangeIdentifierAsync(string newIdentifierValue, string? otp = null, CancellationToken cancellationToken = default)
     {
-        var token = await GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        var token = await AccountCallTokenAsync(cancellationToken).ConfigureAwait(false);
         var answer = await PostAuthorizedAsync("user/updateIdentifierValue", token, json =>
         {
             json.WriteString("newIdentifierValue", newIdentifierValue);
@@ -268,11 +287,18 @@ public sealed partial class SessionKeeper
     /// <summary>Removes the session from the store (the caller holds the store's lock) and tells the app why.</summary>
     private async Task ForgetAsync(SessionEndedReason reason)
     {
+        // A logout or change that finds the session ended on its way (by a regenerate, say) clears the store again, but
+        // the app was told once, with the reason it ended.
+        var toldAlready = _current is null && _ended is not null;
         var handle = _current?.DeviceKeyHandle;
         await _context.Store.DeleteAsync(Name, CancellationToken.None).ConfigureAwait(false);
         if (handle is not null)
         {
             await _context.DeviceKeys.DeleteAsync(Name, handle, CancellationToken.None).ConfigureAwait(false);
+        }
+        if (toldAlready)
+        {
+            return;
         }
         SharedDeviceKey? deviceKey;
         lock (_gate)

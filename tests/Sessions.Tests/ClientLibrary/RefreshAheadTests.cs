@@ -97,6 +97,27 @@ public sealed class RefreshAheadTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task ALogoutWhileARegenerateAheadIsUnderWayWaitsForItAndEndsTheSessionOnceAsLoggedOut()
+    {
+        var held = new HeldRegenerate();
+        await using var customer = await fixture.LogInNewCustomerAsync(faults: held);
+        var told = new List<SessionEndedReason>();
+        customer.Session.SessionEnded += (_, e) => told.Add(e.Reason);
+        fixture.Factory.Clock.Advance(NearItsEnd);
+        await customer.Session.GetTokenAsync();
+        await held.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var logout = customer.Session.LogOutAsync();
+        await Task.Delay(200);
+        Assert.False(logout.IsCompleted, "the logout went ahead of the regenerate under way");
+        held.Release.SetResult();
+
+        Assert.True(await logout);
+        Assert.Equal([SessionEndedReason.LoggedOut], told);
+        Assert.Null(await ClientFixture.StoredAsync(customer.Store));
+    }
+
+    [Fact]
     public async Task TheWindowIsNeverMoreThanTheLastQuarterOfATokensLife()
     {
         var held = new HeldRegenerate();

@@ -169,6 +169,27 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task ALogoutOfASessionThatEndsOnItsWayIsToldOnceWithTheReasonItEnded()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var (_, store, device, session) = customer;
+        var told = new List<SessionEndedReason>();
+        session.SessionEnded += (_, e) => told.Add(e.Reason);
+        var stolen = await customer.StoredKeyAsync();
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        await session.GetTokenAsync();
+        fixture.Factory.Clock.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(1525, (await fixture.Api.PostAsync("token/regenerate", device.Body(("key", stolen)))).Code);
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        // The logout needs a fresh token first; its regenerate learns the family was revoked.
+        Assert.False(await session.LogOutAsync());
+
+        Assert.Equal([SessionEndedReason.Revoked], told);
+        Assert.Null(await ClientFixture.StoredAsync(store));
+    }
+
+    [Fact]
     public async Task AWebSessionRegeneratesWithItsLastTokenAsTheCredential()
     {
         var store = new InMemorySessionStore();
