@@ -68,10 +68,32 @@ public sealed partial class SessionKeeper
     }
 
     /// <summary>Under the gate: the regenerate every caller joins until it ends.</summary>
-    private Task<StoredSession> StartRefresh(string staleToken, RefreshNeed need) =>
+    private Task<StoredSession> StartRefresh(string staleToken, RefreshNeed need)
+    {
         // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
         _refresh = Task.Run(() => need == RefreshNeed.Ahead ? RefreshAheadAsync(staleToken) : RefreshUnderStoreLockAsync(staleToken, need),
             CancellationToken.None);
+        // Told once the regenerate ended and let the store's lock go, so that a handler may ask for the token at once.
+        _refresh.ContinueWith(refreshed => TellRefreshed(staleToken, refreshed.Result),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        return _refresh;
+    }
+
+    private void TellRefreshed(string staleToken, StoredSession refreshed)
+    {
+        if (refreshed.Token == staleToken)
+        {
+            return;
+        }
+        try
+        {
+            TokenRefreshed?.Invoke(this, new TokenRefreshedEventArgs(Name, refreshed.TokenExpiresAt));
+        }
+        catch (Exception e)
+        {
+            Log.TokenRefreshedHandlerFailed(_context.Logger, e, Name);
+        }
+    }
 
     private async Task<StoredSession> RefreshAheadAsync(string token)
     {

@@ -53,6 +53,13 @@ public sealed partial class SessionKeeper
     public event EventHandler<SessionEndedEventArgs>? SessionEnded;
 
     /// <summary>
+    /// Raised on a thread-pool thread when a new token is stored and handed out (a regenerate here, or one another process
+    /// sharing the store made): where the app renews what holds a token for long, such as a live connection, with
+    /// <see cref="GetTokenAsync"/>.
+    /// </summary>
+    public event EventHandler<TokenRefreshedEventArgs>? TokenRefreshed;
+
+    /// <summary>
     /// A USER token valid for at least <see cref="SessionsClientOptions.RefreshBeforeExpiry"/>. Within
     /// <see cref="SessionsClientOptions.RefreshAheadBeforeExpiry"/> of its end, the token is handed out at once and the
     /// next one fetched meanwhile, so that callers seldom wait for a regenerate.
@@ -434,6 +441,9 @@ public sealed partial class SessionKeeper
 
         [LoggerMessage(5, LogLevel.Warning, "Session {SessionName}: the service did not confirm the logout ({Failure}); the session is forgotten here")]
         public static partial void LogoutNotConfirmed(ILogger logger, string sessionName, string failure);
+
+        [LoggerMessage(7, LogLevel.Error, "Session {SessionName}: a TokenRefreshed handler threw")]
+        public static partial void TokenRefreshedHandlerFailed(ILogger logger, Exception exception, string sessionName);
 
         [LoggerMessage(6, LogLevel.Warning, "Session {SessionName}: the regenerate ahead of expiry failed; callers keep the current token, and one near its end tries again")]
         public static partial void RefreshAheadFailed(ILogger logger, Exception exception, string sessionName);

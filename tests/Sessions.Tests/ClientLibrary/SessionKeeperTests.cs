@@ -190,6 +190,40 @@ public sealed class SessionKeeperTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task TokenRefreshedTellsTheAppOnceANewTokenIsStoredAndAHandlerMayAskForItOrThrow()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync();
+        var session = customer.Session;
+        var first = await session.GetTokenAsync();
+        var told = new TaskCompletionSource<(DateTimeOffset ExpiresAt, string Token)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var times = 0;
+        session.TokenRefreshed += (_, e) =>
+        {
+            Interlocked.Increment(ref times);
+            told.TrySetResult((e.ExpiresAt, session.GetTokenAsync().AsTask().Result));
+        };
+        fixture.Factory.Clock.Advance(AlmostExpired);
+
+        var second = await session.GetTokenAsync();
+        var (expiresAt, tokenInHandler) = await told.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Task.Delay(100);
+
+        Assert.NotEqual(first, second);
+        Assert.Equal(second, tokenInHandler);
+        Assert.Equal(Jwt.Payload(second).GetProperty("exp").GetInt64(), expiresAt.ToUnixTimeSeconds());
+        Assert.Equal(1, Volatile.Read(ref times));
+        Assert.Equal(second, await session.GetTokenAsync());
+
+        // A handler that throws is the app's bug: the keeper logs it and goes on.
+        session.TokenRefreshed += (_, _) => throw new InvalidOperationException("a bug in the app's handler");
+        fixture.Factory.Clock.Advance(AlmostExpired);
+        var third = await session.GetTokenAsync();
+        await fixture.WhileTheClockRunsAsync(() => Volatile.Read(ref times) == 2);
+        Assert.NotEqual(second, third);
+        Assert.Equal(third, await session.GetTokenAsync());
+    }
+
+    [Fact]
     public async Task AWebSessionRegeneratesWithItsLastTokenAsTheCredential()
     {
         var store = new InMemorySessionStore();
