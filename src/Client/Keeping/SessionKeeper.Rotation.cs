@@ -53,18 +53,14 @@ public sealed partial class SessionKeeper
     /// </summary>
     private void RefreshAhead(string token)
     {
-        Task<StoredSession> refresh;
         lock (_gate)
         {
             if (_refresh is { IsCompleted: false } || _context.Time.GetUtcNow() < _noRefreshAheadUntil)
             {
                 return;
             }
-            refresh = StartRefresh(token, RefreshNeed.Ahead);
+            StartRefresh(token, RefreshNeed.Ahead);
         }
-        // No caller may be waiting for it: its failure is logged (RefreshAheadAsync), and observed here.
-        refresh.ContinueWith(static failed => _ = failed.Exception, CancellationToken.None,
-            TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Under the gate: the regenerate every caller joins until it ends.</summary>
@@ -73,21 +69,26 @@ public sealed partial class SessionKeeper
         // Not the caller's token: a caller that gives up must not abandon a regenerate the others wait for.
         _refresh = Task.Run(() => need == RefreshNeed.Ahead ? RefreshAheadAsync(staleToken) : RefreshUnderStoreLockAsync(staleToken, need),
             CancellationToken.None);
-        // Told once the regenerate ended and let the store's lock go, so that a handler may ask for the token at once.
-        _refresh.ContinueWith(refreshed => TellRefreshed(staleToken, refreshed.Result),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        // Once it ended and let the store's lock go, so that a TokenRefreshed handler may ask for the token at once.
+        _refresh.ContinueWith(ended => RefreshEnded(ended, staleToken), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         return _refresh;
     }
 
-    private void TellRefreshed(string staleToken, StoredSession refreshed)
+    private void RefreshEnded(Task<StoredSession> refresh, string staleToken)
     {
-        if (refreshed.Token == staleToken)
+        if (!refresh.IsCompletedSuccessfully)
+        {
+            // Its callers were told, if any waited: one ahead of expiry, or whose callers gave up, has none.
+            _ = refresh.Exception;
+            return;
+        }
+        if (refresh.Result.Token == staleToken)
         {
             return;
         }
         try
         {
-            TokenRefreshed?.Invoke(this, new TokenRefreshedEventArgs(Name, refreshed.TokenExpiresAt));
+            TokenRefreshed?.Invoke(this, new TokenRefreshedEventArgs(Name, refresh.Result.TokenExpiresAt));
         }
         catch (Exception e)
         {
@@ -104,7 +105,10 @@ public sealed partial class SessionKeeper
         catch (Exception e) when (e is not SessionEndedException)
         {
             // Set before the regenerate ends, so no caller that sees it ended starts another at once.
-            _noRefreshAheadUntil = _context.Time.GetUtcNow() + RefreshAheadPause;
+            lock (_gate)
+            {
+                _noRefreshAheadUntil = _context.Time.GetUtcNow() + RefreshAheadPause;
+            }
             Log.RefreshAheadFailed(_context.Logger, e, Name);
             throw;
         }
