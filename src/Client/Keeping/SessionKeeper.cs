@@ -442,11 +442,11 @@ public sealed partial class SessionKeeper
         [LoggerMessage(5, LogLevel.Warning, "Session {SessionName}: the service did not confirm the logout ({Failure}); the session is forgotten here")]
         public static partial void LogoutNotConfirmed(ILogger logger, string sessionName, string failure);
 
-        [LoggerMessage(7, LogLevel.Error, "Session {SessionName}: a TokenRefreshed handler threw")]
-        public static partial void TokenRefreshedHandlerFailed(ILogger logger, Exception exception, string sessionName);
-
         [LoggerMessage(6, LogLevel.Warning, "Session {SessionName}: the regenerate ahead of expiry failed; callers keep the current token, and one near its end tries again")]
         public static partial void RefreshAheadFailed(ILogger logger, Exception exception, string sessionName);
+
+        [LoggerMessage(7, LogLevel.Error, "Session {SessionName}: a TokenRefreshed handler threw")]
+        public static partial void TokenRefreshedHandlerFailed(ILogger logger, Exception exception, string sessionName);
     }
 }
 
