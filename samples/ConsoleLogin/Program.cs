@@ -25,6 +25,7 @@ await using var provider = services.BuildServiceProvider();
 var sessions = provider.GetRequiredService<SessionsClient>();
 var session = sessions.GetSession();
 session.SessionEnded += (_, e) => Console.WriteLine($"The session ended: {e.Reason}. Run again to log in.");
+session.TokenRefreshed += (_, e) => Console.WriteLine($"{DateTime.Now:T} a new token, valid until {e.ExpiresAt.ToLocalTime():T}");
 
 if (!await sessions.HasSessionAsync())
 {
