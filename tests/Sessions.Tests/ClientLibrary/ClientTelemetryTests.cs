@@ -22,7 +22,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
     [Fact]
     public async Task ARegenerateIsCountedByFlowAndOutcomeAndTracedUnderTheCallThatStartedItWithoutAKeyOrIdentifier()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         await using var customer = await fixture.LogInNewCustomerAsync(meters: measured.Meters);
         var key = (await customer.StoredKeyAsync())!;
         fixture.Factory.Clock.Advance(AlmostExpired);
@@ -56,7 +56,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
     [Fact]
     public async Task CallersThatArriveWhileARegenerateIsInFlightAreCountedAsJoiningIt()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         var held = new HeldRegenerate();
         await using var customer = await fixture.LogInNewCustomerAsync(faults: held, meters: measured.Meters);
         fixture.Factory.Clock.Advance(AlmostExpired);
@@ -76,7 +76,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
     [Fact]
     public async Task AnAnswerLostAfterTheServiceRotatedIsCountedAsAnUnreachableAttemptAndTheRetryAsAReplay()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         var network = new FaultyNetwork(fixture.Factory.Clock);
         await using var customer = await fixture.LogInNewCustomerAsync(faults: network, meters: measured.Meters);
         fixture.Factory.Clock.Advance(AlmostExpired);
@@ -93,7 +93,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
     [Fact]
     public async Task AnOfflineDeviceIsCountedAsUnavailableAndNotAsAnEndedSession()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         var network = new FaultyNetwork(fixture.Factory.Clock) { Offline = true };
         await using var customer = await fixture.LogInNewCustomerAsync(faults: network, meters: measured.Meters);
         fixture.Factory.Clock.Advance(AlmostExpired);
@@ -111,7 +111,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
     [Fact]
     public async Task ASessionAThiefRevokedIsCountedAsEndedWithItsReasonAndItsSpanFails()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         await using var customer = await fixture.LogInNewCustomerAsync(meters: measured.Meters);
         var stolen = await customer.StoredKeyAsync();
         fixture.Factory.Clock.Advance(AlmostExpired);
@@ -138,7 +138,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
     [Fact]
     public async Task ALogoutIsCountedAsAnEndedSessionWithoutARegenerate()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         await using var customer = await fixture.LogInNewCustomerAsync(meters: measured.Meters);
 
         Assert.True(await customer.Session.LogOutAsync());
@@ -160,7 +160,7 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
             o.Brand = TestBrands.Demo;
         }).ConfigurePrimaryHttpMessageHandler(() => fixture.Factory.Server.CreateHandler());
         await using var provider = services.BuildServiceProvider();
-        using var measured = new ClientMeasurements(provider.GetRequiredService<IMeterFactory>());
+        using var measured = Measurements.OfClientLibrary(provider.GetRequiredService<IMeterFactory>());
         var app = provider.GetRequiredService<AppClient>();
         var (identity, device) = ClientFixture.NewCustomer();
         var session = await fixture.LogInAsync(app, device, identity);
@@ -169,73 +169,6 @@ public sealed class ClientTelemetryTests(ClientFixture fixture)
         await session.GetTokenAsync();
 
         Assert.Equal(1, measured.Sum("sessions.client.regenerations", ("sessions.outcome", "success")));
-    }
-}
-
-/// <summary>
-/// Every measurement of the <c>Sessions.Client</c> meter made through one meter factory: one app's, whatever other
-/// tests' apps measure meanwhile.
-/// </summary>
-internal sealed class ClientMeasurements : IDisposable
-{
-    private readonly ServiceProvider? _ownServices;
-    private readonly MeterListener _listener = new();
-    private readonly ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> _seen = new();
-
-    /// <summary>Measurements through a meter factory of their own (<see cref="Meters"/>, for the app under test).</summary>
-    public ClientMeasurements()
-        : this(null)
-    {
-    }
-
-    public ClientMeasurements(IMeterFactory? meters)
-    {
-        if (meters is null)
-        {
-            _ownServices = new ServiceCollection().AddMetrics().BuildServiceProvider();
-            meters = _ownServices.GetRequiredService<IMeterFactory>();
-        }
-        Meters = meters;
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == "Sessions.Client" && ReferenceEquals(instrument.Meter.Scope, Meters))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.Start();
-    }
-
-    public IMeterFactory Meters { get; }
-
-    /// <summary>The sum of what <paramref name="instrument"/> recorded with at least these tags.</summary>
-    public double Sum(string instrument, params (string Tag, object Value)[] tags) => Matching(instrument, tags).Sum(m => m.Value);
-
-    /// <summary>How many times <paramref name="instrument"/> recorded with at least these tags (a histogram's count).</summary>
-    public int Recordings(string instrument, params (string Tag, object Value)[] tags) => Matching(instrument, tags).Count();
-
-    /// <summary>Every tag value recorded, as text.</summary>
-    public IEnumerable<string> TagValues() => _seen.SelectMany(m => m.Tags.Values).Select(v => v?.ToString() ?? "");
-
-    public void Dispose()
-    {
-        _listener.Dispose();
-        _ownServices?.Dispose();
-    }
-
-    private IEnumerable<(string Instrument, double Value, Dictionary<string, object?> Tags)> Matching(string instrument, (string Tag, object Value)[] tags) =>
-        _seen.Where(m => m.Instrument == instrument && tags.All(t => m.Tags.TryGetValue(t.Tag, out var value) && Equals(value, t.Value)));
-
-    private void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct
-    {
-        var copied = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var tag in tags)
-        {
-            copied[tag.Key] = tag.Value;
-        }
-        _seen.Enqueue((instrument.Name, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), copied));
     }
 }
 

@@ -44,7 +44,7 @@ public sealed class RefreshAheadTests(ClientFixture fixture)
     [Fact]
     public async Task ARefreshAheadThatCannotReachTheServiceKeepsTheTokenAndTheSessionAndIsTriedAgainLater()
     {
-        using var measured = new ClientMeasurements();
+        using var measured = Measurements.OfClientLibrary();
         var network = new FaultyNetwork(fixture.Factory.Clock) { Offline = true };
         await using var customer = await fixture.LogInNewCustomerAsync(faults: network, meters: measured.Meters);
         var first = await customer.Session.GetTokenAsync();
