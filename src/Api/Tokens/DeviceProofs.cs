@@ -204,15 +204,19 @@ public sealed class DeviceNonces(SigningKeyRing keys, [FromKeyedServices(Service
         {
             return null;
         }
-        var issued = DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(bytes), 0, 253402300799999));
+        var issued = IssueTime(bytes[..8]);
         // A nonce from the future was not made here.
         return issued <= clock.GetUtcNow().AddSeconds(5) ? issued : null;
     }
 
     private void Mac(string brand, ReadOnlySpan<byte> issued, Span<byte> mac)
     {
+        // The secret of the key that signed when the nonce was issued, so a nonce outlives a SignFrom it straddles.
         Span<byte> full = stackalloc byte[32];
-        HMACSHA256.HashData(keys.Find(brand)!.NonceSecret, issued, full);
+        HMACSHA256.HashData(keys.Find(brand)!.SignerAt(IssueTime(issued)).NonceSecret, issued, full);
         full[..MacLength].CopyTo(mac);
     }
+
+    private static DateTimeOffset IssueTime(ReadOnlySpan<byte> issued) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(Math.Clamp(System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(issued), 0, 253402300799999));
 }

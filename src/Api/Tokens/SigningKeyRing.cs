@@ -10,9 +10,10 @@ using Sessions.Grains.Configuration;
 namespace Sessions.Api.Tokens;
 
 /// <summary>
-/// Each brand's signing keys, built once: the first configured key signs, every configured key verifies (so a new
-/// key can be put first while tokens signed with the old one still verify). HS256 keys are shared secrets; ES256
-/// keys are P-256 pairs whose public halves the brand's JWKS publishes.
+/// Each brand's signing keys, built once: every configured key verifies, and the first whose <c>SignFrom</c> is unset
+/// or past signs (so a new key can be listed first, published and known to every process before it signs, while
+/// tokens signed with the old one still verify). HS256 keys are shared secrets; ES256 keys are P-256 pairs whose
+/// public halves the brand's JWKS publishes.
 /// </summary>
 public sealed class SigningKeyRing
 {
@@ -22,36 +23,37 @@ public sealed class SigningKeyRing
     {
         _brands = options.Value.Brands.ToFrozenDictionary(
             b => b.Key.ToUpperInvariant(),
-            b => new BrandKeys([.. b.Value.SigningKeys.Select(SigningKey.From)]),
+            b => new BrandKeys(b.Value.SigningKeys),
             StringComparer.Ordinal);
     }
 
     public int BrandCount => _brands.Count;
 
-    public SigningCredentials SigningCredentials(string brand) => _brands[brand].Signing;
+    /// <summary>What the brand signs tokens with at <paramref name="issuedAt"/>.</summary>
+    public SigningCredentials SigningCredentials(string brand, DateTimeOffset issuedAt) => _brands[brand].SignerAt(issuedAt).Tokens;
 
-    /// <summary>What the brand's web tokens are signed with: see <see cref="BrandKeys.WebSigning"/>.</summary>
-    public SigningCredentials WebSigningCredentials(string brand) => _brands[brand].WebSigning;
+    /// <summary>What the brand's web tokens issued at <paramref name="issuedAt"/> are signed with: see <see cref="Signer.WebTokens"/>.</summary>
+    public SigningCredentials WebSigningCredentials(string brand, DateTimeOffset issuedAt) => _brands[brand].SignerAt(issuedAt).WebTokens;
 
-    /// <summary>What the brand's keys (refresh credentials) are signed with: see <see cref="BrandKeys.KeySigning"/>.</summary>
-    public SigningCredentials KeySigningCredentials(string brand) => _brands[brand].KeySigning;
+    /// <summary>What the brand's keys issued at <paramref name="issuedAt"/> are signed with: see <see cref="Signer.Keys"/>.</summary>
+    public SigningCredentials KeySigningCredentials(string brand, DateTimeOffset issuedAt) => _brands[brand].SignerAt(issuedAt).Keys;
 
     public BrandKeys? Find(string brand) => _brands.GetValueOrDefault(brand);
 
     public sealed class BrandKeys
     {
-        public BrandKeys(SigningKey[] keys)
+        // In configuration order; the first whose From has come signs.
+        private readonly Signer[] _signers;
+        private readonly Signer _earliest;
+
+        public BrandKeys(IReadOnlyList<SigningKeyOptions> configured)
         {
-            Keys = keys;
+            Keys = [.. configured.Select(SigningKey.From)];
             // Every ES256 key has an HS256 twin for keys, derived from it: verification only, and never for a token.
-            var keySigners = keys.Where(k => k.PublicKey is not null).Select(k => k.KeySigningTwin()).ToArray();
-            ById = keys.Concat(keySigners).ToFrozenDictionary(k => k.Key.KeyId, StringComparer.Ordinal);
-            Signing = Credentials(keys[0]);
-            KeySigning = keys[0].PublicKey is null ? Signing : Credentials(keySigners[0]);
-            WebSigning = keys[0].Key is ECDsaSecurityKey ecdsa
-                ? new SigningCredentials(ecdsa, keys[0].Algorithm) { CryptoProviderFactory = new KeptSignerFactory(new DeterministicEs256SignatureProvider(ecdsa)) }
-                : Signing;
-            NonceSecret = keys[0].Derive("sessions/dpop-nonce/v1");
+            var twins = Keys.Select(k => k.PublicKey is null ? null : k.KeySigningTwin()).ToArray();
+            ById = Keys.Concat(twins.OfType<SigningKey>()).ToFrozenDictionary(k => k.Key.KeyId, StringComparer.Ordinal);
+            _signers = [.. Keys.Select((key, i) => new Signer(configured[i].SignFrom ?? DateTimeOffset.MinValue, key, twins[i]))];
+            _earliest = _signers.MinBy(s => s.From)!;
         }
 
         public IReadOnlyList<SigningKey> Keys { get; }
@@ -59,24 +61,62 @@ public sealed class SigningKeyRing
         /// <summary>Every key that verifies, by kid: the configured keys and the ES256 keys' twins for keys.</summary>
         public FrozenDictionary<string, SigningKey> ById { get; }
 
-        public SigningCredentials Signing { get; }
+        /// <summary>
+        /// The key that signs what is issued at <paramref name="issuedAt"/>. Chosen by the issue time rather than the
+        /// clock, so that a key or web token signed again from its stored claims (a retry within the grace) is
+        /// byte-identical on either side of a <c>SignFrom</c>.
+        /// </summary>
+        public Signer SignerAt(DateTimeOffset issuedAt)
+        {
+            foreach (var signer in _signers)
+            {
+                if (signer.From <= issuedAt)
+                {
+                    return signer;
+                }
+            }
+            // Issued before any listed key signed (its key has been removed since): the one that signed first.
+            return _earliest;
+        }
+    }
+
+    /// <summary>One configured key in its signing role, from <see cref="From"/> on.</summary>
+    public sealed class Signer
+    {
+        public Signer(DateTimeOffset from, SigningKey key, SigningKey? keySigningTwin)
+        {
+            From = from;
+            Tokens = Credentials(key);
+            Keys = keySigningTwin is null ? Tokens : Credentials(keySigningTwin);
+            WebTokens = key.Key is ECDsaSecurityKey ecdsa
+                ? new SigningCredentials(ecdsa, key.Algorithm) { CryptoProviderFactory = new KeptSignerFactory(new DeterministicEs256SignatureProvider(ecdsa)) }
+                : Tokens;
+            NonceSecret = key.Derive("sessions/dpop-nonce/v1");
+        }
+
+        public DateTimeOffset From { get; }
+
+        public SigningCredentials Tokens { get; }
 
         /// <summary>
         /// Keys are only ever verified by this service, so they need not be signed the way tokens are: an ES256 brand signs
-        /// them with HS256 under a secret derived from its first key, which makes a retry within the grace get the
+        /// them with HS256 under a secret derived from its signing key, which makes a retry within the grace get the
         /// byte-identical successor (ECDSA signatures are randomised) without any key being stored. An HS256 brand signs
         /// keys as it signs tokens.
         /// </summary>
-        public SigningCredentials KeySigning { get; }
+        public SigningCredentials Keys { get; }
 
         /// <summary>
         /// A web token is its family's refresh credential, so a retry within the grace must get it byte-identical, and
         /// resource servers verify it, so it is signed as tokens are: with deterministic ECDSA (RFC 6979) in an ES256
         /// brand, with the HMAC key in an HS256 brand (deterministic already).
         /// </summary>
-        public SigningCredentials WebSigning { get; }
+        public SigningCredentials WebTokens { get; }
 
-        /// <summary>The MAC key of the brand's device-proof nonces (API.md §4.7), the same on every API process.</summary>
+        /// <summary>
+        /// The MAC key of the brand's device-proof nonces (API.md §4.7) issued while this key signs, the same on every API
+        /// process.
+        /// </summary>
         public byte[] NonceSecret { get; }
 
         private static SigningCredentials Credentials(SigningKey key) =>

@@ -33,7 +33,7 @@ public sealed class TokenIssuer(
         claims.Add(TokenClaims.IssuedAt, now.ToUnixTimeSeconds());
         claims.Add(TokenClaims.Role, TokenClaims.ViewRole);
         claims.Add(TokenClaims.TokenId, RandomIds.NewTokenId());
-        return Sign(device, claims, keys.SigningCredentials(device.Identifier.Brand));
+        return Sign(device, claims, keys.SigningCredentials(device.Identifier.Brand, now));
     }
 
     /// <summary>
@@ -50,8 +50,9 @@ public sealed class TokenIssuer(
         claims.Add(TokenClaims.Issuer, _issuer);
         claims.Add(TokenClaims.IsServiceClient, "false");
         claims.AddSingleElementArray(TokenClaims.OrgCodes, _orgCodes[device.Identifier.Brand]);
+        var issuedAt = web?.IssuedAt ?? now;
         claims.Add(TokenClaims.ExpiresAt, (web?.ExpiresAt ?? now.AddMinutes(minutes)).ToUnixTimeSeconds());
-        claims.Add(TokenClaims.IssuedAt, (web?.IssuedAt ?? now).ToUnixTimeSeconds());
+        claims.Add(TokenClaims.IssuedAt, issuedAt.ToUnixTimeSeconds());
         claims.Add(TokenClaims.Role, grant.Role.ToString());
         claims.Add(TokenClaims.TokenId, web?.KeyId ?? RandomIds.NewTokenId());
         claims.Add(TokenClaims.FamilyId, grant.FamilyId);
@@ -60,7 +61,8 @@ public sealed class TokenIssuer(
             claims.Add(TokenClaims.Channel, TokenClaims.WebChannel);
         }
         claims.AddConfirmation(grant.DeviceKeyThumbprint);
-        return Sign(device, claims, web is null ? keys.SigningCredentials(device.Identifier.Brand) : keys.WebSigningCredentials(device.Identifier.Brand));
+        var brand = device.Identifier.Brand;
+        return Sign(device, claims, web is null ? keys.SigningCredentials(brand, issuedAt) : keys.WebSigningCredentials(brand, issuedAt));
     }
 
     /// <summary>
@@ -82,7 +84,7 @@ public sealed class TokenIssuer(
             claims.Add(TokenClaims.ExpiresAt, expiresAt.ToUnixTimeSeconds());
         }
         claims.AddConfirmation(grant.DeviceKeyThumbprint);
-        return Sign(device, claims, keys.KeySigningCredentials(device.Identifier.Brand));
+        return Sign(device, claims, keys.KeySigningCredentials(device.Identifier.Brand, key.IssuedAt));
     }
 
     // The payload is written once as JSON and handed to the library, which builds the header, encodes and signs:

@@ -146,6 +146,13 @@ public sealed class SigningKeyOptions
 
     /// <summary>ES256: a PKCS#8 P-256 private key in PEM; its public half is published in the brand's JWKS.</summary>
     public string? PrivateKeyPem { get; set; }
+
+    /// <summary>
+    /// When this key starts to sign (API.md §4.5). Until then it only verifies and is published, so that every API
+    /// process and every resource server knows it before the first token it signs: the brand's signing key is the first
+    /// listed whose <c>SignFrom</c> is unset or past.
+    /// </summary>
+    public DateTimeOffset? SignFrom { get; set; }
 }
 
 /// <summary>How a signing key signs (API.md §4.5): a shared secret, or a key pair whose public half resource servers get.</summary>

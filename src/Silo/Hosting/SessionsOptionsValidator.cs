@@ -1,14 +1,20 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Sessions.Grains;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Identity;
 
 namespace Sessions.Silo.Hosting;
 
 /// <summary>Checks the whole <c>Sessions</c> section at start-up; every message names the setting to fix.</summary>
-internal sealed partial class SessionsOptionsValidator(IHostEnvironment environment, IOptions<SessionsClusterOptions> cluster, IConfiguration configuration)
+internal sealed partial class SessionsOptionsValidator(
+    IHostEnvironment environment,
+    IOptions<SessionsClusterOptions> cluster,
+    IConfiguration configuration,
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock)
     : IValidateOptions<SessionsOptions>
 {
     public ValidateOptionsResult Validate(string? name, SessionsOptions options)
@@ -44,11 +50,19 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         }
         foreach (var section in configuration.GetSection($"{SessionsOptions.SectionName}:Brands").GetChildren())
         {
-            // The binder leaves out a brand it cannot read (a word where a number or an enum belongs) without a word:
-            // that brand would silently not exist.
+            // The binder leaves out a brand or a list entry it cannot read (a word where a number, an enum or a date
+            // belongs) without a word: that brand, or that signing key, would silently not exist.
             if (!options.Brands.ContainsKey(section.Key) && section.GetChildren().Any())
             {
-                errors.Add(WhyUnreadable(section));
+                errors.Add(WhyUnreadable<BrandOptions>(section) ?? $"{section.Path} could not be read.");
+                continue;
+            }
+            foreach (var key in section.GetSection(nameof(BrandOptions.SigningKeys)).GetChildren())
+            {
+                if (WhyUnreadable<SigningKeyOptions>(key) is { } why)
+                {
+                    errors.Add(why);
+                }
             }
         }
 
@@ -92,21 +106,21 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         }
     }
 
-    /// <summary>The binder's own message for the brand section, which names the setting and the type it needs.</summary>
-    private static string WhyUnreadable(IConfigurationSection section)
+    /// <summary>The binder's own message for a section it cannot read as <typeparamref name="T"/> (it names the setting and the type it needs), or null.</summary>
+    private static string? WhyUnreadable<T>(IConfigurationSection section)
     {
         try
         {
-            section.Get<BrandOptions>();
+            section.Get<T>();
+            return null;
         }
         catch (InvalidOperationException e)
         {
             return e.Message + (e.InnerException is { } inner ? $" {inner.Message}" : "");
         }
-        return $"{section.Path} could not be read.";
     }
 
-    private static void ValidateBrand(string path, string brand, BrandOptions b, List<string> errors)
+    private void ValidateBrand(string path, string brand, BrandOptions b, List<string> errors)
     {
         if (!BrandName().IsMatch(brand))
         {
@@ -138,6 +152,11 @@ internal sealed partial class SessionsOptionsValidator(IHostEnvironment environm
         if (b.SigningKeys.Select(k => k.Id).Distinct(StringComparer.Ordinal).Count() != b.SigningKeys.Count)
         {
             errors.Add($"{path}:SigningKeys must not repeat a key Id.");
+        }
+        if (b.SigningKeys.Count > 0 && b.SigningKeys.All(k => k.SignFrom > clock.GetUtcNow()))
+        {
+            // Staging a key is for the next one: until the earliest SignFrom nothing could sign a token.
+            errors.Add($"{path}:SigningKeys: every key's SignFrom is in the future, so no key could sign now; leave SignFrom unset on the key that signs until then.");
         }
 
         Positive(errors, $"{path}:SessionMinutes", b.SessionMinutes);

@@ -8,8 +8,9 @@ using Sessions.Tests.Infrastructure;
 namespace Sessions.Tests.Api;
 
 /// <summary>
-/// ES256 next to HS256 (API.md §4.5): the JWKS publishes the public halves, every listed key verifies, only the first
-/// signs, a removed key's tokens and keys fail, and <c>alg</c> must be the one of the key <c>kid</c> names.
+/// ES256 next to HS256 (API.md §4.5): the JWKS publishes the public halves, every listed key verifies, the first whose
+/// <c>SignFrom</c> has come signs, a removed key's tokens and keys fail, and <c>alg</c> must be the one of the key
+/// <c>kid</c> names.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public sealed class SigningKeyTests(ApiFixture fixture)
@@ -51,14 +52,7 @@ public sealed class SigningKeyTests(ApiFixture fixture)
         var login = await Client.MfaLoginAsync(phone, phone);
         var jwks = new JsonWebKeySet(await Client.Http.GetStringAsync("/auth/v1/brands/SIGNED/jwks.json"));
 
-        var result = await new JsonWebTokenHandler().ValidateTokenAsync(login.Token, new TokenValidationParameters
-        {
-            IssuerSigningKeys = jwks.GetSigningKeys(),
-            ValidIssuer = "SESSIONS",
-            ValidateAudience = false,
-            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-            LifetimeValidator = (_, _, _, _) => true, // the API's clock is a test clock
-        });
+        var result = await ValidateWithJwksAsync(login.Token!, jwks);
         var regenerated = await Client.PostAsync("mfa/token/regenerate", phone.Body(("key", login.Key)));
 
         Assert.Equal("ES256", Jwt.Header(login.Token!).GetProperty("alg").GetString());
@@ -120,20 +114,95 @@ public sealed class SigningKeyTests(ApiFixture fixture)
         }
     }
 
-    /// <summary>An API on <paramref name="data"/> whose ROTATE brand lists <paramref name="keys"/>, the first signing.</summary>
-    private static ApiFactory Rotating(string data, params (string Id, string Pem)[] keys)
+    [Fact]
+    public async Task AStagedKeyIsPublishedAtOnceAndSignsOnlyFromItsSignFrom()
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Sessions:Brands:ROTATE:OrgId"] = "100458",
-            ["Sessions:Brands:ROTATE:OrgUser"] = "rotate.solution",
-        };
-        for (var i = 0; i < keys.Length; i++)
-        {
-            settings[$"Sessions:Brands:ROTATE:SigningKeys:{i}:Id"] = keys[i].Id;
-            settings[$"Sessions:Brands:ROTATE:SigningKeys:{i}:Algorithm"] = "ES256";
-            settings[$"Sessions:Brands:ROTATE:SigningKeys:{i}:PrivateKeyPem"] = keys[i].Pem;
-        }
-        return new ApiFactory(dataDirectory: data, settings: settings);
+        var start = DateTimeOffset.UtcNow;
+        await using var api = Staged(start, signFrom: start.AddMinutes(10));
+        var client = api.CreateSessionsClient();
+        var phone = TestDevice.NewMobile("ROTATE");
+
+        var published = JsonDocument.Parse(await client.Http.GetStringAsync("/auth/v1/brands/ROTATE/jwks.json")).RootElement
+            .GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString());
+        var login = await client.LoginAsync(phone);
+        api.Clock.Advance(TimeSpan.FromMinutes(10));
+        var regenerated = await SessionsClient.Ok(client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
+        var again = await client.PostAsync("token/regenerate", phone.Body(("key", regenerated.Key)));
+        var jwks = new JsonWebKeySet(await client.Http.GetStringAsync("/auth/v1/brands/ROTATE/jwks.json"));
+
+        Assert.Equal(["new", "old"], published);
+        Assert.Equal(("old", "old+keys"), (Kid(login.Token!), Kid(login.Key!)));
+        Assert.Equal(("new", "new+keys"), (Kid(regenerated.Token!), Kid(regenerated.Key!)));
+        Assert.True(again.Success, again.Body.ToString());
+        // Tokens from both sides of the switch verify with nothing but the JWKS a resource server fetched before it.
+        Assert.True((await ValidateWithJwksAsync(login.Token!, jwks)).IsValid);
+        Assert.True((await ValidateWithJwksAsync(regenerated.Token!, jwks)).IsValid);
     }
+
+    [Fact]
+    public async Task ARetryAcrossASignFromGetsTheByteIdenticalSuccessor()
+    {
+        var start = DateTimeOffset.UtcNow;
+        await using var api = Staged(start, signFrom: start.AddSeconds(10));
+        var client = api.CreateSessionsClient();
+        var phone = TestDevice.NewMobile("ROTATE");
+        var login = await client.LoginAsync(phone);
+
+        api.Clock.Advance(TimeSpan.FromSeconds(9));
+        var first = await SessionsClient.Ok(client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
+        api.Clock.Advance(TimeSpan.FromSeconds(2));
+        var retry = await SessionsClient.Ok(client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
+
+        // The successor is signed by the key that signed when it was issued, so the retry's copy is the same key.
+        Assert.Equal(first.Key, retry.Key);
+        Assert.Equal("old+keys", Kid(retry.Key!));
+        Assert.Equal("new", Kid(retry.Token!));
+    }
+
+    [Fact]
+    public async Task ADeviceNonceHandedOutBeforeASignFromStillServesAfterIt()
+    {
+        var start = DateTimeOffset.UtcNow;
+        await using var api = Staged(start, signFrom: start.AddSeconds(10), ("Sessions:Brands:ROTATE:DeviceBinding", "Optional"));
+        var client = api.CreateSessionsClient();
+        using var deviceKey = new DeviceKey(api.Clock);
+        var phone = TestDevice.NewMobile("ROTATE");
+        var login = await client.LoginAsync(phone, deviceKey);
+
+        api.Clock.Advance(TimeSpan.FromSeconds(20));
+        // A phone whose clock is an hour off proves freshness by the server's nonce alone.
+        var regenerated = await client.PostWithProofAsync("token/regenerate", phone.Body(("key", login.Key)),
+            deviceKey.Proof(client.Url("token/regenerate"), login.DeviceNonce, issuedAt: start.AddHours(-1)));
+
+        Assert.NotNull(login.DeviceNonce);
+        Assert.Equal(HttpStatusCode.OK, regenerated.Status);
+        Assert.Equal("new", Kid(regenerated.Token!));
+    }
+
+    /// <summary>An API whose ROTATE brand lists a new key staged to sign from <paramref name="signFrom"/>, then the old one.</summary>
+    private static ApiFactory Staged(DateTimeOffset start, DateTimeOffset signFrom, params (string Key, string Value)[] more)
+    {
+        var settings = RotatingBrand.Settings(("new", SigningKeyMaterial.NewP256Pem(), signFrom), ("old", SigningKeyMaterial.NewP256Pem(), null));
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+        return new ApiFactory(settings: settings, clockStart: start);
+    }
+
+    private static string? Kid(string jwt) => Jwt.Header(jwt).GetProperty("kid").GetString();
+
+    private static Task<TokenValidationResult> ValidateWithJwksAsync(string token, JsonWebKeySet jwks) =>
+        new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidIssuer = "SESSIONS",
+            ValidateAudience = false,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            LifetimeValidator = (_, _, _, _) => true, // the API's clock is a test clock
+        });
+
+    /// <summary>An API on <paramref name="data"/> whose ROTATE brand lists <paramref name="keys"/>, the first signing.</summary>
+    private static ApiFactory Rotating(string data, params (string Id, string Pem)[] keys) =>
+        new(dataDirectory: data, settings: RotatingBrand.Settings([.. keys.Select(k => (k.Id, k.Pem, (DateTimeOffset?)null))]));
 }
