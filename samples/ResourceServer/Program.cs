@@ -1,5 +1,3 @@
-using Microsoft.IdentityModel.Tokens;
-
 namespace Sessions.Samples.ResourceServer;
 
 /// <summary>
@@ -13,10 +11,7 @@ public static class Program
         var builder = WebApplication.CreateBuilder(args);
         var sessions = builder.Configuration["Sessions:Url"] ?? "http://localhost:5080";
         var brand = builder.Configuration["Sessions:Brand"] ?? "DEMO";
-        using var http = new HttpClient();
-        // A long-running server refreshes the JWKS (every 5 minutes, as its cache header says) to pick up new keys.
-        var jwks = new JsonWebKeySet(await http.GetStringAsync($"{sessions}/auth/v1/brands/{brand}/jwks.json"));
-        builder.Services.AddSessionsTokens(builder.Configuration["Sessions:Issuer"] ?? "SESSIONS", jwks);
+        builder.Services.AddSessionsTokens(builder.Configuration["Sessions:Issuer"] ?? "SESSIONS", new Uri($"{sessions}/auth/v1/brands/{brand}/jwks.json"));
 
         var app = builder.Build();
         app.MapResourceServerApi();

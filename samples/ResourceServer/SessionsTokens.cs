@@ -2,22 +2,36 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Sessions.Samples.ResourceServer;
 
 /// <summary>
 /// How a resource server accepts Sessions USER tokens: ASP.NET Core's JwtBearer handler with the brand's JWKS (no
-/// secret of the brand), and for a device-bound token (<c>cnf.jkt</c>, API.md §4.7) the <c>DPoP</c> scheme with a proof
-/// by that device key on every call (RFC 9449 §7). A copied token alone is then as useless here as a copied key is at
-/// Sessions.
+/// secret of the brand), kept fresh by the library's configuration manager, and for a device-bound token
+/// (<c>cnf.jkt</c>, API.md §4.7) the <c>DPoP</c> scheme with a proof by that device key on every call (RFC 9449 §7). A
+/// copied token alone is then as useless here as a copied key is at Sessions.
 /// </summary>
 public static class SessionsTokens
 {
     public const string UserPolicy = "User";
     private const string DPoPScheme = "DPoP ";
 
-    public static IServiceCollection AddSessionsTokens(this IServiceCollection services, string issuer, JsonWebKeySet jwks)
+    /// <summary>How often the JWKS is fetched again: its <c>Cache-Control: max-age</c>.</summary>
+    public static readonly TimeSpan JwksRefreshInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The least time between two fetches caused by tokens naming an unknown key, so that forged <c>kid</c>s cannot make
+    /// this server flood the service.
+    /// </summary>
+    public static readonly TimeSpan UnknownKeyRefetchInterval = TimeSpan.FromSeconds(30);
+
+    /// <param name="issuer">The service's <c>Sessions:Issuer</c>.</param>
+    /// <param name="jwksUri">The brand's JWKS, <c>https://sessions.example/auth/v1/brands/{brand}/jwks.json</c>; https unless on this machine.</param>
+    /// <param name="backchannel">The client that fetches it (a new one if none).</param>
+    public static IServiceCollection AddSessionsTokens(this IServiceCollection services, string issuer, Uri jwksUri, HttpClient? backchannel = null)
     {
         services.AddMemoryCache();
         services.TryAddSingleton(TimeProvider.System);
@@ -30,7 +44,17 @@ public static class SessionsTokens
                 ValidIssuer = issuer,                 // Sessions:Issuer
                 ValidateAudience = false,             // USER tokens carry no aud
                 ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-                IssuerSigningKeys = jwks.GetSigningKeys(),
+            };
+            // The keys come from the JWKS, fetched on first use (the service need not be up when this server starts),
+            // again every five minutes, and at once when a token names a key not seen yet: a new signing key is trusted
+            // without a restart.
+            options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
+                jwksUri.AbsoluteUri,
+                new JwksRetriever(),
+                new HttpDocumentRetriever(backchannel ?? new HttpClient()) { RequireHttps = !jwksUri.IsLoopback })
+            {
+                AutomaticRefreshInterval = JwksRefreshInterval,
+                RefreshInterval = UnknownKeyRefetchInterval,
             };
             options.Events = new JwtBearerEvents
             {

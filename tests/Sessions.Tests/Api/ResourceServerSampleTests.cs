@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.IdentityModel.Tokens;
+using Sessions.Grains.Configuration;
 using Sessions.Samples.ResourceServer;
 using Sessions.Tests.Infrastructure;
 
@@ -15,7 +16,7 @@ namespace Sessions.Tests.Api;
 /// The resource server of <c>samples/ResourceServer</c> (README "For resource servers") against real tokens of the real
 /// service: the standard JwtBearer handler with keys from the brand's JWKS, holding no secret of the brand; and for a
 /// device-bound token (API.md §4.7), a DPoP proof by its device key on every call (RFC 9449 §7), bound to the token by
-/// <c>ath</c>.
+/// <c>ath</c>. The JWKS is fetched when first needed and again when a token names a new key.
 /// </summary>
 public sealed class ResourceServerSampleTests
 {
@@ -67,13 +68,63 @@ public sealed class ResourceServerSampleTests
             deviceKey.Proof(Me, method: "GET", payload: p => p["ath"] = Ath(token))));
     }
 
-    /// <summary>The sample's server on a test host, with the brand's JWKS as the real service serves it.</summary>
-    private static async Task<WebApplication> StartResourceServerAsync(ApiFactory sessions, string brand)
+    [Fact]
+    public async Task AResourceServerStartedBeforeTheServiceTrustsItsTokensOnceTheServiceIsUp()
     {
-        var jwks = new JsonWebKeySet(await sessions.CreateClient().GetStringAsync($"/auth/v1/brands/{brand}/jwks.json"));
+        var route = new RouteToSessions();
+        await using var resourceServer = await StartResourceServerAsync(route, TestBrands.Signed);
+        await using var sessions = new ApiFactory();
+        var token = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Signed))).Token!;
+
+        var whileDown = await CallAsync(resourceServer, "Bearer", token);
+        route.Target = sessions.Server.CreateHandler();
+        var onceUp = await EventuallyOkAsync(() => CallAsync(resourceServer, "Bearer", token));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, whileDown);
+        Assert.Equal(HttpStatusCode.OK, onceUp);
+    }
+
+    [Fact]
+    public async Task AResourceServerTrustsANewSigningKeyWithoutARestartAndForgedKeyIdsDoNotMakeItFloodTheService()
+    {
+        var (oldKey, newKey) = (SigningKeyMaterial.NewP256Pem(), SigningKeyMaterial.NewP256Pem());
+        await using var before = new ApiFactory(settings: RotatingBrand.Settings(("old", oldKey, null)));
+        await using var after = new ApiFactory(settings: RotatingBrand.Settings(("new", newKey, null), ("old", oldKey, null)));
+        var route = new RouteToSessions { Target = before.Server.CreateHandler() };
+        await using var resourceServer = await StartResourceServerAsync(route, RotatingBrand.Name);
+        var oldToken = (await before.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(RotatingBrand.Name))).Token!;
+        var beforeTheRoll = await CallAsync(resourceServer, "Bearer", oldToken);
+
+        // The service rolls out with the new key first, not staged: the worst case for resource servers.
+        route.Target = after.Server.CreateHandler();
+        var newToken = (await after.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(RotatingBrand.Name))).Token!;
+        var withTheNewKey = await EventuallyOkAsync(() => CallAsync(resourceServer, "Bearer", newToken));
+        var withTheOldKey = await CallAsync(resourceServer, "Bearer", oldToken);
+        var fetches = route.Requests;
+        var forged = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            forged.Add(await CallAsync(resourceServer, "Bearer", SignedByAStranger(newToken, $"forged-{i}")));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, beforeTheRoll);
+        Assert.Equal("new", Jwt.Header(newToken).GetProperty("kid").GetString());
+        Assert.Equal(HttpStatusCode.OK, withTheNewKey);
+        Assert.Equal(HttpStatusCode.OK, withTheOldKey);
+        Assert.All(forged, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        Assert.InRange(route.Requests - fetches, 0, 1);
+    }
+
+    /// <summary>The sample's server on a test host, with the brand's JWKS as the real service serves it.</summary>
+    private static Task<WebApplication> StartResourceServerAsync(ApiFactory sessions, string brand) =>
+        StartResourceServerAsync(new RouteToSessions { Target = sessions.Server.CreateHandler() }, brand);
+
+    /// <summary>The sample's server on a test host, fetching the brand's JWKS over <paramref name="route"/>.</summary>
+    private static async Task<WebApplication> StartResourceServerAsync(RouteToSessions route, string brand)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        builder.Services.AddSessionsTokens("SESSIONS", jwks);
+        builder.Services.AddSessionsTokens("SESSIONS", new Uri($"http://localhost/auth/v1/brands/{brand}/jwks.json"), new HttpClient(route));
         var app = builder.Build();
         app.MapResourceServerApi();
         await app.StartAsync();
@@ -93,6 +144,44 @@ public sealed class ResourceServerSampleTests
         }
         using var response = await resourceServer.GetTestClient().SendAsync(request);
         return response.StatusCode;
+    }
+
+    private static async Task<HttpStatusCode> EventuallyOkAsync(Func<Task<HttpStatusCode>> call)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var status = await call();
+        while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            status = await call();
+        }
+        return status;
+    }
+
+    /// <summary>The token's claims under a key id the service never published, signed by a key of the attacker's.</summary>
+    private static string SignedByAStranger(string token, string keyId)
+    {
+        using var strangersKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(Jwt.RawPayload(token),
+            new SigningCredentials(new ECDsaSecurityKey(strangersKey) { KeyId = keyId }, SecurityAlgorithms.EcdsaSha256));
+    }
+
+    /// <summary>The resource server's way to the service: down until a test points it at an API host, and counted.</summary>
+    private sealed class RouteToSessions : HttpMessageHandler
+    {
+        private int _requests;
+
+        public HttpMessageHandler? Target { get; set; }
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return Target is { } target
+                ? new HttpMessageInvoker(target, disposeHandler: false).SendAsync(request, cancellationToken)
+                : throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (test)");
+        }
     }
 
     /// <summary>RFC 9449 §4.2: the proof names the token it goes with by its SHA-256.</summary>

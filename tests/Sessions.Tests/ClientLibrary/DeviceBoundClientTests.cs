@@ -212,10 +212,9 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
-        var jwks = new JsonWebKeySet(await fixture.Factory.CreateClient().GetStringAsync($"/auth/v1/brands/{brand}/jwks.json"));
         // The resource server keeps the service's time (the tests move the service's clock on).
         builder.Services.AddSingleton<TimeProvider>(fixture.Factory.Clock);
-        builder.Services.AddSessionsTokens("SESSIONS", jwks);
+        builder.Services.AddSessionsTokens("SESSIONS", new Uri($"http://localhost/auth/v1/brands/{brand}/jwks.json"), fixture.Factory.CreateClient());
         var app = builder.Build();
         app.MapResourceServerApi();
         await app.StartAsync();
