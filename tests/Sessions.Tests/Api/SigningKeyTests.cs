@@ -140,22 +140,27 @@ public sealed class SigningKeyTests(ApiFixture fixture)
     }
 
     [Fact]
-    public async Task ARetryAcrossASignFromGetsTheByteIdenticalSuccessor()
+    public async Task ARetryAcrossASignFromGetsTheByteIdenticalSuccessorKeyAndWebToken()
     {
         var start = DateTimeOffset.UtcNow;
         await using var api = Staged(start, signFrom: start.AddSeconds(10));
         var client = api.CreateSessionsClient();
         var phone = TestDevice.NewMobile("ROTATE");
+        var browser = TestDevice.NewBrowser("ROTATE");
         var login = await client.LoginAsync(phone);
+        var webLogin = await client.WebLoginAsync(browser);
 
         api.Clock.Advance(TimeSpan.FromSeconds(9));
         var first = await SessionsClient.Ok(client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
+        var firstWeb = await SessionsClient.Ok(client.PostAsync("web/token/regenerate", browser.Body(("expiredToken", webLogin.Token))));
         api.Clock.Advance(TimeSpan.FromSeconds(2));
         var retry = await SessionsClient.Ok(client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
+        var retryWeb = await SessionsClient.Ok(client.PostAsync("web/token/regenerate", browser.Body(("expiredToken", webLogin.Token))));
 
-        // The successor is signed by the key that signed when it was issued, so the retry's copy is the same key.
+        // A successor is signed by the key that signed when it was issued, so the retry's copy is the same credential.
         Assert.Equal(first.Key, retry.Key);
-        Assert.Equal("old+keys", Kid(retry.Key!));
+        Assert.Equal(firstWeb.Token, retryWeb.Token);
+        Assert.Equal(("old+keys", "old"), (Kid(retry.Key!), Kid(retryWeb.Token!)));
         Assert.Equal("new", Kid(retry.Token!));
     }
 
