@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Runtime;
 using Sessions.Api.Tokens;
+using Sessions.Grains;
 using Sessions.Silo.Storage;
 
 namespace Sessions.Api.Operations;
@@ -76,10 +77,13 @@ public static class Health
         }
     }
 
-    private sealed class SigningKeysCheck(SigningKeyRing keys) : IHealthCheck
+    /// <summary>Keys are loaded; and, so an operator can see a staged rotation on every process, which key signs until when.</summary>
+    private sealed class SigningKeysCheck(SigningKeyRing keys, [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(keys.BrandCount > 0 ? HealthCheckResult.Healthy($"{keys.BrandCount} brand(s)") : HealthCheckResult.Unhealthy("no signing keys"));
+            Task.FromResult(keys.BrandCount > 0
+                ? HealthCheckResult.Healthy(string.Join("; ", [$"{keys.BrandCount} brand(s)", .. keys.StagedKeys(clock.GetUtcNow())]))
+                : HealthCheckResult.Unhealthy("no signing keys"));
     }
 
     private sealed class NotStoppingCheck(IHostApplicationLifetime lifetime) : IHealthCheck

@@ -40,6 +40,17 @@ public sealed class SigningKeyRing
 
     public BrandKeys? Find(string brand) => _brands.GetValueOrDefault(brand);
 
+    /// <summary>
+    /// For each brand with a key still to start signing: which key signs at <paramref name="now"/> and which signs from
+    /// when, e.g. <c>ROTATE: 'old' signs, 'new' from 2026-12-08T09:00:00.0000000+00:00</c>.
+    /// </summary>
+    public IEnumerable<string> StagedKeys(DateTimeOffset now) =>
+        from brand in _brands
+        let staged = brand.Value.StagedAt(now)
+        where staged.Count > 0
+        orderby brand.Key
+        select $"{brand.Key}: '{brand.Value.SignerAt(now).KeyId}' signs, {string.Join(", ", staged.Select(s => $"'{s.KeyId}' from {s.From:O}"))}";
+
     public sealed class BrandKeys
     {
         // In configuration order; the first whose From has come signs.
@@ -78,6 +89,9 @@ public sealed class SigningKeyRing
             // Issued before any listed key signed (its key has been removed since): the one that signed first.
             return _earliest;
         }
+
+        /// <summary>The keys whose <c>SignFrom</c> is still to come at <paramref name="now"/>, in the order they start.</summary>
+        public IReadOnlyList<Signer> StagedAt(DateTimeOffset now) => [.. _signers.Where(s => s.From > now).OrderBy(s => s.From)];
     }
 
     /// <summary>One configured key in its signing role, from <see cref="From"/> on.</summary>
@@ -95,6 +109,8 @@ public sealed class SigningKeyRing
         }
 
         public DateTimeOffset From { get; }
+
+        public string KeyId => Tokens.Key.KeyId;
 
         public SigningCredentials Tokens { get; }
 

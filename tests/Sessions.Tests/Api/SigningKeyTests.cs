@@ -125,12 +125,17 @@ public sealed class SigningKeyTests(ApiFixture fixture)
         var published = JsonDocument.Parse(await client.Http.GetStringAsync("/auth/v1/brands/ROTATE/jwks.json")).RootElement
             .GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString());
         var login = await client.LoginAsync(phone);
+        var stagedHealth = await SigningKeysHealthAsync(client);
         api.Clock.Advance(TimeSpan.FromMinutes(10));
+        var switchedHealth = await SigningKeysHealthAsync(client);
         var regenerated = await SessionsClient.Ok(client.PostAsync("token/regenerate", phone.Body(("key", login.Key))));
         var again = await client.PostAsync("token/regenerate", phone.Body(("key", regenerated.Key)));
         var jwks = new JsonWebKeySet(await client.Http.GetStringAsync("/auth/v1/brands/ROTATE/jwks.json"));
 
         Assert.Equal(["new", "old"], published);
+        // Each API process says what it will do, so an operator can check the roll before the switch.
+        Assert.Contains($"ROTATE: 'old' signs, 'new' from {start.AddMinutes(10).ToUniversalTime():O}", stagedHealth);
+        Assert.DoesNotContain("ROTATE", switchedHealth);
         Assert.Equal(("old", "old+keys"), (Kid(login.Token!), Kid(login.Key!)));
         Assert.Equal(("new", "new+keys"), (Kid(regenerated.Token!), Kid(regenerated.Key!)));
         Assert.True(again.Success, again.Body.ToString());
@@ -196,6 +201,10 @@ public sealed class SigningKeyTests(ApiFixture fixture)
     }
 
     private static string? Kid(string jwt) => Jwt.Header(jwt).GetProperty("kid").GetString();
+
+    private static async Task<string> SigningKeysHealthAsync(SessionsClient client) =>
+        JsonDocument.Parse(await client.Http.GetStringAsync("/health/ready")).RootElement
+            .GetProperty("checks").GetProperty("signing-keys").GetProperty("description").GetString()!;
 
     private static Task<TokenValidationResult> ValidateWithJwksAsync(string token, JsonWebKeySet jwks) =>
         new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
