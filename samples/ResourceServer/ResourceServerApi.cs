@@ -1,3 +1,5 @@
+using Sessions.ResourceServer;
+
 namespace Sessions.Samples.ResourceServer;
 
 public static class ResourceServerApi

@@ -5,8 +5,10 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Grains.Configuration;
+using Sessions.ResourceServer;
 using Sessions.Samples.ResourceServer;
 using Sessions.Tests.Infrastructure;
 
@@ -113,6 +115,17 @@ public sealed class ResourceServerSampleTests
         Assert.Equal(HttpStatusCode.OK, withTheOldKey);
         Assert.All(forged, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
         Assert.InRange(route.Requests - fetches, 0, 1);
+    }
+
+    [Theory]
+    [InlineData("http://sessions.example/auth/v1/brands/DEMO/jwks.json")]
+    [InlineData("/auth/v1/brands/DEMO/jwks.json")]
+    public void KeysFromAnotherMachineInClearAreRefusedAtStartUp(string jwks)
+    {
+        var refused = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddSessionsTokens("SESSIONS", new Uri(jwks, UriKind.RelativeOrAbsolute)));
+
+        Assert.Equal("jwksUri", refused.ParamName);
+        Assert.Contains("https", refused.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The sample's server on a test host, with the brand's JWKS as the real service serves it.</summary>

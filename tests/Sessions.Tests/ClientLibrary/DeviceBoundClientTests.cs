@@ -11,6 +11,7 @@ using Microsoft.IdentityModel.Tokens;
 using Sessions.Client;
 using Sessions.Client.DeviceKeys;
 using Sessions.Client.Storage;
+using Sessions.ResourceServer;
 using Sessions.Samples.ResourceServer;
 using Sessions.Tests.Infrastructure;
 using AppClient = Sessions.Client.SessionsClient;

@@ -2,7 +2,7 @@ using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Sessions.Samples.ResourceServer;
+namespace Sessions.ResourceServer;
 
 /// <summary>
 /// Reads a brand's JWKS (<c>GET /auth/v1/brands/{brand}/jwks.json</c>) as the signing keys of a configuration, so that

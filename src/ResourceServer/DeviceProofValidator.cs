@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Sessions.Samples.ResourceServer;
+namespace Sessions.ResourceServer;
 
 /// <summary>
 /// Checks the DPoP proof that must come with a device-bound token on a resource server's API (RFC 9449 §4.3 and §7):

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Sessions.Samples.ResourceServer;
+namespace Sessions.ResourceServer;
 
 /// <summary>
 /// How a resource server accepts Sessions USER tokens: ASP.NET Core's JwtBearer handler with the brand's JWKS (no
@@ -28,11 +30,24 @@ public static class SessionsTokens
     /// </summary>
     public static readonly TimeSpan UnknownKeyRefetchInterval = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Authenticates requests by the USER tokens of one brand (the default scheme, JwtBearer), and adds the
+    /// <see cref="UserPolicy"/> authorization policy: a USER token, past its second factor.
+    /// </summary>
+    /// <param name="services">The API's services.</param>
     /// <param name="issuer">The service's <c>Sessions:Issuer</c>.</param>
-    /// <param name="jwksUri">The brand's JWKS, <c>https://sessions.example/auth/v1/brands/{brand}/jwks.json</c>; https unless on this machine.</param>
+    /// <param name="jwksUri">The brand's JWKS, <c>https://sessions.example/auth/v1/brands/{brand}/jwks.json</c>: https unless on this machine.</param>
     /// <param name="backchannel">The client that fetches it (a new one if none).</param>
+    /// <exception cref="ArgumentException">The issuer is empty, or the JWKS is not at an absolute https URL (http only on this machine).</exception>
     public static IServiceCollection AddSessionsTokens(this IServiceCollection services, string issuer, Uri jwksUri, HttpClient? backchannel = null)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(issuer);
+        ArgumentNullException.ThrowIfNull(jwksUri);
+        if (!jwksUri.IsAbsoluteUri || !(jwksUri.Scheme == Uri.UriSchemeHttps || (jwksUri.Scheme == Uri.UriSchemeHttp && jwksUri.IsLoopback)))
+        {
+            // Keys fetched in clear could be swapped on the way: anyone could then mint tokens this API accepts.
+            throw new ArgumentException($"The JWKS must be at an absolute https URL (http only on this machine): '{jwksUri}'.", nameof(jwksUri));
+        }
         services.AddMemoryCache();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DeviceProofValidator>();
