@@ -12,12 +12,13 @@ namespace Sessions.ResourceServer;
 
 /// <summary>
 /// How a resource server accepts Sessions USER tokens: ASP.NET Core's JwtBearer handler with the brand's JWKS (no
-/// secret of the brand), kept fresh by the library's configuration manager, and for a device-bound token
+/// secret of the brand), kept fresh by IdentityModel's configuration manager, and for a device-bound token
 /// (<c>cnf.jkt</c>, API.md §4.7) the <c>DPoP</c> scheme with a proof by that device key on every call (RFC 9449 §7). A
 /// copied token alone is then as useless here as a copied key is at Sessions.
 /// </summary>
 public static class SessionsTokens
 {
+    /// <summary>The authorization policy of calls that need the second factor: a USER token (<c>rol</c> = <c>USER</c>).</summary>
     public const string UserPolicy = "User";
     private const string DPoPScheme = "DPoP ";
 
