@@ -148,9 +148,9 @@ public sealed class SigningKeyOptions
     public string? PrivateKeyPem { get; set; }
 
     /// <summary>
-    /// When this key starts to sign (API.md §4.5). Until then it only verifies and is published, so that every API
-    /// process and every resource server knows it before the first token it signs: the brand's signing key is the first
-    /// listed whose <c>SignFrom</c> is unset or past.
+    /// When this key starts to sign: the contract's rotation (API.md §4.5) with the new key staged. Until then it only
+    /// verifies and is published, so that every API process and every resource server knows it before the first token
+    /// it signs: the brand's signing key is the first listed whose <c>SignFrom</c> is unset or past.
     /// </summary>
     public DateTimeOffset? SignFrom { get; set; }
 }
