@@ -143,6 +143,35 @@ public sealed class SigningKeyTests(ApiFixture fixture)
     }
 
     [Fact]
+    public async Task DuringARollAProcessStillOnTheOldKeysAcceptsTheKeysAStagedProcessSignedButNotAnUnstagedOnes()
+    {
+        // The processes of a roll, one after the other on one data directory: verifying a key needs nothing but the
+        // process's own key list, so each stands for an API process at that point of the roll.
+        var data = TempDirectory.Create("roll");
+        var (oldKey, newKey) = (SigningKeyMaterial.NewP256Pem(), SigningKeyMaterial.NewP256Pem());
+        var staged = TestDevice.NewMobile(RotatingBrand.Name);
+        var unstaged = TestDevice.NewMobile(RotatingBrand.Name);
+        string stagedKey, unstagedKey;
+
+        await using (var rolled = new ApiFactory(dataDirectory: data, settings: RotatingBrand.Settings(("new", newKey, DateTimeOffset.UtcNow.AddHours(1)), ("old", oldKey, null))))
+        {
+            stagedKey = (await rolled.CreateSessionsClient().LoginAsync(staged)).Key!;
+        }
+        await using (var rolledUnstaged = Rotating(data, ("new", newKey), ("old", oldKey)))
+        {
+            unstagedKey = (await rolledUnstaged.CreateSessionsClient().LoginAsync(unstaged)).Key!;
+        }
+        await using var notYetRolled = Rotating(data, ("old", oldKey));
+        var client = notYetRolled.CreateSessionsClient();
+        var fromTheStaged = await client.PostAsync("token/regenerate", staged.Body(("key", stagedKey)));
+        var fromTheUnstaged = await client.PostAsync("token/regenerate", unstaged.Body(("key", unstagedKey)));
+
+        Assert.True(fromTheStaged.Success, fromTheStaged.Body.ToString());
+        // Without SignFrom the customer would have to log in again.
+        Assert.Equal((HttpStatusCode.Unauthorized, 1597), (fromTheUnstaged.Status, fromTheUnstaged.Code));
+    }
+
+    [Fact]
     public async Task ARetryAcrossASignFromGetsTheByteIdenticalSuccessorKeyAndWebToken()
     {
         var start = DateTimeOffset.UtcNow;
