@@ -67,7 +67,7 @@ public static class SessionsTokens
             options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
                 jwksUri.AbsoluteUri,
                 new JwksRetriever(),
-                new HttpDocumentRetriever(backchannel ?? new HttpClient()) { RequireHttps = !jwksUri.IsLoopback })
+                new HttpDocumentRetriever(backchannel ?? DefaultBackchannel()) { RequireHttps = !jwksUri.IsLoopback })
             {
                 AutomaticRefreshInterval = JwksRefreshInterval,
                 RefreshInterval = UnknownKeyRefetchInterval,
@@ -96,6 +96,10 @@ public static class SessionsTokens
         services.AddAuthorizationBuilder().AddPolicy(UserPolicy, policy => policy.RequireClaim("rol", "USER"));
         return services;
     }
+
+    // The first request waits for the first fetch, so it must not wait long; a JWKS is a few keys, never megabytes.
+    private static HttpClient DefaultBackchannel() =>
+        new() { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = 1024 * 1024 };
 
     /// <summary>A bound token needs the DPoP scheme and a good proof by its key; a bearer token must not pretend to be bound.</summary>
     private static async Task CheckDeviceBindingAsync(TokenValidatedContext context)
