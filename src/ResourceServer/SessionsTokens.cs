@@ -97,9 +97,14 @@ public static class SessionsTokens
         return services;
     }
 
-    // The first request waits for the first fetch, so it must not wait long; a JWKS is a few keys, never megabytes.
+    // The first request waits for the first fetch, so it must not wait long; a JWKS is a few keys, never megabytes. The
+    // client lives as long as the API, so its connections are renewed to follow the service's DNS.
     private static HttpClient DefaultBackchannel() =>
-        new() { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = 1024 * 1024 };
+        new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        {
+            Timeout = TimeSpan.FromSeconds(10),
+            MaxResponseContentBufferSize = 1024 * 1024,
+        };
 
     /// <summary>A bound token needs the DPoP scheme and a good proof by its key; a bearer token must not pretend to be bound.</summary>
     private static async Task CheckDeviceBindingAsync(TokenValidatedContext context)

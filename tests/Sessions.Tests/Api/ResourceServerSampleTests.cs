@@ -80,10 +80,10 @@ public sealed class ResourceServerSampleTests
 
         var whileDown = await CallAsync(resourceServer, "Bearer", token);
         route.Target = sessions.Server.CreateHandler();
-        var onceUp = await EventuallyOkAsync(() => CallAsync(resourceServer, "Bearer", token));
 
         Assert.Equal(HttpStatusCode.Unauthorized, whileDown);
-        Assert.Equal(HttpStatusCode.OK, onceUp);
+        await Eventually.HoldsAsync(async () => await CallAsync(resourceServer, "Bearer", token) == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(15), "the token accepted once the service is up");
     }
 
     [Fact]
@@ -100,7 +100,8 @@ public sealed class ResourceServerSampleTests
         // The service rolls out with the new key first, not staged: the worst case for resource servers.
         route.Target = after.Server.CreateHandler();
         var newToken = (await after.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(RotatingBrand.Name))).Token!;
-        var withTheNewKey = await EventuallyOkAsync(() => CallAsync(resourceServer, "Bearer", newToken));
+        await Eventually.HoldsAsync(async () => await CallAsync(resourceServer, "Bearer", newToken) == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(15), "a token of the new key accepted");
         var withTheOldKey = await CallAsync(resourceServer, "Bearer", oldToken);
         var fetches = route.Requests;
         var forged = new List<HttpStatusCode>();
@@ -111,7 +112,6 @@ public sealed class ResourceServerSampleTests
 
         Assert.Equal(HttpStatusCode.OK, beforeTheRoll);
         Assert.Equal("new", Jwt.Header(newToken).GetProperty("kid").GetString());
-        Assert.Equal(HttpStatusCode.OK, withTheNewKey);
         Assert.Equal(HttpStatusCode.OK, withTheOldKey);
         Assert.All(forged, status => Assert.Equal(HttpStatusCode.Unauthorized, status));
         Assert.InRange(route.Requests - fetches, 0, 1);
@@ -157,18 +157,6 @@ public sealed class ResourceServerSampleTests
         }
         using var response = await resourceServer.GetTestClient().SendAsync(request);
         return response.StatusCode;
-    }
-
-    private static async Task<HttpStatusCode> EventuallyOkAsync(Func<Task<HttpStatusCode>> call)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        var status = await call();
-        while (status != HttpStatusCode.OK && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-            status = await call();
-        }
-        return status;
     }
 
     /// <summary>The token's claims under a key id the service never published, signed by a key of the attacker's.</summary>

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Grains.Configuration;
 using Sessions.Tests.Infrastructure;
@@ -52,7 +51,7 @@ public sealed class SigningKeyTests(ApiFixture fixture)
         var login = await Client.MfaLoginAsync(phone, phone);
         var jwks = new JsonWebKeySet(await Client.Http.GetStringAsync("/auth/v1/brands/SIGNED/jwks.json"));
 
-        var result = await ValidateWithJwksAsync(login.Token!, jwks);
+        var result = await Jwt.ValidateWithJwksAsync(login.Token!, jwks);
         var regenerated = await Client.PostAsync("mfa/token/regenerate", phone.Body(("key", login.Key)));
 
         Assert.Equal("ES256", Jwt.Header(login.Token!).GetProperty("alg").GetString());
@@ -138,8 +137,8 @@ public sealed class SigningKeyTests(ApiFixture fixture)
         Assert.Equal(("new", "new+keys"), (Kid(regenerated.Token!), Kid(regenerated.Key!)));
         Assert.True(again.Success, again.Body.ToString());
         // Tokens from both sides of the switch verify with nothing but the JWKS a resource server fetched before it.
-        Assert.True((await ValidateWithJwksAsync(login.Token!, jwks)).IsValid);
-        Assert.True((await ValidateWithJwksAsync(regenerated.Token!, jwks)).IsValid);
+        Assert.True((await Jwt.ValidateWithJwksAsync(login.Token!, jwks)).IsValid);
+        Assert.True((await Jwt.ValidateWithJwksAsync(regenerated.Token!, jwks)).IsValid);
     }
 
     [Fact]
@@ -232,16 +231,6 @@ public sealed class SigningKeyTests(ApiFixture fixture)
     private static async Task<string> SigningKeysHealthAsync(SessionsClient client) =>
         JsonDocument.Parse(await client.Http.GetStringAsync("/health/ready")).RootElement
             .GetProperty("checks").GetProperty("signing-keys").GetProperty("description").GetString()!;
-
-    private static Task<TokenValidationResult> ValidateWithJwksAsync(string token, JsonWebKeySet jwks) =>
-        new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            IssuerSigningKeys = jwks.GetSigningKeys(),
-            ValidIssuer = "SESSIONS",
-            ValidateAudience = false,
-            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-            LifetimeValidator = (_, _, _, _) => true, // the API's clock is a test clock
-        });
 
     /// <summary>An API on <paramref name="data"/> whose ROTATE brand lists <paramref name="keys"/>, the first signing.</summary>
     private static ApiFactory Rotating(string data, params (string Id, string Pem)[] keys) =>

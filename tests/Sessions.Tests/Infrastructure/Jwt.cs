@@ -19,6 +19,20 @@ public static class Jwt
         return $"{signingInput}.{Base64UrlEncoder.Encode(signature)}";
     }
 
+    /// <summary>
+    /// Validates <paramref name="token"/> as a resource server would, with nothing but the brand's JWKS; its lifetime is
+    /// not checked, as the API's clock is a test clock.
+    /// </summary>
+    public static Task<TokenValidationResult> ValidateWithJwksAsync(string token, JsonWebKeySet jwks) =>
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidIssuer = "SESSIONS",
+            ValidateAudience = false,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            LifetimeValidator = (_, _, _, _) => true,
+        });
+
     public static string RawHeader(string jwt) => Base64UrlEncoder.Decode(jwt.Split('.')[0]);
 
     public static string RawPayload(string jwt) => Base64UrlEncoder.Decode(jwt.Split('.')[1]);
