@@ -22,12 +22,18 @@ internal sealed class AdminAuthentication(IOptions<AdminOptions> options, AuthAu
             return AdminProblems.Unauthorized();
         }
 
+        http.Items[KeyIdItem] = keyId;
         var result = await next(context);
         var values = http.Request.RouteValues;
         audit.AdminAction(keyId, http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? "admin", values["brand"] as string ?? "", Target(values),
             (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, http.Connection.RemoteIpAddress);
         return result;
     }
+
+    private static readonly object KeyIdItem = new();
+
+    /// <summary>The id of the key that authorised this admin call, for what the call records (never the key).</summary>
+    public static string KeyIdOf(HttpContext http) => (string)http.Items[KeyIdItem]!;
 
     private string? KeyId(string presented)
     {

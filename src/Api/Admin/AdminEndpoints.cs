@@ -26,6 +26,8 @@ public static class AdminEndpoints
         var group = app.MapGroup("/admin/v1/brands/{brand}").WithTags("Administration").AddEndpointFilter<AdminAuthentication>()
             .RequireRateLimiting(RateLimiting.AuthPolicy);
         group.MapGet("/identifiers/{identifierType}/{identifierValue}", FindCustomerAsync).WithName("AdminFindCustomer");
+        group.MapGet("/identifiers/{identifierType}/{identifierValue}/limits", GetLimitsAsync).WithName("AdminGetIdentifierLimits");
+        group.MapDelete("/identifiers/{identifierType}/{identifierValue}/lock", LiftLockAsync).WithName("AdminLiftLock");
         group.MapGet("/customers/{customerId}/sessions", ListSessionsAsync).WithName("AdminListSessions");
         group.MapDelete("/customers/{customerId}/sessions", RevokeAllAsync).WithName("AdminRevokeAll");
         group.MapDelete("/customers/{customerId}/sessions/{familyId}", RevokeOneAsync).WithName("AdminRevokeFamily");
@@ -44,6 +46,53 @@ public static class AdminEndpoints
         return customerId is null
             ? AdminProblems.NotFound("No customer holds this identifier.")
             : PlainJson.Result(new JsonObject { ["customerId"] = customerId });
+    }
+
+    /// <summary>
+    /// Where the identifier stands against its limits (API.md §7), whether or not a customer holds it: why "I can't log
+    /// in" or "no code arrives" has an answer.
+    /// </summary>
+    public static async Task<IResult> GetLimitsAsync(string brand, string identifierType, string identifierValue, IOptions<SessionsOptions> options, IGrainFactory grains)
+    {
+        if (ParseIdentifier(brand, identifierType, identifierValue, options.Value) is not { } identifier)
+        {
+            return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
+        }
+        var rules = options.Value.GetBrand(identifier.Brand);
+        var limits = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).GetLimitsAsync();
+        return PlainJson.Result(new JsonObject
+        {
+            ["locked"] = limits.LockedUntil is not null,
+            ["lockedUntil"] = limits.LockedUntil,
+            ["recentFailures"] = limits.RecentFailures,
+            ["checksInFlight"] = limits.ChecksInFlight,
+            ["maxFailures"] = rules.Lockout.MaxFailures,
+            ["failureWindowMinutes"] = rules.Lockout.WindowMinutes,
+            ["otpSends"] = limits.OtpSends,
+            ["maxOtpSends"] = rules.Otp.MaxSends,
+            ["sendWindowMinutes"] = rules.Otp.SendWindowMinutes,
+            ["nextOtpSendAt"] = limits.NextOtpSendAt,
+        });
+    }
+
+    /// <summary>
+    /// Lifts the identifier's lock and forgets the failures towards the next one; the OTP send window stays, as it
+    /// guards the brand's messaging bill and ends by itself. Idempotent: a second lift finds nothing and says so.
+    /// </summary>
+    public static async Task<IResult> LiftLockAsync(string brand, string identifierType, string identifierValue, HttpContext http,
+        IOptions<SessionsOptions> options, IGrainFactory grains)
+    {
+        if (ParseIdentifier(brand, identifierType, identifierValue, options.Value) is not { } identifier)
+        {
+            return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
+        }
+        var lifted = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).LiftLockAsync(AdminAuthentication.KeyIdOf(http));
+        return PlainJson.Result(new JsonObject
+        {
+            ["lifted"] = lifted.WasLockedUntil is not null,
+            ["lockedUntil"] = lifted.WasLockedUntil,
+            ["failuresCleared"] = lifted.FailuresCleared,
+        });
     }
 
     public static async Task<IResult> ListSessionsAsync(string brand, string customerId, IOptions<SessionsOptions> options, CustomerSessions customers)

@@ -80,6 +80,48 @@ public interface IIdentifierGrain : IGrainWithStringKey
     /// </remarks>
     [Alias("is-claimed-by"), AlwaysInterleave]
     Task<bool> IsClaimedByAsync(string customerId, string fromValue);
+
+    /// <summary>Where the identifier stands against its limits (API.md §7), for support: the lock, the failures, the OTP sends.</summary>
+    [Alias("get-limits"), ReadOnly]
+    Task<IdentifierLimits> GetLimitsAsync();
+
+    /// <summary>
+    /// Support lifts the lock (1550) and forgets the failures counted towards the next one; the checks in flight and the
+    /// OTP send window stay. Recorded in the owner's security history, naming <paramref name="liftedBy"/>.
+    /// </summary>
+    [Alias("lift-lock")]
+    Task<LockLifted> LiftLockAsync(string liftedBy);
+}
+
+/// <summary>An identifier's limits as they stand: each count is of the current window only.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.identifier-limits")]
+public sealed record IdentifierLimits
+{
+    /// <summary>Set while the identifier is locked.</summary>
+    [Id(0)] public DateTimeOffset? LockedUntil { get; init; }
+
+    /// <summary>Wrong codes and passwords within the lockout window, towards the next lock.</summary>
+    [Id(1)] public int RecentFailures { get; init; }
+
+    /// <summary>Codes or passwords being checked right now; each counts as a failure until it ends.</summary>
+    [Id(2)] public int ChecksInFlight { get; init; }
+
+    /// <summary>OTPs sent within the send window.</summary>
+    [Id(3)] public int OtpSends { get; init; }
+
+    /// <summary>When the next OTP may be sent, while the send window is used up.</summary>
+    [Id(4)] public DateTimeOffset? NextOtpSendAt { get; init; }
+}
+
+/// <summary>What lifting a lock changed; nothing, when both are empty.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.lock-lifted")]
+public sealed record LockLifted
+{
+    /// <summary>The lock that was lifted; null when the identifier was not locked.</summary>
+    [Id(0)] public DateTimeOffset? WasLockedUntil { get; init; }
+
+    /// <summary>The failures forgotten.</summary>
+    [Id(1)] public int FailuresCleared { get; init; }
 }
 
 /// <summary>How an admitted credential check ended.</summary>

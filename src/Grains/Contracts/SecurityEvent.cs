@@ -22,6 +22,15 @@ public enum SecurityEventKind
 
     /// <summary>A family's key was presented with a proof by another device key (1561): a copied key.</summary>
     DeviceKeyMismatch = 6,
+
+    /// <summary>
+    /// Too many wrong codes or passwords locked the identifier (1550); <see cref="SecurityEvent.Detail"/> is until when. No
+    /// device or flow: the lock holds across all of them.
+    /// </summary>
+    IdentifierLocked = 7,
+
+    /// <summary>Support lifted the identifier's lock; <see cref="SecurityEvent.Detail"/> is the admin key's id (never the key).</summary>
+    LockLifted = 8,
 }
 
 /// <summary>
@@ -52,19 +61,22 @@ public sealed record SecurityEvent
     /// <summary>Why a family was revoked (<see cref="RevocationReasons"/>).</summary>
     [Id(7)] public string? Reason { get; init; }
 
-    /// <summary>For an identifier change: the new value, masked.</summary>
+    /// <summary>
+    /// For an identifier change: the new value, masked; for a lock: until when; for a lifted lock: the admin key's id.
+    /// </summary>
     [Id(8)] public string? Detail { get; init; }
 
     /// <summary>How many times it happened in a row within a minute (a replaying thief, say).</summary>
     [Id(9)] public int Count { get; init; } = 1;
 
     /// <summary>
-    /// Whether this repeats the newest event: the same, within a minute; or the same copied key tried again (however
-    /// often its holder tries, the history keeps one line for it while nothing else happens).
+    /// Whether this repeats the newest event: the same, within a minute; or the same copied key tried again, or the same
+    /// identifier locked again (however often a thief or a guesser tries, the history keeps one line for it while
+    /// nothing else happens).
     /// </summary>
     public bool Repeats(SecurityEvent earlier) =>
-        Kind == earlier.Kind && FamilyId == earlier.FamilyId && Reason == earlier.Reason && Device == earlier.Device
-        && (At - earlier.At < TimeSpan.FromMinutes(1) || Kind == SecurityEventKind.DeviceKeyMismatch);
+        Kind == earlier.Kind && FamilyId == earlier.FamilyId && Reason == earlier.Reason && Device == earlier.Device && Identifier == earlier.Identifier
+        && (At - earlier.At < TimeSpan.FromMinutes(1) || Kind is SecurityEventKind.DeviceKeyMismatch or SecurityEventKind.IdentifierLocked);
 }
 
 /// <summary>The names the admin API and the security events webhook give the kinds.</summary>
@@ -79,15 +91,18 @@ public static class SecurityEventKinds
         SecurityEventKind.PasswordReset => "PASSWORD_RESET",
         SecurityEventKind.IdentifierChanged => "IDENTIFIER_CHANGED",
         SecurityEventKind.DeviceKeyMismatch => "DEVICE_KEY_MISMATCH",
+        SecurityEventKind.IdentifierLocked => "IDENTIFIER_LOCKED",
+        SecurityEventKind.LockLifted => "LOCK_LIFTED",
         _ => kind.ToString(),
     };
 
     /// <summary>
-    /// Whether the kind may announce a theft or a takeover (a copied key, a changed password or identifier): rare, and
-    /// what a brand's security team must hear even when a silo dies while the event is on its way.
+    /// Whether the kind may announce a theft or a takeover (a copied key, a changed password or identifier, a lock lifted
+    /// at someone's request): rare, and what a brand's security team must hear even when a silo dies while the event is
+    /// on its way. A lock is not one: a guesser can cause one every LockMinutes, and the lock already stops them.
     /// </summary>
     public static bool IsAlarm(SecurityEventKind kind) => kind is SecurityEventKind.KeyReuseDetected or SecurityEventKind.DeviceKeyMismatch
-        or SecurityEventKind.PasswordChanged or SecurityEventKind.PasswordReset or SecurityEventKind.IdentifierChanged;
+        or SecurityEventKind.PasswordChanged or SecurityEventKind.PasswordReset or SecurityEventKind.IdentifierChanged or SecurityEventKind.LockLifted;
 }
 
 /// <summary>The reasons a family is revoked, as the audit log and the security history name them.</summary>
@@ -101,4 +116,11 @@ public static class RevocationReasons
     public const string Customer = "signed out by the customer";
     public const string DeviceSessionLimit = "device-session limit";
     public const string KeyReuse = "key reuse detected";
+}
+
+/// <summary>Why an identifier was locked or unlocked, as the security history names it.</summary>
+public static class LockReasons
+{
+    public const string TooManyFailures = "too many wrong codes or passwords";
+    public const string Administrator = "lifted by an administrator";
 }

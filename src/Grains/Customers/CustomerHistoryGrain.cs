@@ -53,7 +53,7 @@ internal sealed partial class CustomerHistoryGrain(
         var repeat = events.Count > 0 && securityEvent.Repeats(events[0]);
         if (repeat)
         {
-            events[0] = events[0] with { Count = events[0].Count + 1, At = securityEvent.At };
+            events[0] = events[0] with { Count = events[0].Count + 1, At = securityEvent.At, Detail = securityEvent.Detail };
         }
         else
         {

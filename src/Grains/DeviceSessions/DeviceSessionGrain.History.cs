@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Sessions.Grains.Contracts;
+using Sessions.Grains.Customers;
 using Sessions.Grains.Identity;
 
 namespace Sessions.Grains.DeviceSessions;
@@ -31,18 +31,8 @@ internal sealed partial class DeviceSessionGrain
             ? RecordAsync(family.CustomerId, Event(SecurityEventKind.DeviceKeyMismatch, family))
             : Task.CompletedTask;
 
-    private async Task RecordAsync(string customerId, SecurityEvent securityEvent)
-    {
-        try
-        {
-            await GrainFactory.GetGrain<ICustomerHistoryGrain>(GrainKeys.Customer(_identifier.Brand, customerId)).RecordAsync(securityEvent);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The change itself is stored and answered; only its line in the support history is missing.
-            LogHistoryNotRecorded(e, securityEvent.Kind);
-        }
-    }
+    private Task RecordAsync(string customerId, SecurityEvent securityEvent) =>
+        SecurityHistory.RecordAsync(GrainFactory, _identifier.Brand, customerId, securityEvent, logger);
 
     private SecurityEvent Event(SecurityEventKind kind, KeyFamily? family) => new()
     {
@@ -56,7 +46,4 @@ internal sealed partial class DeviceSessionGrain
 
     private static string FlowName(Channel channel, SessionFlow flow) =>
         channel == Channel.Web ? "WEB" : flow == SessionFlow.Mfa ? "MFA" : "PRIMARY";
-
-    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Could not record a {Kind} event in the customer's security history")]
-    private partial void LogHistoryNotRecorded(Exception exception, SecurityEventKind kind);
 }

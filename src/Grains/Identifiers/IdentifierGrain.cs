@@ -10,8 +10,9 @@ namespace Sessions.Grains.Identifiers;
 /// <summary>
 /// Owns the identifier → customer link, so that concurrent first logins of a new identifier on two devices agree
 /// on one customer, and the identifier-wide limits (API.md §7): open logins, the OTP send window, the credential
-/// checks in flight, the failures and the lock. It never waits on another grain's turn (a move is driven from outside,
-/// <see cref="IdentifierMove"/>), so two identifiers can never wait on each other.
+/// checks in flight, the failures and the lock. It never waits on another identifier's turn (a move is driven from
+/// outside, <see cref="IdentifierMove"/>), so two identifiers can never wait on each other; the only grain it waits on is
+/// its owner's security history, which calls no identifier. IdentifierGrain.Limits.cs holds the lock's side for support.
 /// </summary>
 [GrainType("identifier")]
 internal sealed partial class IdentifierGrain(
@@ -145,12 +146,17 @@ internal sealed partial class IdentifierGrain(
 
     public async Task<Outcome> BeginAttemptAsync(string attemptId)
     {
+        var wasLocked = LockRemaining() is not null;
         var expired = ExpireStaleAttempts();
         if (LockRemaining() is { } locked)
         {
             if (expired)
             {
                 await SaveAsync();
+                if (!wasLocked)
+                {
+                    await OnLockedAsync();
+                }
             }
             return Outcome.Failed(AuthError.IdentifierLocked, locked);
         }
@@ -186,19 +192,14 @@ internal sealed partial class IdentifierGrain(
                 State.Failures = [.. RecentFailures(), Now];
                 break;
         }
-        var locks = result == AttemptResult.Failed && LockRemaining() is null && State.Failures.Count >= _brand.Lockout.MaxFailures;
-        if (locks)
-        {
-            State.LockedUntil = Now.AddMinutes(_brand.Lockout.LockMinutes);
-            State.Failures = [];
-        }
+        var locks = result == AttemptResult.Failed && LockIfFailuresReachTheLimit();
         await SaveAsync();
 
         if (!locks)
         {
             return LockRemaining() is { } stillLocked && result == AttemptResult.Failed ? Outcome.Failed(AuthError.IdentifierLocked, stillLocked) : Outcome.Ok;
         }
-        LogLocked(_identifier.Brand, _identifier.Type, State.LockedUntil!.Value);
+        await OnLockedAsync();
         return Outcome.Failed(AuthError.IdentifierLocked, State.LockedUntil!.Value - Now);
     }
 
@@ -303,11 +304,7 @@ internal sealed partial class IdentifierGrain(
         }
         State.Attempts.RemoveAll(stale.Contains);
         State.Failures = [.. RecentFailures(), .. stale.Select(a => a.StartedAt)];
-        if (LockRemaining() is null && State.Failures.Count >= _brand.Lockout.MaxFailures)
-        {
-            State.LockedUntil = Now.AddMinutes(_brand.Lockout.LockMinutes);
-            State.Failures = [];
-        }
+        LockIfFailuresReachTheLimit();
         return true;
     }
 
@@ -329,9 +326,6 @@ internal sealed partial class IdentifierGrain(
     private List<DateTimeOffset> Recent(List<DateTimeOffset> times, TimeSpan window) => times.Where(t => t > Now - window).ToList();
 
     private Task SaveAsync() => state.WriteOrDeactivateAsync(DeactivateOnIdle);
-
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "Identifier locked: {Brand} {IdentifierType} until {LockedUntil:O}")]
-    private partial void LogLocked(string brand, IdentifierType identifierType, DateTimeOffset lockedUntil);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Information, Message = "Could not clear an empty identifier's state; the next deactivation retries")]
     private partial void LogClearFailed(Exception exception);

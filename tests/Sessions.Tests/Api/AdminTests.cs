@@ -145,6 +145,113 @@ public sealed class AdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SupportSeesWhyACustomerIsLockedOutAndLiftsTheLockSoTheyLogInAgain()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        var customerId = Jwt.Payload((await _client.LoginAsync(phone)).Token!).GetProperty("uid").GetString();
+        var sessionId = await _client.StartLoginAsync(phone);
+        var right = await _client.LatestOtpAsync(phone);
+        var guesses = await _client.GuessWrongAsync(phone, sessionId, right, 4);
+        var limitsPath = $"/admin/v1/brands/guarded/identifiers/MOBILE/{phone.IdentifierValue}/limits";
+        var lockPath = $"/admin/v1/brands/GUARDED/identifiers/MOBILE/{phone.IdentifierValue}/lock";
+
+        var locked = await GetAsync(limitsPath, SupportKey);
+        var refused = await _client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", right)));
+        var lifted = await SendAsync(HttpMethod.Delete, lockPath, OpsKey);
+        var liftedBody = JsonDocument.Parse(await lifted.Content.ReadAsStringAsync()).RootElement;
+        var afterLift = await GetAsync(limitsPath, SupportKey);
+        var login = await _client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", right)));
+        var again = JsonDocument.Parse(await (await SendAsync(HttpMethod.Delete, lockPath, SupportKey)).Content.ReadAsStringAsync()).RootElement;
+        var history = await GetAsync($"/admin/v1/brands/GUARDED/customers/{customerId}/events", SupportKey);
+
+        Assert.Equal(1550, guesses[^1].Code);
+        var lockedUntil = _api.Clock.GetUtcNow().AddMinutes(15);
+        Assert.True(locked.GetProperty("locked").GetBoolean());
+        Assert.Equal(lockedUntil, locked.GetProperty("lockedUntil").GetDateTimeOffset());
+        Assert.Equal((0, 4, 30), (locked.GetProperty("recentFailures").GetInt32(), locked.GetProperty("maxFailures").GetInt32(), locked.GetProperty("failureWindowMinutes").GetInt32()));
+        Assert.Equal((2, 3, JsonValueKind.Null), (locked.GetProperty("otpSends").GetInt32(), locked.GetProperty("maxOtpSends").GetInt32(), locked.GetProperty("nextOtpSendAt").ValueKind));
+        Assert.Equal(1550, refused.Code);
+        Assert.Equal(HttpStatusCode.OK, lifted.StatusCode);
+        Assert.True(liftedBody.GetProperty("lifted").GetBoolean());
+        Assert.Equal(lockedUntil, liftedBody.GetProperty("lockedUntil").GetDateTimeOffset());
+        Assert.False(afterLift.GetProperty("locked").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, afterLift.GetProperty("lockedUntil").ValueKind);
+        Assert.True(login.Success, login.Body.GetRawText());
+        Assert.False(again.GetProperty("lifted").GetBoolean());
+        Assert.Equal(0, again.GetProperty("failuresCleared").GetInt32());
+        var events = history.GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(["LOGIN", "LOCK_LIFTED", "IDENTIFIER_LOCKED", "LOGIN"], events.Select(e => e.GetProperty("kind").GetString()));
+        Assert.Equal("ops", events[1].GetProperty("detail").GetString());
+        Assert.Equal(lockedUntil, events[2].GetProperty("detail").GetDateTimeOffset());
+        Assert.DoesNotContain(phone.IdentifierValue, history.GetRawText(), StringComparison.Ordinal);
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == 3020 && e.Values.GetValueOrDefault("Action") == "AdminLiftLock" && e.Values.GetValueOrDefault("KeyId") == "ops");
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == 1013 && e.Values.GetValueOrDefault("KeyId") == "ops");
+    }
+
+    [Fact]
+    public async Task LiftingALockForgetsTheFailuresButKeepsTheLockoutAndTheSendWindow()
+    {
+        // No customer holds the identifier yet: a new customer who mistyped is as locked out as an existing one.
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        var sessionId = await _client.StartLoginAsync(phone);
+        var right = await _client.LatestOtpAsync(phone);
+        await _client.GuessWrongAsync(phone, sessionId, right, 2);
+        var limitsPath = $"/admin/v1/brands/GUARDED/identifiers/MOBILE/{phone.IdentifierValue}/limits";
+        var lockPath = $"/admin/v1/brands/GUARDED/identifiers/MOBILE/{phone.IdentifierValue}/lock";
+
+        var before = await GetAsync(limitsPath, SupportKey);
+        var lifted = JsonDocument.Parse(await (await SendAsync(HttpMethod.Delete, lockPath, SupportKey)).Content.ReadAsStringAsync()).RootElement;
+        var guesses = await _client.GuessWrongAsync(phone, sessionId, right, 4);
+        var anonymousLift = await SendAsync(HttpMethod.Delete, lockPath, key: null);
+        var forgedLift = await SendAsync(HttpMethod.Delete, lockPath, SupportKey + "x");
+        var stillLocked = await _client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", right)));
+        (await SendAsync(HttpMethod.Delete, lockPath, SupportKey)).EnsureSuccessStatusCode();
+        await SessionsClient.Ok(_client.PostAsync("otp/generate", phone.Body(("sessionId", sessionId))));
+        await SessionsClient.Ok(_client.PostAsync("otp/generate", phone.Body(("sessionId", sessionId))));
+        var overWindow = await _client.PostAsync("otp/generate", phone.Body(("sessionId", sessionId)));
+        (await SendAsync(HttpMethod.Delete, lockPath, SupportKey)).EnsureSuccessStatusCode();
+        var overWindowAfterLift = await _client.PostAsync("otp/generate", phone.Body(("sessionId", sessionId)));
+        var full = await GetAsync(limitsPath, SupportKey);
+        var hostile = await SendAsync(HttpMethod.Get, "/admin/v1/brands/GUARDED/identifiers/MOBILE/%3Cscript%3E/limits", SupportKey);
+        var unknownBrand = await SendAsync(HttpMethod.Delete, $"/admin/v1/brands/NOPE/identifiers/MOBILE/{phone.IdentifierValue}/lock", SupportKey);
+
+        Assert.Equal((false, 2), (before.GetProperty("locked").GetBoolean(), before.GetProperty("recentFailures").GetInt32()));
+        Assert.Equal((false, 2), (lifted.GetProperty("lifted").GetBoolean(), lifted.GetProperty("failuresCleared").GetInt32()));
+        // Forgotten: without the lift, the second of these would have locked (2 + 2 = 4).
+        Assert.Equal([1506, 1506, 1506, 1550], guesses.Select(g => g.Code));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousLift.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, forgedLift.StatusCode);
+        Assert.Equal(1550, stillLocked.Code);
+        Assert.Equal((HttpStatusCode.TooManyRequests, 1534), (overWindow.Status, overWindow.Code));
+        Assert.Equal(1534, overWindowAfterLift.Code);
+        Assert.Equal(3, full.GetProperty("otpSends").GetInt32());
+        Assert.True(full.GetProperty("nextOtpSendAt").GetDateTimeOffset() > _api.Clock.GetUtcNow());
+        Assert.Equal(HttpStatusCode.BadRequest, hostile.StatusCode);
+        Assert.Equal("application/problem+json", hostile.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, unknownBrand.StatusCode);
+    }
+
+    [Fact]
+    public async Task AGuesserWhoLocksTheIdentifierAgainAndAgainAddsOneLineToTheHistory()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        var customerId = Jwt.Payload((await _client.LoginAsync(phone)).Token!).GetProperty("uid").GetString();
+        for (var i = 0; i < 3; i++)
+        {
+            // Past the lock and the send window each time.
+            _api.Clock.Advance(TimeSpan.FromMinutes(16));
+            var sessionId = await _client.StartLoginAsync(phone);
+            Assert.Equal(1550, (await _client.GuessWrongAsync(phone, sessionId, await _client.LatestOtpAsync(phone), 4))[^1].Code);
+        }
+
+        var events = (await GetAsync($"/admin/v1/brands/GUARDED/customers/{customerId}/events", SupportKey)).GetProperty("events").EnumerateArray().ToList();
+
+        Assert.Equal(["IDENTIFIER_LOCKED", "LOGIN"], events.Select(e => e.GetProperty("kind").GetString()));
+        Assert.Equal(3, events[0].GetProperty("count").GetInt32());
+        Assert.Equal(_api.Clock.GetUtcNow().AddMinutes(15), events[0].GetProperty("detail").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task AMissingOrWrongKeyIs401ProblemDetailsAndAnUnknownIdentifier404()
     {
         var none = await SendAsync(HttpMethod.Get, "/admin/v1/brands/DEMO/customers/x/sessions", key: null);
