@@ -93,6 +93,59 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         Assert.Empty(fixture.ConsoleErrors(page));
     }
 
+    [ChromiumFact]
+    public async Task SupportSeesWhyACustomerIsLockedOutAndLiftsTheLockAfterConfirming()
+    {
+        var api = fixture.Api.Client;
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        await api.LoginAsync(phone);
+        var sessionId = await api.StartLoginAsync(phone);
+        var right = await api.LatestOtpAsync(phone);
+        Assert.Equal(1550, (await api.GuessWrongAsync(phone, sessionId, right, 4))[^1].Code);
+        var newcomer = TestDevice.NewMobile(TestBrands.Guarded);
+        var newcomerSession = await api.StartLoginAsync(newcomer);
+        await api.GuessWrongAsync(newcomer, newcomerSession, await api.LatestOtpAsync(newcomer), 2);
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync(fixture.ConsoleUrl);
+        await page.FillAsync("#admin-key", BrowserFixture.AdminKey);
+        await page.PressAsync("#admin-key", "Enter");
+        await page.FillAsync("#brand", TestBrands.Guarded);
+        await page.FillAsync("#identifier-value", newcomer.IdentifierValue);
+        await page.PressAsync("#identifier-value", "Enter");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("No customer holds this identifier.");
+        await Assertions.Expect(page.Locator("#lock-state")).ToContainTextAsync("Not locked. Wrong codes or passwords in the last 30 minutes: 2 (it locks at 4).");
+        await Assertions.Expect(page.Locator("#lift-lock")).ToHaveTextAsync("Forget wrong attempts…");
+        await Assertions.Expect(page.Locator("#no-customer")).ToBeVisibleAsync();
+        Assert.False(await page.Locator("#customer-section").IsVisibleAsync());
+
+        await page.FillAsync("#identifier-value", phone.IdentifierValue);
+        await page.PressAsync("#identifier-value", "Enter");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Found the customer.");
+        await Assertions.Expect(page.Locator("#lock-state")).ToContainTextAsync("Locked until");
+        await Assertions.Expect(page.Locator("#send-state")).ToContainTextAsync("2 of 3");
+        await Assertions.Expect(page.Locator("#events tbody tr", new() { HasTextString = "Locked" })).ToContainTextAsync("all devices");
+        await page.ClickAsync("#lift-lock");
+        await page.ClickAsync("#confirm-no");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("The lock stays.");
+        var refused = await api.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", right)));
+        await page.ClickAsync("#lift-lock");
+        await Assertions.Expect(page.Locator("#confirm-text")).ToContainTextAsync("verified who is asking");
+        await page.ClickAsync("#confirm-yes");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Lock lifted: the customer can log in again.");
+        await Assertions.Expect(page.Locator("#lock-state")).ToContainTextAsync("Not locked.");
+        await Assertions.Expect(page.Locator("#lift-lock")).ToBeHiddenAsync();
+        await Assertions.Expect(page.Locator("#events tbody tr", new() { HasTextString = "Lock lifted" })).ToContainTextAsync("support lifted the lock (admin key support)");
+        Assert.Equal(1550, refused.Code);
+        Assert.True((await api.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", right)))).Success);
+        Assert.DoesNotContain(phone.IdentifierValue, await page.Locator("#customer-section").InnerTextAsync(), StringComparison.Ordinal);
+        // Chromium reports every 404 as a console error; the newcomer's lookup answered one ("no customer holds it").
+        Assert.Single(fixture.ConsoleErrors(page), e => e.Contains("status of 404", StringComparison.Ordinal));
+        Assert.Single(fixture.ConsoleErrors(page));
+    }
+
     [Fact]
     public async Task ThePageIsServedOnlyWithAdminKeysAndUnderAStrictContentSecurityPolicy()
     {

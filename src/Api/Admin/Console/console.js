@@ -4,8 +4,9 @@
   "use strict";
 
   let adminKey = null;
-  let current = null; // { brand, customerId }
-  let pendingConfirmation = null;
+  let current = null; // { brand, type, value, customerId (null while no customer holds the identifier) }
+  let pendingConfirmation = null; // { onYes, cancelled }
+  let shownLimits = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -18,6 +19,8 @@
     "identifier changed": "the customer changed their phone number or e-mail address",
     "revoked by an administrator": "support revoked it",
     "device-session limit": "the customer logged in on too many devices; the least recently used one was logged out",
+    "too many wrong codes or passwords": "too many wrong codes or passwords were entered, so codes and passwords were refused for a while",
+    "lifted by an administrator": "support lifted the lock",
   };
 
   const kindNames = {
@@ -28,6 +31,8 @@
     "PASSWORD_RESET": "Password reset",
     "IDENTIFIER_CHANGED": "Identifier changed",
     "DEVICE_KEY_MISMATCH": "Copied key refused",
+    "IDENTIFIER_LOCKED": "Locked",
+    "LOCK_LIFTED": "Lock lifted",
   };
 
   class ApiError extends Error {}
@@ -38,7 +43,8 @@
     status.className = kind || "";
   }
 
-  async function api(method, path) {
+  // A 404 answers null when notFoundIsAnswer: "no customer holds this identifier" is news, not an error.
+  async function api(method, path, notFoundIsAnswer) {
     if (!adminKey) {
       throw new ApiError("Paste the admin key first (step 1).");
     }
@@ -48,7 +54,7 @@
     } catch (e) {
       throw new ApiError("The service could not be reached.");
     }
-    if (response.status === 204) {
+    if (response.status === 204 || (response.status === 404 && notFoundIsAnswer)) {
       return null;
     }
     const body = await response.json().catch(() => null);
@@ -107,8 +113,8 @@
         cell(row, family.deviceBound ? "yes" : "no");
         const device = session.deviceId === null ? "a browser" : "device " + session.deviceId;
         row.appendChild(document.createElement("td")).appendChild(button("Revoke…", "", () =>
-          askToConfirm("Revoke the " + family.flow + " session on " + device + "? The customer logs in again there.",
-            () => revokeOne(family.familyId))));
+          askToConfirm("Revoke the " + family.flow + " session on " + device + "? The customer logs in again there.", "Yes, revoke",
+            () => revokeOne(family.familyId), "Nothing was revoked.")));
         body.appendChild(row);
       }
     }
@@ -128,10 +134,12 @@
       cell(row, when(event.at));
       cell(row, kindNames[event.kind] || event.kind);
       cell(row, event.identifier);
-      cell(row, event.device, "device masked");
+      cell(row, event.device || "all devices", "device masked");
       cell(row, event.flow);
       const why = event.kind === "LOGIN" ? "by " + event.factor
         : event.kind === "IDENTIFIER_CHANGED" ? "new value " + event.detail
+        : event.kind === "IDENTIFIER_LOCKED" ? explanations[event.reason] + ", until " + when(event.detail)
+        : event.kind === "LOCK_LIFTED" ? explanations[event.reason] + " (admin key " + event.detail + ")"
         : explanations[event.reason] || explanations[event.kind] || event.reason || "";
       cell(row, why);
       cell(row, event.count);
@@ -147,13 +155,49 @@
       : "";
   }
 
+  function identifierPath() {
+    return "/admin/v1/brands/" + encodeURIComponent(current.brand) + "/identifiers/" + encodeURIComponent(current.type)
+      + "/" + encodeURIComponent(current.value);
+  }
+
+  function customerPath() {
+    return "/admin/v1/brands/" + encodeURIComponent(current.brand) + "/customers/" + encodeURIComponent(current.customerId);
+  }
+
+  function renderLimits(limits) {
+    shownLimits = limits;
+    const lock = $("lock-state");
+    if (limits.locked) {
+      lock.textContent = "Locked until " + when(limits.lockedUntil) + ": too many wrong codes or passwords (" + limits.maxFailures
+        + " within " + limits.failureWindowMinutes + " minutes). Codes are not sent and no code or password is checked until then.";
+      lock.className = "locked";
+    } else {
+      lock.textContent = "Not locked. Wrong codes or passwords in the last " + limits.failureWindowMinutes + " minutes: "
+        + limits.recentFailures + " (it locks at " + limits.maxFailures + ").";
+      lock.className = "";
+    }
+    $("lift-lock").hidden = !limits.locked && limits.recentFailures === 0;
+    $("lift-lock").textContent = limits.locked ? "Lift lock…" : "Forget wrong attempts…";
+    $("send-state").textContent = "Codes sent in the last " + limits.sendWindowMinutes + " minutes: " + limits.otpSends + " of "
+      + limits.maxOtpSends + (limits.nextOtpSendAt ? "; the next can be sent at " + when(limits.nextOtpSendAt) + "." : ".");
+  }
+
   async function load() {
-    const base = "/admin/v1/brands/" + encodeURIComponent(current.brand) + "/customers/" + encodeURIComponent(current.customerId);
-    const [sessions, history] = await Promise.all([api("GET", base + "/sessions"), api("GET", base + "/events")]);
-    $("customer-id").textContent = current.customerId;
-    renderSessions(sessions.sessions);
-    renderEvents(history.events);
-    $("customer-section").hidden = false;
+    const limits = api("GET", identifierPath() + "/limits");
+    const customer = current.customerId
+      ? Promise.all([api("GET", customerPath() + "/sessions"), api("GET", customerPath() + "/events")])
+      : Promise.resolve(null);
+    const [shown, found] = await Promise.all([limits, customer]);
+    $("identifier-name").textContent = current.type + " " + current.value;
+    renderLimits(shown);
+    $("identifier-section").hidden = false;
+    $("no-customer").hidden = current.customerId !== null;
+    if (found) {
+      $("customer-id").textContent = current.customerId;
+      renderSessions(found[0].sessions);
+      renderEvents(found[1].events);
+    }
+    $("customer-section").hidden = !found;
   }
 
   async function run(action) {
@@ -167,25 +211,30 @@
     }
   }
 
-  function askToConfirm(text, onYes) {
-    pendingConfirmation = onYes;
+  function askToConfirm(text, yes, onYes, cancelled) {
+    pendingConfirmation = { onYes, cancelled };
     $("confirm-text").textContent = text;
+    $("confirm-yes").textContent = yes;
     $("confirm").hidden = false;
     $("confirm-no").focus();
   }
 
   async function revokeOne(familyId) {
-    const base = "/admin/v1/brands/" + encodeURIComponent(current.brand) + "/customers/" + encodeURIComponent(current.customerId);
-    await api("DELETE", base + "/sessions/" + encodeURIComponent(familyId));
+    await api("DELETE", customerPath() + "/sessions/" + encodeURIComponent(familyId));
     await load();
     setStatus("Revoked one session.", "ok");
   }
 
   async function revokeAll() {
-    const base = "/admin/v1/brands/" + encodeURIComponent(current.brand) + "/customers/" + encodeURIComponent(current.customerId);
-    const result = await api("DELETE", base + "/sessions");
+    const result = await api("DELETE", customerPath() + "/sessions");
     await load();
     setStatus("Logged out everywhere: " + result.revoked + " session(s) revoked.", "ok");
+  }
+
+  async function liftLock() {
+    const result = await api("DELETE", identifierPath() + "/lock");
+    await load();
+    setStatus(result.lifted ? "Lock lifted: the customer can log in again." : "Wrong attempts forgotten: " + result.failuresCleared + ".", "ok");
   }
 
   $("key-form").addEventListener("submit", (e) => {
@@ -203,6 +252,7 @@
     adminKey = null;
     current = null;
     $("customer-section").hidden = true;
+    $("identifier-section").hidden = true;
     $("forget-key").hidden = true;
     $("key-state").textContent = "The key is forgotten.";
   });
@@ -211,15 +261,14 @@
     e.preventDefault();
     run(async () => {
       $("customer-section").hidden = true;
+      $("identifier-section").hidden = true;
       $("confirm").hidden = true;
-      const brand = $("brand").value.trim();
-      const type = $("identifier-type").value;
-      const value = $("identifier-value").value.trim();
+      current = { brand: $("brand").value.trim(), type: $("identifier-type").value, value: $("identifier-value").value.trim(), customerId: null };
       setStatus("Searching…", "");
-      const found = await api("GET", "/admin/v1/brands/" + encodeURIComponent(brand) + "/identifiers/" + encodeURIComponent(type) + "/" + encodeURIComponent(value));
-      current = { brand, customerId: found.customerId };
+      const found = await api("GET", identifierPath(), true);
+      current.customerId = found ? found.customerId : null;
       await load();
-      setStatus("Found the customer.", "ok");
+      setStatus(found ? "Found the customer." : "No customer holds this identifier.", found ? "ok" : "");
     });
   });
 
@@ -229,20 +278,31 @@
   }));
 
   $("revoke-all").addEventListener("click", () =>
-    askToConfirm("Log this customer out on every device and browser? Every session below ends.", revokeAll));
+    askToConfirm("Log this customer out on every device and browser? Every session below ends.", "Yes, revoke", revokeAll, "Nothing was revoked."));
+
+  $("lift-lock").addEventListener("click", () => {
+    const caution = " Do it only once you have verified who is asking: the limit stops someone guessing codes or passwords.";
+    if (shownLimits.locked) {
+      askToConfirm("Lift the lock? Codes and passwords are checked again at once, and the wrong attempts are forgotten." + caution,
+        "Yes, lift it", liftLock, "The lock stays.");
+    } else {
+      askToConfirm("Forget the " + shownLimits.recentFailures + " wrong attempt(s)?" + caution, "Yes, forget them", liftLock, "Nothing was changed.");
+    }
+  });
 
   $("confirm-yes").addEventListener("click", () => {
-    const action = pendingConfirmation;
+    const pending = pendingConfirmation;
     pendingConfirmation = null;
     $("confirm").hidden = true;
-    if (action) {
-      run(action);
+    if (pending) {
+      run(pending.onYes);
     }
   });
 
   $("confirm-no").addEventListener("click", () => {
+    const pending = pendingConfirmation;
     pendingConfirmation = null;
     $("confirm").hidden = true;
-    setStatus("Nothing was revoked.", "");
+    setStatus(pending ? pending.cancelled : "", "");
   });
 })();
