@@ -9,6 +9,8 @@ namespace Sessions.Api.Admin;
 /// </summary>
 internal sealed class AdminAuthentication(IOptions<AdminOptions> options, AuthAudit audit) : IEndpointFilter
 {
+    private static readonly object KeyIdItem = new();
+
     private readonly (string Id, byte[] Digest)[] _keys = [.. options.Value.ApiKeys.Select(k => (k.Id, k.Digest()!))];
 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
@@ -29,8 +31,6 @@ internal sealed class AdminAuthentication(IOptions<AdminOptions> options, AuthAu
             (result as IStatusCodeHttpResult)?.StatusCode ?? StatusCodes.Status200OK, http.Connection.RemoteIpAddress);
         return result;
     }
-
-    private static readonly object KeyIdItem = new();
 
     /// <summary>The id of the key that authorised this admin call, for what the call records (never the key).</summary>
     public static string KeyIdOf(HttpContext http) => (string)http.Items[KeyIdItem]!;
