@@ -11,7 +11,8 @@ namespace Sessions.Api.Admin;
 
 /// <summary>
 /// <c>/admin/v1</c> (API.md §4.6) for support tools: find a customer by identifier, list their live device sessions
-/// and families, revoke one family or all of them. Mapped only when <c>Sessions:Admin:ApiKeys</c> lists a key.
+/// and families, revoke one family or all of them; beyond the contract, the history, an identifier's limits and lifting
+/// its lock, and what the presented key may do. Mapped only when <c>Sessions:Admin:ApiKeys</c> lists a key.
 /// Listing reads the customer's own list of device sessions, never the store.
 /// </summary>
 public static class AdminEndpoints
@@ -23,8 +24,10 @@ public static class AdminEndpoints
             return app;
         }
 
-        var group = app.MapGroup("/admin/v1/brands/{brand}").WithTags("Administration").AddEndpointFilter<AdminAuthentication>()
+        var admin = app.MapGroup("/admin/v1").WithTags("Administration").AddEndpointFilter<AdminAuthentication>()
             .RequireRateLimiting(RateLimiting.AuthPolicy);
+        admin.MapGet("/key", DescribeKey).WithName("AdminDescribeKey");
+        var group = admin.MapGroup("/brands/{brand}");
         group.MapGet("/identifiers/{identifierType}/{identifierValue}", FindCustomerAsync).WithName("AdminFindCustomer");
         group.MapGet("/identifiers/{identifierType}/{identifierValue}/limits", GetLimitsAsync).WithName("AdminGetIdentifierLimits");
         group.MapDelete("/identifiers/{identifierType}/{identifierValue}/lock", LiftLockAsync).WithName("AdminLiftLock");
@@ -33,6 +36,18 @@ public static class AdminEndpoints
         group.MapDelete("/customers/{customerId}/sessions/{familyId}", RevokeOneAsync).WithName("AdminRevokeFamily");
         group.MapGet("/customers/{customerId}/events", ListEventsAsync).WithName("AdminListEvents");
         return app;
+    }
+
+    /// <summary>What the presented key may do, so that a support tool can say so before the agent tries.</summary>
+    public static IResult DescribeKey(HttpContext http)
+    {
+        var caller = AdminAuthentication.CallerOf(http);
+        return PlainJson.Result(new JsonObject
+        {
+            ["id"] = caller.KeyId,
+            ["brands"] = caller.Brands is null ? null : new JsonArray([.. caller.Brands.Order(StringComparer.Ordinal).Select(b => (JsonNode)b)]),
+            ["readOnly"] = caller.ReadOnly,
+        });
     }
 
     public static async Task<IResult> FindCustomerAsync(string brand, string identifierType, string identifierValue,
@@ -86,7 +101,7 @@ public static class AdminEndpoints
         {
             return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
         }
-        var lifted = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).LiftLockAsync(AdminAuthentication.KeyIdOf(http));
+        var lifted = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).LiftLockAsync(AdminAuthentication.CallerOf(http).KeyId);
         return PlainJson.Result(new JsonObject
         {
             ["lifted"] = lifted.WasLockedUntil is not null,

@@ -17,6 +17,8 @@ public sealed class AdminTests : IAsyncLifetime
 {
     private const string SupportKey = "support-key-0123456789-abcdefghijklmnop";
     private const string OpsKey = "ops-key-0123456789-abcdefghijklmnopqrstuv";
+    private const string DemoReaderKey = "demo-reader-key-0123456789-abcdefghijklmn";
+    private const string GuardedKey = "guarded-key-0123456789-abcdefghijklmnopqr";
 
     private readonly CapturedLogs _logs = new();
     private ApiFactory _api = null!;
@@ -31,6 +33,13 @@ public sealed class AdminTests : IAsyncLifetime
                 ["Sessions:Admin:ApiKeys:0:Key"] = SupportKey,
                 ["Sessions:Admin:ApiKeys:1:Id"] = "ops",
                 ["Sessions:Admin:ApiKeys:1:Key"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(OpsKey))),
+                ["Sessions:Admin:ApiKeys:2:Id"] = "demo-reader",
+                ["Sessions:Admin:ApiKeys:2:Key"] = DemoReaderKey,
+                ["Sessions:Admin:ApiKeys:2:Brands:0"] = "demo",
+                ["Sessions:Admin:ApiKeys:2:ReadOnly"] = "true",
+                ["Sessions:Admin:ApiKeys:3:Id"] = "guarded-support",
+                ["Sessions:Admin:ApiKeys:3:Key"] = GuardedKey,
+                ["Sessions:Admin:ApiKeys:3:Brands:0"] = TestBrands.Guarded,
             },
             services: s => s.AddSingleton<ILoggerProvider>(_logs));
         _client = _api.CreateSessionsClient();
@@ -249,6 +258,49 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Equal(["IDENTIFIER_LOCKED", "LOGIN"], events.Select(e => e.GetProperty("kind").GetString()));
         Assert.Equal(3, events[0].GetProperty("count").GetInt32());
         Assert.Equal(_api.Clock.GetUtcNow().AddMinutes(15), events[0].GetProperty("detail").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task AKeyServesOnlyItsBrandsAndAReadOnlyKeyLooksButChangesNothing()
+    {
+        var phone = TestDevice.NewMobile();
+        var login = await _client.LoginAsync(phone);
+        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString();
+        var guarded = TestDevice.NewMobile(TestBrands.Guarded);
+        var guardedSession = await _client.StartLoginAsync(guarded);
+        await _client.GuessWrongAsync(guarded, guardedSession, await _client.LatestOtpAsync(guarded), 4);
+        var sessions = $"/admin/v1/brands/DEMO/customers/{customerId}/sessions";
+        var guardedLock = $"/admin/v1/brands/GUARDED/identifiers/MOBILE/{guarded.IdentifierValue}/lock";
+
+        var reader = await GetAsync("/admin/v1/key", DemoReaderKey);
+        var everyBrand = await GetAsync("/admin/v1/key", SupportKey);
+        var readerLists = await SendAsync(HttpMethod.Get, sessions, DemoReaderKey);
+        var readerRevokes = await SendAsync(HttpMethod.Delete, sessions, DemoReaderKey);
+        var readerRevokesOne = await SendAsync(HttpMethod.Delete, $"{sessions}/{Jwt.Payload(login.Token!).GetProperty("sid").GetString()}", DemoReaderKey);
+        var readerLooksElsewhere = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/GUARDED/identifiers/MOBILE/{guarded.IdentifierValue}/limits", DemoReaderKey);
+        var otherBrandLists = await SendAsync(HttpMethod.Get, sessions, GuardedKey);
+        var otherBrandRevokes = await SendAsync(HttpMethod.Delete, sessions, GuardedKey);
+        var readerLifts = await SendAsync(HttpMethod.Delete, guardedLock, DemoReaderKey);
+        var stillLocked = await GetAsync($"/admin/v1/brands/GUARDED/identifiers/MOBILE/{guarded.IdentifierValue}/limits", GuardedKey);
+        var stillLive = await _client.PostAsync("token/regenerate", phone.Body(("key", login.Key)));
+
+        Assert.Equal("demo-reader", reader.GetProperty("id").GetString());
+        Assert.Equal(["DEMO"], reader.GetProperty("brands").EnumerateArray().Select(b => b.GetString()));
+        Assert.True(reader.GetProperty("readOnly").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, everyBrand.GetProperty("brands").ValueKind);
+        Assert.False(everyBrand.GetProperty("readOnly").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, readerLists.StatusCode);
+        foreach (var refused in new[] { readerRevokes, readerRevokesOne, readerLooksElsewhere, otherBrandLists, otherBrandRevokes, readerLifts })
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Contains("may only read", await readerRevokes.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("is not for brand GUARDED", await readerLooksElsewhere.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(stillLocked.GetProperty("locked").GetBoolean());
+        Assert.True(stillLive.Success, stillLive.Body.GetRawText());
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == 3020 && e.Values.GetValueOrDefault("KeyId") == "demo-reader"
+            && e.Values.GetValueOrDefault("Action") == "AdminRevokeAll" && e.Values.GetValueOrDefault("Status") == "403");
     }
 
     [Fact]

@@ -23,6 +23,7 @@ public sealed class StartupValidationTests
         { "Sessions:Brands:SIGNED:SigningKeys:0:Secret", TestBrands.SigningSecrets[TestBrands.Demo], "Sessions:Brands:SIGNED:SigningKeys:0:Secret" },
         { "Sessions:Brands:DEMO:IntrospectionSecret", "short", "Sessions:Brands:DEMO:IntrospectionSecret" },
         { "Sessions:Admin:ApiKeys:0:Key", "short", "Sessions:Admin:ApiKeys:0:Key" },
+        { "Sessions:Admin:ApiKeys:0:Brands:0", "NOPE", "Sessions:Admin:ApiKeys:0:Brands:0 names 'NOPE', which is not a configured brand" },
         { "Sessions:Brands:DEMO:Web:IdleMinutes", "0", "Sessions:Brands:DEMO:Web:IdleMinutes" },
         { "Sessions:Brands:DEMO:MaxDeviceSessions", "0", "Sessions:Brands:DEMO:MaxDeviceSessions" },
         { "Sessions:Cluster:Membership:ProbeTimeout", "00:00:00.100", "Sessions:Cluster:Membership:ProbeTimeout" },
