@@ -13,6 +13,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string AdminKey = "support-console-key-0123456789-abcdefghijk";
 
+    /// <summary>A key that may only read, and only GUARDED.</summary>
+    public const string ReaderKey = "support-reader-key-0123456789-abcdefghijkl";
+
     private static readonly int WebsitePort = FreePort.Next();
 
     private readonly Dictionary<IPage, List<string>> _errors = [];
@@ -24,6 +27,10 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         ["Sessions:Admin:ApiKeys:0:Id"] = "support",
         ["Sessions:Admin:ApiKeys:0:Key"] = AdminKey,
+        ["Sessions:Admin:ApiKeys:1:Id"] = "reader",
+        ["Sessions:Admin:ApiKeys:1:Key"] = ReaderKey,
+        ["Sessions:Admin:ApiKeys:1:Brands:0"] = TestBrands.Guarded,
+        ["Sessions:Admin:ApiKeys:1:ReadOnly"] = "true",
         [$"Sessions:Brands:{TestBrands.Demo}:Web:AllowedOrigins:1"] = DemoWebsite,
         // The sample website binds its sessions to a WebCrypto key where the brand binds devices, as the Development DEMO does.
         [$"Sessions:Brands:{TestBrands.Demo}:DeviceBinding"] = "Optional",

@@ -24,10 +24,12 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         await page.GotoAsync(fixture.ConsoleUrl);
         await page.FillAsync("#admin-key", "not-the-key-0123456789-abcdefghijklmnop");
         await page.ClickAsync("#key-form button[type=submit]");
-        await page.FillAsync("#identifier-value", phone.IdentifierValue);
-        await page.ClickAsync("#search-form button[type=submit]");
 
         await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("The admin key was refused (401). Check it and paste it again.");
+        await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("No key.");
+        await page.FillAsync("#identifier-value", phone.IdentifierValue);
+        await page.ClickAsync("#search-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Paste the admin key first (step 1).");
         Assert.False(await page.Locator("#customer-section").IsVisibleAsync());
         Assert.DoesNotContain("not-the-key", page.Url, StringComparison.Ordinal);
         Assert.Empty(await page.Context.CookiesAsync());
@@ -144,6 +146,36 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         // Chromium reports every 404 as a console error; the newcomer's lookup answered one ("no customer holds it").
         Assert.Single(fixture.ConsoleErrors(page), e => e.Contains("status of 404", StringComparison.Ordinal));
         Assert.Single(fixture.ConsoleErrors(page));
+    }
+
+    [ChromiumFact]
+    public async Task AReadOnlyKeyForOneBrandSeesTheCustomerAndTheLockButOffersNoAction()
+    {
+        var api = fixture.Api.Client;
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        await api.LoginAsync(phone);
+        var sessionId = await api.StartLoginAsync(phone);
+        Assert.Equal(1550, (await api.GuessWrongAsync(phone, sessionId, await api.LatestOtpAsync(phone), 4))[^1].Code);
+        var page = await fixture.NewPageAsync();
+
+        await page.GotoAsync(fixture.ConsoleUrl);
+        await page.FillAsync("#admin-key", BrowserFixture.ReaderKey);
+        await page.PressAsync("#admin-key", "Enter");
+        await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("Key 'reader' is held for this tab: brand(s) GUARDED, read only.");
+        await Assertions.Expect(page.Locator("#brand")).ToHaveValueAsync(TestBrands.Guarded);
+        await page.FillAsync("#identifier-value", phone.IdentifierValue);
+        await page.PressAsync("#identifier-value", "Enter");
+
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("Found the customer.");
+        await Assertions.Expect(page.Locator("#lock-state")).ToContainTextAsync("Locked until");
+        await Assertions.Expect(page.Locator("#sessions tbody tr")).ToHaveCountAsync(1);
+        Assert.Equal(0, await page.Locator("#customer-section button", new() { HasTextString = "Revoke" }).CountAsync());
+        Assert.False(await page.Locator("#revoke-all").IsVisibleAsync());
+        Assert.False(await page.Locator("#lift-lock").IsVisibleAsync());
+        await page.FillAsync("#brand", TestBrands.Demo);
+        await page.PressAsync("#identifier-value", "Enter");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("The admin key 'reader' is not for brand DEMO.");
+        Assert.False(await page.Locator("#identifier-section").IsVisibleAsync());
     }
 
     [Fact]

@@ -4,6 +4,7 @@
   "use strict";
 
   let adminKey = null;
+  let keyRights = null; // { id, brands (null: every brand), readOnly }, as /admin/v1/key answers for the key
   let current = null; // { brand, type, value, customerId (null while no customer holds the identifier) }
   let pendingConfirmation = null; // { onYes, cancelled }
   let shownLimits = null;
@@ -64,6 +65,9 @@
     if (response.status === 401) {
       throw new ApiError("The admin key was refused (401). Check it and paste it again.");
     }
+    if (response.status === 403) {
+      throw new ApiError(body && body.detail ? body.detail : "The admin key may not do this (403).");
+    }
     if (response.status === 429) {
       throw new ApiError("Too many requests: wait a moment and try again.");
     }
@@ -112,15 +116,19 @@
         cell(row, family.expiresAt ? when(family.expiresAt) : "never");
         cell(row, family.deviceBound ? "yes" : "no");
         const device = session.deviceId === null ? "a browser" : "device " + session.deviceId;
-        row.appendChild(document.createElement("td")).appendChild(button("Revoke…", "", () =>
-          askToConfirm("Revoke the " + family.flow + " session on " + device + "? The customer logs in again there.", "Yes, revoke",
-            () => revokeOne(family.familyId), "Nothing was revoked.")));
+        const actions = row.appendChild(document.createElement("td"));
+        if (!keyRights.readOnly) {
+          actions.appendChild(button("Revoke…", "", () =>
+            askToConfirm("Revoke the " + family.flow + " session on " + device + "? The customer logs in again there.", "Yes, revoke",
+              () => revokeOne(family.familyId), "Nothing was revoked.")));
+        }
         body.appendChild(row);
       }
     }
     $("sessions").hidden = count === 0;
     $("no-sessions").hidden = count !== 0;
     $("revoke-all").disabled = count === 0;
+    $("revoke-all").hidden = keyRights.readOnly;
   }
 
   function renderEvents(events) {
@@ -176,7 +184,7 @@
         + limits.recentFailures + " (it locks at " + limits.maxFailures + ").";
       lock.className = "";
     }
-    $("lift-lock").hidden = !limits.locked && limits.recentFailures === 0;
+    $("lift-lock").hidden = keyRights.readOnly || (!limits.locked && limits.recentFailures === 0);
     $("lift-lock").textContent = limits.locked ? "Lift lock…" : "Forget wrong attempts…";
     $("send-state").textContent = "Codes sent in the last " + limits.sendWindowMinutes + " minutes: " + limits.otpSends + " of "
       + limits.maxOtpSends + (limits.nextOtpSendAt ? "; the next can be sent at " + when(limits.nextOtpSendAt) + "." : ".");
@@ -237,19 +245,41 @@
     setStatus(result.lifted ? "Lock lifted: the customer can log in again." : "Wrong attempts forgotten: " + result.failuresCleared + ".", "ok");
   }
 
+  function describeRights(rights) {
+    const brands = rights.brands === null ? "every brand" : "brand(s) " + rights.brands.join(", ");
+    return "Key '" + rights.id + "' is held for this tab: " + brands + ", " + (rights.readOnly ? "read only." : "may revoke and lift locks.");
+  }
+
   $("key-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const input = $("admin-key");
     adminKey = input.value.trim() || null;
     input.value = "";
-    $("key-state").textContent = adminKey ? "A key is held for this tab." : "No key.";
-    $("forget-key").hidden = !adminKey;
+    keyRights = null;
+    $("customer-section").hidden = true;
+    $("identifier-section").hidden = true;
     setStatus("", "");
-    $("identifier-value").focus();
+    run(async () => {
+      try {
+        keyRights = await api("GET", "/admin/v1/key");
+      } catch (error) {
+        adminKey = null;
+        $("key-state").textContent = "No key.";
+        $("forget-key").hidden = true;
+        throw error;
+      }
+      $("key-state").textContent = describeRights(keyRights);
+      $("forget-key").hidden = false;
+      if (keyRights.brands !== null && !keyRights.brands.includes($("brand").value.trim().toUpperCase())) {
+        $("brand").value = keyRights.brands[0];
+      }
+      $("identifier-value").focus();
+    });
   });
 
   $("forget-key").addEventListener("click", () => {
     adminKey = null;
+    keyRights = null;
     current = null;
     $("customer-section").hidden = true;
     $("identifier-section").hidden = true;
@@ -263,6 +293,9 @@
       $("customer-section").hidden = true;
       $("identifier-section").hidden = true;
       $("confirm").hidden = true;
+      if (!keyRights) {
+        throw new ApiError("Paste the admin key first (step 1).");
+      }
       current = { brand: $("brand").value.trim(), type: $("identifier-type").value, value: $("identifier-value").value.trim(), customerId: null };
       setStatus("Searching…", "");
       const found = await api("GET", identifierPath(), true);
