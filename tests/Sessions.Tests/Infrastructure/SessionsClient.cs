@@ -167,6 +167,24 @@ public sealed class SessionsClient(HttpClient http)
         return answers;
     }
 
+    /// <summary>
+    /// Opens a login and guesses wrong until the identifier locks (1550), on a brand whose per-session attempts outlast
+    /// its lockout (GUARDED): the session id and its right code, which the lock refuses.
+    /// </summary>
+    public async Task<(string SessionId, string RightOtp)> LockOutAsync(TestDevice device)
+    {
+        var sessionId = await StartLoginAsync(device);
+        var right = await LatestOtpAsync(device);
+        for (var i = 0; i < 50; i++)
+        {
+            if ((await GuessWrongAsync(device, sessionId, right, 1))[0].Code == 1550)
+            {
+                return (sessionId, right);
+            }
+        }
+        throw new InvalidOperationException("The identifier did not lock within 50 wrong codes.");
+    }
+
     /// <summary>web/token/generate + web/otp/generate: the browser's login session id, with an OTP waiting.</summary>
     public async Task<string> StartWebLoginAsync(TestDevice browser, params (string Name, object? Value)[] openFields)
     {
