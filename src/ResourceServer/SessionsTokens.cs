@@ -116,7 +116,7 @@ public static class SessionsTokens
         {
             if (presentedAsDPoP)
             {
-                context.Fail("a bearer token is presented with the Bearer scheme");
+                context.Fail("a token that is not device-bound must be presented with the Bearer scheme");
             }
             return;
         }

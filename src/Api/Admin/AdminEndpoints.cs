@@ -55,7 +55,7 @@ public static class AdminEndpoints
     {
         if (ParseIdentifier(brand, identifierType, identifierValue, options.Value) is not { } identifier)
         {
-            return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
+            return InvalidIdentifier();
         }
         var customerId = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).GetCustomerIdAsync();
         return customerId is null
@@ -71,7 +71,7 @@ public static class AdminEndpoints
     {
         if (ParseIdentifier(brand, identifierType, identifierValue, options.Value) is not { } identifier)
         {
-            return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
+            return InvalidIdentifier();
         }
         var rules = options.Value.GetBrand(identifier.Brand);
         var limits = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).GetLimitsAsync();
@@ -99,7 +99,7 @@ public static class AdminEndpoints
     {
         if (ParseIdentifier(brand, identifierType, identifierValue, options.Value) is not { } identifier)
         {
-            return AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
+            return InvalidIdentifier();
         }
         var lifted = await grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(identifier)).LiftLockAsync(AdminAuthentication.CallerOf(http).KeyId);
         return PlainJson.Result(new JsonObject
@@ -189,6 +189,8 @@ public static class AdminEndpoints
     private const string Reason = RevocationReasons.Administrator;
 
     private static IResult UnknownBrand() => AdminProblems.NotFound("The brand is not configured.");
+
+    private static IResult InvalidIdentifier() => AdminProblems.BadRequest("identifierType or identifierValue is not valid for the brand.");
 
     private static string? Brand(string brand, SessionsOptions options) => options.FindBrand(brand) is null ? null : brand.ToUpperInvariant();
 

@@ -18,7 +18,7 @@ internal sealed partial class IdentifierGrain
         var sends = Recent(State.Sends, window);
         return Task.FromResult(new IdentifierLimits
         {
-            LockedUntil = LockRemaining() is null ? null : State.LockedUntil,
+            LockedUntil = LockEnd(),
             RecentFailures = RecentFailures().Count,
             ChecksInFlight = State.Attempts.Count,
             OtpSends = sends.Count,
@@ -28,7 +28,7 @@ internal sealed partial class IdentifierGrain
 
     public async Task<LockLifted> LiftLockAsync(string liftedBy)
     {
-        var lifted = new LockLifted { WasLockedUntil = LockRemaining() is null ? null : State.LockedUntil, FailuresCleared = RecentFailures().Count };
+        var lifted = new LockLifted { WasLockedUntil = LockEnd(), FailuresCleared = RecentFailures().Count };
         if (lifted.WasLockedUntil is null && lifted.FailuresCleared == 0)
         {
             return lifted;

@@ -321,6 +321,9 @@ internal sealed partial class IdentifierGrain(
 
     private TimeSpan? LockRemaining() => State.LockedUntil is { } until && until > Now ? until - Now : null;
 
+    /// <summary>When the lock ends, while the identifier is locked.</summary>
+    private DateTimeOffset? LockEnd() => LockRemaining() is null ? null : State.LockedUntil;
+
     private List<DateTimeOffset> RecentFailures() => Recent(State.Failures, TimeSpan.FromMinutes(_brand.Lockout.WindowMinutes));
 
     private List<DateTimeOffset> Recent(List<DateTimeOffset> times, TimeSpan window) => times.Where(t => t > Now - window).ToList();

@@ -45,9 +45,7 @@ public sealed class AbuseLimitTests(ApiFixture fixture)
     public async Task ALockedIdentifierIsRefusedOnEveryCredentialEndpointButCanStillOpenASession()
     {
         var device = TestDevice.NewMobile(TestBrands.Guarded);
-        var sessionId = await Client.StartLoginAsync(device);
-        var right = await Client.LatestOtpAsync(device);
-        await Client.GuessWrongAsync(device, sessionId, right, 4);
+        var (sessionId, right) = await Client.LockOutAsync(device);
 
         var withRightCode = await Client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", right)));
         var opened = await Client.PostAsync("token/generate", device.OnDevice("other").Body());
@@ -79,8 +77,7 @@ public sealed class AbuseLimitTests(ApiFixture fixture)
         await using var factory = new ApiFactory();
         var client = factory.CreateSessionsClient();
         var device = TestDevice.NewMobile(TestBrands.Guarded);
-        var sessionId = await client.StartLoginAsync(device);
-        await client.GuessWrongAsync(device, sessionId, await client.LatestOtpAsync(device), 4);
+        await client.LockOutAsync(device);
 
         factory.Clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(1));
         var next = await client.StartLoginAsync(device);

@@ -99,9 +99,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
     public async Task SupportSeesWhyACustomerIsLockedOutAndLiftsTheLockAfterConfirming()
     {
         var api = fixture.Api.Client;
-        var phone = TestDevice.NewMobile(TestBrands.Guarded);
-        await api.LoginAsync(phone);
-        var (sessionId, right) = await api.LockOutAsync(phone);
+        var (phone, sessionId, right) = await LockedOutCustomerAsync();
         var newcomer = TestDevice.NewMobile(TestBrands.Guarded);
         var newcomerSession = await api.StartLoginAsync(newcomer);
         await api.GuessWrongAsync(newcomer, newcomerSession, await api.LatestOtpAsync(newcomer), 2);
@@ -149,10 +147,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
     [ChromiumFact]
     public async Task AReadOnlyKeyForOneBrandSeesTheCustomerAndTheLockButOffersNoAction()
     {
-        var api = fixture.Api.Client;
-        var phone = TestDevice.NewMobile(TestBrands.Guarded);
-        await api.LoginAsync(phone);
-        await api.LockOutAsync(phone);
+        var (phone, _, _) = await LockedOutCustomerAsync();
         var page = await fixture.NewPageAsync();
 
         await page.GotoAsync(fixture.ConsoleUrl);
@@ -192,5 +187,14 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await withoutKeys.CreateClient().GetAsync("/admin/")).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await withoutKeys.CreateClient().GetAsync("/admin/console.js")).StatusCode);
+    }
+
+    /// <summary>A GUARDED customer whose identifier is locked: their login session, with its right code, waits behind the lock.</summary>
+    private async Task<(TestDevice Phone, string SessionId, string RightOtp)> LockedOutCustomerAsync()
+    {
+        var phone = TestDevice.NewMobile(TestBrands.Guarded);
+        await fixture.Api.Client.LoginAsync(phone);
+        var (sessionId, right) = await fixture.Api.Client.LockOutAsync(phone);
+        return (phone, sessionId, right);
     }
 }

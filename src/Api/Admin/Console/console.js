@@ -245,6 +245,11 @@
     setStatus(result.lifted ? "Lock lifted: the customer can log in again." : "Wrong attempts forgotten: " + result.failuresCleared + ".", "ok");
   }
 
+  function hideResults() {
+    $("customer-section").hidden = true;
+    $("identifier-section").hidden = true;
+  }
+
   function describeRights(rights) {
     const brands = rights.brands === null ? "every brand" : "brand(s) " + rights.brands.join(", ");
     return "Key '" + rights.id + "' is held for this tab: " + brands + ", " + (rights.readOnly ? "read only." : "may revoke and lift locks.");
@@ -256,8 +261,7 @@
     adminKey = input.value.trim() || null;
     input.value = "";
     keyRights = null;
-    $("customer-section").hidden = true;
-    $("identifier-section").hidden = true;
+    hideResults();
     setStatus("", "");
     run(async () => {
       try {
@@ -281,8 +285,7 @@
     adminKey = null;
     keyRights = null;
     current = null;
-    $("customer-section").hidden = true;
-    $("identifier-section").hidden = true;
+    hideResults();
     $("forget-key").hidden = true;
     $("key-state").textContent = "The key is forgotten.";
   });
@@ -290,8 +293,7 @@
   $("search-form").addEventListener("submit", (e) => {
     e.preventDefault();
     run(async () => {
-      $("customer-section").hidden = true;
-      $("identifier-section").hidden = true;
+      hideResults();
       $("confirm").hidden = true;
       if (!keyRights) {
         throw new ApiError("Paste the admin key first (step 1).");
