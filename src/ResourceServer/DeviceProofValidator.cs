@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -13,12 +13,15 @@ namespace Sessions.ResourceServer;
 /// a JWS typed <c>dpop+jwt</c>, ES256, signed by the public <c>jwk</c> in its header; for this request's method and URL;
 /// recent; never seen before; bound to this very token (<c>ath</c>); and made by the device key the token's
 /// <c>cnf.jkt</c> names. The JWS checks are the library's (<see cref="JsonWebTokenHandler"/>); the thumbprint is
-/// <see cref="JsonWebKey.ComputeJwkThumbprint"/>.
+/// <see cref="JsonWebKey.ComputeJwkThumbprint"/>; the proofs seen are kept by an <see cref="IDeviceProofReplayCache"/>.
 /// </summary>
-public sealed class DeviceProofValidator(IMemoryCache seenProofs, TimeProvider clock)
+public sealed partial class DeviceProofValidator(IDeviceProofReplayCache seenProofs, TimeProvider clock, ILogger<DeviceProofValidator> logger)
 {
     /// <summary>How far a proof's <c>iat</c> may be from this server's clock.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    /// <summary>The failure when the replay cache cannot be asked: not the caller's fault, so answered 503.</summary>
+    public const string ReplayCheckUnavailable = "the proof could not be checked against replays";
 
     private readonly JsonWebTokenHandler _handler = new();
 
@@ -76,27 +79,40 @@ public sealed class DeviceProofValidator(IMemoryCache seenProofs, TimeProvider c
         {
             return "the proof is not recent";
         }
-        if (!claims.TryGetPayloadValue<string>("jti", out var jti) || string.IsNullOrEmpty(jti)
-            || !TryRemember(thumbprint + ":" + jti))
+        if (!claims.TryGetPayloadValue<string>("jti", out var jti) || string.IsNullOrEmpty(jti))
         {
             return "the proof was used before";
         }
-        return null;
+        return await IsFirstUseAsync(thumbprint, jti, request.HttpContext.RequestAborted) switch
+        {
+            true => null,
+            false => "the proof was used before",
+            null => ReplayCheckUnavailable,
+        };
     }
 
-    /// <summary>Whether the proof is new; racing twins of one proof: only the first passes. Remembered while it could be recent.</summary>
-    private bool TryRemember(string proofId)
+    /// <summary>
+    /// Whether no proof of this device key with this <c>jti</c> was accepted before, remembered while a proof could still
+    /// be recent; null when the cache cannot tell, and the proof is then refused.
+    /// </summary>
+    private async Task<bool?> IsFirstUseAsync(string thumbprint, string jti, CancellationToken cancellationToken)
     {
-        lock (seenProofs)
+        // A fixed-length id: the jti is the device's choice, of any length, and a shared cache need not hold it.
+        var proofId = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(thumbprint + ":" + jti)));
+        try
         {
-            if (seenProofs.TryGetValue(proofId, out _))
-            {
-                return false;
-            }
-            seenProofs.Set(proofId, true, 2 * Window);
-            return true;
+            return await seenProofs.TryAddAsync(proofId, 2 * Window, cancellationToken);
+        }
+        catch (Exception failure) when (failure is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Refused, not waved through: accepting a proof that may be a replay is what the cache is there to prevent.
+            LogReplayCacheFailed(logger, failure);
+            return null;
         }
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "A DPoP proof was refused: the replay cache could not be asked whether it was seen before")]
+    private static partial void LogReplayCacheFailed(ILogger logger, Exception failure);
 
     /// <summary>The request's URL without query (RFC 9449 §4.3): scheme and host in any case, default ports left out.</summary>
     private static bool IsThisRequest(string htu, HttpRequest request) =>

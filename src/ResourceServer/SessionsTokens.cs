@@ -51,6 +51,7 @@ public static class SessionsTokens
         }
         services.AddMemoryCache();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IDeviceProofReplayCache, MemoryDeviceProofReplayCache>();
         services.AddSingleton<DeviceProofValidator>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
         {
@@ -87,6 +88,14 @@ public static class SessionsTokens
                 OnTokenValidated = CheckDeviceBindingAsync,
                 OnChallenge = context =>
                 {
+                    if (context.AuthenticateFailure?.Message == DeviceProofValidator.ReplayCheckUnavailable)
+                    {
+                        // The token and proof may well be good: a 401 would send the app to log in again for nothing.
+                        context.HandleResponse();
+                        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                        context.Response.Headers.RetryAfter = "1";
+                        return Task.CompletedTask;
+                    }
                     // RFC 9449 §7.1: tell the client that DPoP with ES256 is understood here.
                     context.Response.Headers.Append("WWW-Authenticate", "DPoP algs=\"ES256\"");
                     return Task.CompletedTask;

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
 using Sessions.Grains.Configuration;
 using Sessions.ResourceServer;
+using Sessions.ResourceServer.Redis;
 using Sessions.Samples.ResourceServer;
 using Sessions.Tests.Infrastructure;
 
@@ -18,7 +19,8 @@ namespace Sessions.Tests.Api;
 /// The resource server of <c>samples/ResourceServer</c> (README "For resource servers") against real tokens of the real
 /// service: the standard JwtBearer handler with keys from the brand's JWKS, holding no secret of the brand; and for a
 /// device-bound token (API.md §4.7), a DPoP proof by its device key on every call (RFC 9449 §7), bound to the token by
-/// <c>ath</c>. The JWKS is fetched when first needed and again when a token names a new key.
+/// <c>ath</c>. The JWKS is fetched when first needed and again when a token names a new key. Several processes of one
+/// resource server share the proofs they accepted through <c>Sessions.ResourceServer.Redis</c>, on a real store process.
 /// </summary>
 public sealed class ResourceServerSampleTests
 {
@@ -117,6 +119,97 @@ public sealed class ResourceServerSampleTests
         Assert.InRange(route.Requests - fetches, 0, 1);
     }
 
+    [Fact]
+    public async Task AProofCopiedToAnotherProcessOfTheResourceServerIsRefusedThereWhenTheyShareTheReplayCache()
+    {
+        await using var store = await StartStoreAsync();
+        await using var sessions = new ApiFactory();
+        using var deviceKey = new DeviceKey(TimeProvider.System);
+        var token = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound), deviceKey)).Token!;
+        await using var first = await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString);
+        await using var second = await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString);
+        var proof = deviceKey.Proof(Me, method: "GET", accessToken: token);
+
+        var atTheFirst = await CallAsync(first, "DPoP", token, proof);
+        var copiedToTheSecond = await CallAsync(second, "DPoP", token, proof);
+        var copiedBackToTheFirst = await CallAsync(first, "DPoP", token, proof);
+        var aFreshProofAtTheSecond = await CallAsync(second, "DPoP", token, deviceKey.Proof(Me, method: "GET", accessToken: token));
+
+        Assert.Equal(HttpStatusCode.OK, atTheFirst);
+        Assert.Equal(HttpStatusCode.Unauthorized, copiedToTheSecond);
+        Assert.Equal(HttpStatusCode.Unauthorized, copiedBackToTheFirst);
+        Assert.Equal(HttpStatusCode.OK, aFreshProofAtTheSecond);
+    }
+
+    [Fact]
+    public async Task RacingCopiesOfOneProofAtSeveralProcessesPassOnce()
+    {
+        await using var store = await StartStoreAsync();
+        await using var sessions = new ApiFactory();
+        using var deviceKey = new DeviceKey(TimeProvider.System);
+        var token = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound), deviceKey)).Token!;
+        WebApplication[] processes =
+        [
+            await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString),
+            await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString),
+            await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString),
+        ];
+        try
+        {
+            var proof = deviceKey.Proof(Me, method: "GET", accessToken: token);
+
+            var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(copy => CallAsync(processes[copy % processes.Length], "DPoP", token, proof)));
+
+            Assert.Single(answers, status => status == HttpStatusCode.OK);
+            Assert.All(answers.Where(status => status != HttpStatusCode.OK), status => Assert.Equal(HttpStatusCode.Unauthorized, status));
+        }
+        finally
+        {
+            foreach (var process in processes)
+            {
+                await process.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WhileTheSharedReplayCacheIsDownBoundCallsGet503AndAProofAcceptedBeforeTheCrashIsRefusedAfterIt()
+    {
+        await using var store = await StartStoreAsync();
+        await using var sessions = new ApiFactory();
+        using var deviceKey = new DeviceKey(TimeProvider.System);
+        var boundToken = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound), deviceKey)).Token!;
+        var bearerToken = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound))).Token!;
+        await using var resourceServer = await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString);
+        var acceptedBeforeTheCrash = deviceKey.Proof(Me, method: "GET", accessToken: boundToken);
+        var proofMadeAt = DateTimeOffset.UtcNow;
+        var beforeTheCrash = await CallAsync(resourceServer, "DPoP", boundToken, acceptedBeforeTheCrash);
+
+        await store.KillAsync();
+        using var whileDown = await SendAsync(resourceServer, "DPoP", boundToken, deviceKey.Proof(Me, method: "GET", accessToken: boundToken));
+        var bearerWhileDown = await CallAsync(resourceServer, "Bearer", bearerToken);
+        await store.StartAsync();
+        await Eventually.HoldsAsync(async () => await CallAsync(resourceServer, "DPoP", boundToken,
+            deviceKey.Proof(Me, method: "GET", accessToken: boundToken)) == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "bound calls accepted again");
+        var replayedAfterTheRestart = await CallAsync(resourceServer, "DPoP", boundToken, acceptedBeforeTheCrash);
+
+        Assert.Equal(HttpStatusCode.OK, beforeTheCrash);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, whileDown.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), whileDown.Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.OK, bearerWhileDown);
+        // Still within the proof's minute, so only the store's memory of it can refuse it.
+        Assert.True(DateTimeOffset.UtcNow - proofMadeAt < DeviceProofValidator.Window, "the replay came after the proof's minute");
+        Assert.Equal(HttpStatusCode.Unauthorized, replayedAfterTheRestart);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("redis:6379,unheardOfOption=1")]
+    public void AReplayCacheWithABadConfigurationIsRefusedAtStartUp(string configuration)
+    {
+        Assert.ThrowsAny<ArgumentException>(() => new ServiceCollection().AddRedisDeviceProofReplayCache(configuration));
+    }
+
     [Theory]
     [InlineData("http://sessions.example/auth/v1/brands/DEMO/jwks.json")]
     [InlineData("/auth/v1/brands/DEMO/jwks.json")]
@@ -129,22 +222,43 @@ public sealed class ResourceServerSampleTests
     }
 
     /// <summary>The sample's server on a test host, with the brand's JWKS as the real service serves it.</summary>
-    private static Task<WebApplication> StartResourceServerAsync(ApiFactory sessions, string brand) =>
-        StartResourceServerAsync(new RouteToSessions { Target = sessions.Server.CreateHandler() }, brand);
+    private static Task<WebApplication> StartResourceServerAsync(ApiFactory sessions, string brand, string? replayCache = null) =>
+        StartResourceServerAsync(new RouteToSessions { Target = sessions.Server.CreateHandler() }, brand, replayCache);
 
-    /// <summary>The sample's server on a test host, fetching the brand's JWKS over <paramref name="route"/>.</summary>
-    private static async Task<WebApplication> StartResourceServerAsync(RouteToSessions route, string brand)
+    /// <summary>
+    /// The sample's server on a test host, fetching the brand's JWKS over <paramref name="route"/>, and remembering the
+    /// proofs it accepted in the Redis of <paramref name="replayCache"/> if given.
+    /// </summary>
+    private static async Task<WebApplication> StartResourceServerAsync(RouteToSessions route, string brand, string? replayCache = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Services.AddSessionsTokens("SESSIONS", new Uri($"http://localhost/auth/v1/brands/{brand}/jwks.json"), new HttpClient(route));
+        if (replayCache is not null)
+        {
+            builder.Services.AddRedisDeviceProofReplayCache(replayCache);
+        }
         var app = builder.Build();
         app.MapResourceServerApi();
         await app.StartAsync();
         return app;
     }
 
+    /// <summary>A store process of its own (redis-server or the embedded Garnet), which a test may kill and start again.</summary>
+    private static async Task<StoreProcess> StartStoreAsync()
+    {
+        var store = new StoreProcess();
+        await store.StartAsync();
+        return store;
+    }
+
     private static async Task<HttpStatusCode> CallAsync(WebApplication resourceServer, string? scheme, string? token, string? proof = null)
+    {
+        using var response = await SendAsync(resourceServer, scheme, token, proof);
+        return response.StatusCode;
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(WebApplication resourceServer, string? scheme, string? token, string? proof)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Me);
         if (scheme is not null)
@@ -155,8 +269,7 @@ public sealed class ResourceServerSampleTests
         {
             request.Headers.Add("DPoP", proof);
         }
-        using var response = await resourceServer.GetTestClient().SendAsync(request);
-        return response.StatusCode;
+        return await resourceServer.GetTestClient().SendAsync(request);
     }
 
     /// <summary>The token's claims under a key id the service never published, signed by a key of the attacker's.</summary>
