@@ -1,8 +1,10 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
@@ -85,10 +87,10 @@ public static class SessionsTokens
                     }
                     return Task.CompletedTask;
                 },
-                OnTokenValidated = CheckDeviceBindingAsync,
+                OnTokenValidated = CheckBindingAndSessionAsync,
                 OnChallenge = context =>
                 {
-                    if (context.AuthenticateFailure?.Message == DeviceProofValidator.ReplayCheckUnavailable)
+                    if (context.AuthenticateFailure is CheckUnavailableException)
                     {
                         // The token and proof may well be good: a 401 would send the app to log in again for nothing.
                         context.HandleResponse();
@@ -115,6 +117,50 @@ public static class SessionsTokens
             MaxResponseContentBufferSize = 1024 * 1024,
         };
 
+    /// <summary>
+    /// Ends a token's session here within <see cref="SessionRevocationOptions.RecheckAfter"/> of its end at the service
+    /// (a sign-out, a password change, a revocation by support, a replayed key), not only when the token expires: each
+    /// process asks the service (RFC 7662 introspection with the brand's client credentials) about each session in use
+    /// once per interval. Call it beside <see cref="AddSessionsTokens"/>.
+    /// </summary>
+    /// <exception cref="OptionsValidationException">At start-up: no endpoint, an endpoint in clear on another machine, no brand or secret, or an interval not above zero and at most 15 minutes.</exception>
+    public static IServiceCollection AddSessionsRevocationCheck(this IServiceCollection services, Action<SessionRevocationOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddMemoryCache();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<SessionRevocationOptions>().Configure(configure)
+            .Validate(o => o.Endpoint is { IsAbsoluteUri: true } endpoint
+                && (endpoint.Scheme == Uri.UriSchemeHttps || (endpoint.Scheme == Uri.UriSchemeHttp && endpoint.IsLoopback)),
+                "SessionRevocationOptions.Endpoint must be the service's introspection URL, absolute and https (http only on this machine): the token and the secret go there.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Brand) && !string.IsNullOrWhiteSpace(o.Secret),
+                "SessionRevocationOptions.Brand and SessionRevocationOptions.Secret must be the brand and its IntrospectionSecret.")
+            .Validate(o => o.RecheckAfter > TimeSpan.Zero && o.RecheckAfter <= TimeSpan.FromMinutes(15),
+                "SessionRevocationOptions.RecheckAfter must be above zero and at most 15 minutes (a token's life).")
+            .ValidateOnStart();
+        services.TryAddSingleton<SessionRevocations>();
+        return services;
+    }
+
+    /// <summary>The device binding of the token, then, where <see cref="AddSessionsRevocationCheck"/> asks for it, whether its session still lives.</summary>
+    private static async Task CheckBindingAndSessionAsync(TokenValidatedContext context)
+    {
+        await CheckDeviceBindingAsync(context);
+        if (context.Result is not null || context.HttpContext.RequestServices.GetService<SessionRevocations>() is not { } revocations)
+        {
+            return;
+        }
+        switch (await revocations.IsSessionActiveAsync((JsonWebToken)context.SecurityToken))
+        {
+            case false:
+                context.Fail("the token's session has ended at the service");
+                break;
+            case null when context.HttpContext.RequestServices.GetRequiredService<IOptions<SessionRevocationOptions>>().Value.RefuseWhenUnavailable:
+                context.Fail(new CheckUnavailableException("the service could not say whether the token's session still lives"));
+                break;
+        }
+    }
+
     /// <summary>A bound token needs the DPoP scheme and a good proof by its key; a bearer token must not pretend to be bound.</summary>
     private static async Task CheckDeviceBindingAsync(TokenValidatedContext context)
     {
@@ -138,7 +184,10 @@ public static class SessionsTokens
         var validator = context.HttpContext.RequestServices.GetRequiredService<DeviceProofValidator>();
         if (await validator.FailureAsync(proofs.Count == 1 ? proofs[0] : null, request, token.EncodedToken, thumbprint) is { } failure)
         {
-            context.Fail(failure);
+            context.Fail(failure == DeviceProofValidator.ReplayCheckUnavailable ? new CheckUnavailableException(failure) : new AuthenticationFailureException(failure));
         }
     }
+
+    /// <summary>A check that could not be made: not the caller's fault, so answered 503, not 401.</summary>
+    private sealed class CheckUnavailableException(string message) : Exception(message);
 }

@@ -12,6 +12,7 @@ using Sessions.ResourceServer;
 using Sessions.ResourceServer.Redis;
 using Sessions.Samples.ResourceServer;
 using Sessions.Tests.Infrastructure;
+using static Sessions.Tests.Infrastructure.TestResourceServer;
 
 namespace Sessions.Tests.Api;
 
@@ -24,8 +25,6 @@ namespace Sessions.Tests.Api;
 /// </summary>
 public sealed class ResourceServerSampleTests
 {
-    private static readonly Uri Me = new("http://localhost/me");
-
     [Fact]
     public async Task TheResourceServerAcceptsARealUserTokenAndRefusesAnExpiredOrForeignOne()
     {
@@ -126,8 +125,8 @@ public sealed class ResourceServerSampleTests
         await using var sessions = new ApiFactory();
         using var deviceKey = new DeviceKey(TimeProvider.System);
         var token = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound), deviceKey)).Token!;
-        await using var first = await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString);
-        await using var second = await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString);
+        await using var first = await StartResourceServerAsync(sessions, TestBrands.Bound, SharedReplayCache(store));
+        await using var second = await StartResourceServerAsync(sessions, TestBrands.Bound, SharedReplayCache(store));
         var proof = deviceKey.Proof(Me, method: "GET", accessToken: token);
 
         var atTheFirst = await CallAsync(first, "DPoP", token, proof);
@@ -150,9 +149,9 @@ public sealed class ResourceServerSampleTests
         var token = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound), deviceKey)).Token!;
         WebApplication[] processes =
         [
-            await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString),
-            await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString),
-            await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString),
+            await StartResourceServerAsync(sessions, TestBrands.Bound, SharedReplayCache(store)),
+            await StartResourceServerAsync(sessions, TestBrands.Bound, SharedReplayCache(store)),
+            await StartResourceServerAsync(sessions, TestBrands.Bound, SharedReplayCache(store)),
         ];
         try
         {
@@ -180,7 +179,7 @@ public sealed class ResourceServerSampleTests
         using var deviceKey = new DeviceKey(TimeProvider.System);
         var boundToken = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound), deviceKey)).Token!;
         var bearerToken = (await sessions.CreateSessionsClient().LoginAsync(TestDevice.NewMobile(TestBrands.Bound))).Token!;
-        await using var resourceServer = await StartResourceServerAsync(sessions, TestBrands.Bound, store.ConnectionString);
+        await using var resourceServer = await StartResourceServerAsync(sessions, TestBrands.Bound, SharedReplayCache(store));
         var acceptedBeforeTheCrash = deviceKey.Proof(Me, method: "GET", accessToken: boundToken);
         var proofMadeAt = DateTimeOffset.UtcNow;
         var beforeTheCrash = await CallAsync(resourceServer, "DPoP", boundToken, acceptedBeforeTheCrash);
@@ -221,28 +220,8 @@ public sealed class ResourceServerSampleTests
         Assert.Contains("https", refused.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>The sample's server on a test host, with the brand's JWKS as the real service serves it.</summary>
-    private static Task<WebApplication> StartResourceServerAsync(ApiFactory sessions, string brand, string? replayCache = null) =>
-        StartResourceServerAsync(new RouteToSessions { Target = sessions.Server.CreateHandler() }, brand, replayCache);
-
-    /// <summary>
-    /// The sample's server on a test host, fetching the brand's JWKS over <paramref name="route"/>, and remembering the
-    /// proofs it accepted in the Redis of <paramref name="replayCache"/> if given.
-    /// </summary>
-    private static async Task<WebApplication> StartResourceServerAsync(RouteToSessions route, string brand, string? replayCache = null)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddSessionsTokens("SESSIONS", new Uri($"http://localhost/auth/v1/brands/{brand}/jwks.json"), new HttpClient(route));
-        if (replayCache is not null)
-        {
-            builder.Services.AddRedisDeviceProofReplayCache(replayCache);
-        }
-        var app = builder.Build();
-        app.MapResourceServerApi();
-        await app.StartAsync();
-        return app;
-    }
+    private static Action<IServiceCollection> SharedReplayCache(StoreProcess store) =>
+        services => services.AddRedisDeviceProofReplayCache(store.ConnectionString);
 
     /// <summary>A store process of its own (redis-server or the embedded Garnet), which a test may kill and start again.</summary>
     private static async Task<StoreProcess> StartStoreAsync()
@@ -252,50 +231,12 @@ public sealed class ResourceServerSampleTests
         return store;
     }
 
-    private static async Task<HttpStatusCode> CallAsync(WebApplication resourceServer, string? scheme, string? token, string? proof = null)
-    {
-        using var response = await SendAsync(resourceServer, scheme, token, proof);
-        return response.StatusCode;
-    }
-
-    private static async Task<HttpResponseMessage> SendAsync(WebApplication resourceServer, string? scheme, string? token, string? proof)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Me);
-        if (scheme is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue(scheme, token);
-        }
-        if (proof is not null)
-        {
-            request.Headers.Add("DPoP", proof);
-        }
-        return await resourceServer.GetTestClient().SendAsync(request);
-    }
-
     /// <summary>The token's claims under a key id the service never published, signed by a key of the attacker's.</summary>
     private static string SignedByAStranger(string token, string keyId)
     {
         using var strangersKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(Jwt.RawPayload(token),
             new SigningCredentials(new ECDsaSecurityKey(strangersKey) { KeyId = keyId }, SecurityAlgorithms.EcdsaSha256));
-    }
-
-    /// <summary>The resource server's way to the service: down until a test points it at an API host, and counted.</summary>
-    private sealed class RouteToSessions : HttpMessageHandler
-    {
-        private int _requests;
-
-        public HttpMessageHandler? Target { get; set; }
-
-        public int Requests => Volatile.Read(ref _requests);
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            Interlocked.Increment(ref _requests);
-            return Target is { } target
-                ? new HttpMessageInvoker(target, disposeHandler: false).SendAsync(request, cancellationToken)
-                : throw new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (test)");
-        }
     }
 
     /// <summary>RFC 9449 §4.2: the proof names the token it goes with by its SHA-256.</summary>
