@@ -21,7 +21,7 @@ public static class IntrospectionEndpoints
 {
     public static RouteHandlerBuilder MapIntrospection(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/auth/v1/token/introspect", IntrospectAsync).WithName("IntrospectToken").WithTags("Resource servers")
-            .RequireRateLimiting(RateLimiting.IntrospectionPolicy)
+            .RequireRateLimiting(RateLimiting.AuthPolicy)
             .WithSummary("RFC 7662 introspection of a USER token, with the brand's client credentials (HTTP Basic)")
             .Accepts<IntrospectionForm>("application/x-www-form-urlencoded", "application/json")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
@@ -30,7 +30,7 @@ public static class IntrospectionEndpoints
     public static async Task<IResult> IntrospectAsync(HttpContext context, IOptions<SessionsOptions> options, TokenVerifier verifier, DeviceSessionReferences deviceSessions)
     {
         context.Response.Headers.CacheControl = "no-store";
-        if (AuthenticatedBrand(context.Request, options.Value) is not { } brand)
+        if (Authenticate(context.Request, options.Value) is not { } brand)
         {
             context.Response.Headers.WWWAuthenticate = "Basic realm=\"introspection\"";
             return PlainJson.Result(new JsonObject { ["error"] = "invalid_client" }, StatusCodes.Status401Unauthorized);
@@ -69,7 +69,7 @@ public static class IntrospectionEndpoints
     }
 
     /// <summary>The brand whose client credentials the request carries, compared in constant time; null otherwise.</summary>
-    internal static string? AuthenticatedBrand(HttpRequest request, SessionsOptions options) =>
+    private static string? Authenticate(HttpRequest request, SessionsOptions options) =>
         Secrets.TryReadBasic(request, out var brand, out var password)
         && options.FindBrand(brand) is { IntrospectionSecret: { } secret }
         && Secrets.Matches(password, Secrets.Digest(secret))

@@ -3,9 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Sessions.Api.Endpoints;
 using Sessions.Api.Envelope;
-using Sessions.Grains.Configuration;
 
 namespace Sessions.Api.Security;
 
@@ -19,7 +17,6 @@ public static class RateLimiting
 {
     public const string OtpPolicy = "otp-per-address";
     public const string AuthPolicy = "auth-per-address";
-    public const string IntrospectionPolicy = "introspection";
 
     public static WebApplicationBuilder AddSessionsRateLimiting(this WebApplicationBuilder builder)
     {
@@ -42,7 +39,6 @@ public static class RateLimiting
         {
             limiter.AddPolicy(OtpPolicy, context => PerAddress(context, o => o.OtpPerMinute));
             limiter.AddPolicy(AuthPolicy, context => PerAddress(context, o => o.PerMinute));
-            limiter.AddPolicy(IntrospectionPolicy, PerIntrospectionClient);
             limiter.OnRejected = (rejected, _) =>
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
@@ -76,25 +72,6 @@ public static class RateLimiting
             QueueLimit = 0,
         });
     }
-
-    /// <summary>
-    /// A gateway or resource server introspects for all of its users from one address, so a caller with its brand's
-    /// client credentials is not limited per address; a caller without them (guessing the secret, flooding) is, like
-    /// any other. The partition key is the brand's client or the address: of different types, so a forwarded address
-    /// can never land in a client's unlimited partition.
-    /// </summary>
-    private static RateLimitPartition<object> PerIntrospectionClient(HttpContext context)
-    {
-        var options = context.RequestServices.GetRequiredService<IOptions<SessionsOptions>>().Value;
-        if (IntrospectionEndpoints.AuthenticatedBrand(context.Request, options) is { } brand)
-        {
-            return RateLimitPartition.GetNoLimiter<object>(new IntrospectionClient(brand));
-        }
-        var perAddress = PerAddress(context, o => o.PerMinute);
-        return new RateLimitPartition<object>(perAddress.PartitionKey, _ => perAddress.Factory(perAddress.PartitionKey));
-    }
-
-    private sealed record IntrospectionClient(string Brand);
 
     /// <summary>The partition of an address: itself for IPv4, its /64 for IPv6 (one client's usual allocation).</summary>
     public static IPAddress Client(IPAddress? address)
