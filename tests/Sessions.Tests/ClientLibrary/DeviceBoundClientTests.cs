@@ -143,6 +143,30 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
     }
 
     [Fact]
+    public async Task AnAppWhoseSessionEndedElsewhereLearnsItAtItsNextCallToAResourceServerThatChecksSessions()
+    {
+        await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Signed);
+        await using var resourceServer = await StartResourceServerAsync(TestBrands.Signed, checkSessions: true);
+        SessionEndedReason? told = null;
+        customer.Session.SessionEnded += (_, e) => told = e.Reason;
+        using var shop = new HttpClient(new Sessions.Client.Http.SessionTokenHandler(customer.Session) { InnerHandler = resourceServer.GetTestServer().CreateHandler() })
+        {
+            BaseAddress = new Uri("http://localhost/"),
+        };
+        using var whileLive = await shop.GetAsync("/me");
+
+        // The same phone logs in again from a reinstalled app: the old install's session is replaced at the service,
+        // while its token still has most of its 15 minutes.
+        await fixture.Api.LoginAsync(customer.Device);
+        fixture.Factory.Clock.Advance(new SessionRevocationOptions().RecheckAfter);
+        var afterwards = await Assert.ThrowsAsync<SessionEndedException>(() => shop.GetAsync("/me"));
+
+        Assert.Equal(HttpStatusCode.OK, whileLive.StatusCode);
+        Assert.Equal(SessionEndedReason.KeyInvalid, afterwards.Reason);
+        Assert.Equal(SessionEndedReason.KeyInvalid, told);
+    }
+
+    [Fact]
     public async Task ARestartedAppsConcurrentCallsOpenTheDeviceKeyOnceAndEveryProofIsAccepted()
     {
         await using var customer = await fixture.LogInNewCustomerAsync(TestBrands.Bound, configure: o => o.BindToDevice = true);
@@ -208,14 +232,27 @@ public sealed class DeviceBoundClientTests(ClientFixture fixture)
         Assert.Contains("SessionsClient:RefreshAheadBeforeExpiry", refused.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>The sample's resource server on a test host, trusting the brand's JWKS as the service serves it.</summary>
-    private async Task<WebApplication> StartResourceServerAsync(string brand)
+    /// <summary>
+    /// The sample's resource server on a test host, trusting the brand's JWKS as the service serves it, and with
+    /// <paramref name="checkSessions"/> asking the service whether each session still lives.
+    /// </summary>
+    private async Task<WebApplication> StartResourceServerAsync(string brand, bool checkSessions = false)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         // The resource server keeps the service's time (the tests move the service's clock on).
         builder.Services.AddSingleton<TimeProvider>(fixture.Factory.Clock);
         builder.Services.AddSessionsTokens("SESSIONS", new Uri($"http://localhost/auth/v1/brands/{brand}/jwks.json"), fixture.Factory.CreateClient());
+        if (checkSessions)
+        {
+            builder.Services.AddSessionsRevocationCheck(o =>
+            {
+                o.Endpoint = TestResourceServer.Introspection;
+                o.Brand = brand;
+                o.Secret = TestBrands.IntrospectionSecret;
+                o.Backchannel = fixture.Factory.CreateClient();
+            });
+        }
         var app = builder.Build();
         app.MapResourceServerApi();
         await app.StartAsync();
