@@ -92,7 +92,7 @@ public static class SessionsTokens
                 {
                     if (context.AuthenticateFailure is CheckUnavailableException)
                     {
-                        // The token and proof may well be good: a 401 would send the app to log in again for nothing.
+                        // The token (and its proof) may well be good: a 401 would send the app to log in again for nothing.
                         context.HandleResponse();
                         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                         context.Response.Headers.RetryAfter = "1";
