@@ -170,6 +170,39 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         Assert.False(await page.Locator("#identifier-section").IsVisibleAsync());
     }
 
+    [ChromiumFact]
+    public async Task AnAgentWhoTypesOnWhileTheKeyIsCheckedKeepsTheirTypingAndTheirSearchWaitsForTheKey()
+    {
+        var (phone, _, _) = await LockedOutCustomerAsync();
+
+        // Typing into the brand while the key is checked: the check's end does not take the focus away mid-word.
+        var typing = await fixture.NewPageAsync();
+        var typingCheck = await HoldKeyCheckAsync(typing);
+        await typing.GotoAsync(fixture.ConsoleUrl);
+        await typing.FillAsync("#admin-key", BrowserFixture.AdminKey);
+        await typing.PressAsync("#admin-key", "Enter");
+        await typing.FillAsync("#brand", "GUAR");
+        typingCheck.SetResult();
+        await Assertions.Expect(typing.Locator("#key-state")).ToContainTextAsync("is held for this tab");
+        await typing.Keyboard.TypeAsync("DED");
+
+        // A search sent while the key is checked waits for the check instead of failing for no key.
+        var searching = await fixture.NewPageAsync();
+        var searchingCheck = await HoldKeyCheckAsync(searching);
+        await searching.GotoAsync(fixture.ConsoleUrl);
+        await searching.FillAsync("#admin-key", BrowserFixture.AdminKey);
+        await searching.PressAsync("#admin-key", "Enter");
+        await searching.FillAsync("#brand", TestBrands.Guarded);
+        await searching.FillAsync("#identifier-value", phone.IdentifierValue);
+        await searching.PressAsync("#identifier-value", "Enter");
+        searchingCheck.SetResult();
+
+        await Assertions.Expect(typing.Locator("#brand")).ToHaveValueAsync(TestBrands.Guarded);
+        await Assertions.Expect(typing.Locator("#identifier-value")).ToHaveValueAsync("");
+        await Assertions.Expect(searching.Locator("#status")).ToHaveTextAsync("Found the customer.");
+        await Assertions.Expect(searching.Locator("#lock-state")).ToContainTextAsync("Locked until");
+    }
+
     [Fact]
     public async Task ThePageIsServedOnlyWithAdminKeysAndUnderAStrictContentSecurityPolicy()
     {
@@ -190,6 +223,18 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>A GUARDED customer whose identifier is locked: their login session, with its right code, waits behind the lock.</summary>
+    /// <summary>Holds the page's check of a pasted key (<c>GET /admin/v1/key</c>) until the test sets the result.</summary>
+    private static async Task<TaskCompletionSource> HoldKeyCheckAsync(IPage page)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/admin/v1/key", async route =>
+        {
+            await release.Task;
+            await route.ContinueAsync();
+        });
+        return release;
+    }
+
     private async Task<(TestDevice Phone, string SessionId, string RightOtp)> LockedOutCustomerAsync()
     {
         var phone = TestDevice.NewMobile(TestBrands.Guarded);

@@ -5,6 +5,7 @@
 
   let adminKey = null;
   let keyRights = null; // { id, brands (null: every brand), readOnly }, as /admin/v1/key answers for the key
+  let keyCheck = null; // the check of the key just pasted, which a search waits for
   let current = null; // { brand, type, value, customerId (null while no customer holds the identifier) }
   let pendingConfirmation = null; // { onYes, cancelled }
   let shownLimits = null;
@@ -263,7 +264,7 @@
     keyRights = null;
     hideResults();
     setStatus("", "");
-    run(async () => {
+    keyCheck = run(async () => {
       try {
         keyRights = await api("GET", "/admin/v1/key");
       } catch (error) {
@@ -277,7 +278,10 @@
       if (keyRights.brands !== null && !keyRights.brands.includes($("brand").value.trim().toUpperCase())) {
         $("brand").value = keyRights.brands[0];
       }
-      $("identifier-value").focus();
+      // Only if the agent has not moved on meanwhile: focus taken mid-word would send their typing to another field.
+      if (document.activeElement === input || document.activeElement === document.body) {
+        $("identifier-value").focus();
+      }
     });
   });
 
@@ -295,6 +299,8 @@
     run(async () => {
       hideResults();
       $("confirm").hidden = true;
+      // A search sent while the key is still being checked waits for the check, rather than failing for no key.
+      await keyCheck;
       if (!keyRights) {
         throw new ApiError("Paste the admin key first (step 1).");
       }
