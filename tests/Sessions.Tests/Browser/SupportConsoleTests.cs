@@ -56,9 +56,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
             _ = dialog.DismissAsync();
         };
 
-        await page.GotoAsync(fixture.ConsoleUrl);
-        await page.FillAsync("#admin-key", BrowserFixture.AdminKey);
-        await page.PressAsync("#admin-key", "Enter");
+        await PasteKeyAsync(page, BrowserFixture.AdminKey);
         await page.FillAsync("#identifier-value", "+" + phone.IdentifierValue);
         await page.PressAsync("#identifier-value", "Enter");
 
@@ -105,9 +103,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         await api.GuessWrongAsync(newcomer, newcomerSession, await api.LatestOtpAsync(newcomer), 2);
         var page = await fixture.NewPageAsync();
 
-        await page.GotoAsync(fixture.ConsoleUrl);
-        await page.FillAsync("#admin-key", BrowserFixture.AdminKey);
-        await page.PressAsync("#admin-key", "Enter");
+        await PasteKeyAsync(page, BrowserFixture.AdminKey);
         await page.FillAsync("#brand", TestBrands.Guarded);
         await page.FillAsync("#identifier-value", newcomer.IdentifierValue);
         await page.PressAsync("#identifier-value", "Enter");
@@ -150,9 +146,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         var (phone, _, _) = await LockedOutCustomerAsync();
         var page = await fixture.NewPageAsync();
 
-        await page.GotoAsync(fixture.ConsoleUrl);
-        await page.FillAsync("#admin-key", BrowserFixture.ReaderKey);
-        await page.PressAsync("#admin-key", "Enter");
+        await PasteKeyAsync(page, BrowserFixture.ReaderKey);
         await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("Key 'reader' is held for this tab: brand(s) GUARDED, read only.");
         await Assertions.Expect(page.Locator("#brand")).ToHaveValueAsync(TestBrands.Guarded);
         await page.FillAsync("#identifier-value", phone.IdentifierValue);
@@ -178,9 +172,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         // Typing into the brand while the key is checked: the check's end does not take the focus away mid-word.
         var typing = await fixture.NewPageAsync();
         var typingCheck = await HoldKeyCheckAsync(typing);
-        await typing.GotoAsync(fixture.ConsoleUrl);
-        await typing.FillAsync("#admin-key", BrowserFixture.AdminKey);
-        await typing.PressAsync("#admin-key", "Enter");
+        await PasteKeyAsync(typing, BrowserFixture.AdminKey);
         await typing.FillAsync("#brand", "GUAR");
         typingCheck.SetResult();
         await Assertions.Expect(typing.Locator("#key-state")).ToContainTextAsync("is held for this tab");
@@ -189,9 +181,7 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         // A search sent while the key is checked waits for the check instead of failing for no key.
         var searching = await fixture.NewPageAsync();
         var searchingCheck = await HoldKeyCheckAsync(searching);
-        await searching.GotoAsync(fixture.ConsoleUrl);
-        await searching.FillAsync("#admin-key", BrowserFixture.AdminKey);
-        await searching.PressAsync("#admin-key", "Enter");
+        await PasteKeyAsync(searching, BrowserFixture.AdminKey);
         await searching.FillAsync("#brand", TestBrands.Guarded);
         await searching.FillAsync("#identifier-value", phone.IdentifierValue);
         await searching.PressAsync("#identifier-value", "Enter");
@@ -223,6 +213,14 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>A GUARDED customer whose identifier is locked: their login session, with its right code, waits behind the lock.</summary>
+    /// <summary>Opens the console and pastes <paramref name="key"/> as an agent does (Enter; the page checks it meanwhile).</summary>
+    private async Task PasteKeyAsync(IPage page, string key)
+    {
+        await page.GotoAsync(fixture.ConsoleUrl);
+        await page.FillAsync("#admin-key", key);
+        await page.PressAsync("#admin-key", "Enter");
+    }
+
     /// <summary>Holds the page's check of a pasted key (<c>GET /admin/v1/key</c>) until the test sets the result.</summary>
     private static async Task<TaskCompletionSource> HoldKeyCheckAsync(IPage page)
     {
