@@ -193,6 +193,26 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         await Assertions.Expect(searching.Locator("#lock-state")).ToContainTextAsync("Locked until");
     }
 
+    [ChromiumFact]
+    public async Task AKeyReplacedWhileItIsCheckedIsDescribedByItsOwnCheckNotByTheFirstKeysLateOne()
+    {
+        var page = await fixture.NewPageAsync();
+        var firstCheck = await HoldKeyCheckAsync(page);
+        await PasteKeyAsync(page, BrowserFixture.AdminKey);
+        await page.FillAsync("#admin-key", BrowserFixture.ReaderKey);
+        await page.PressAsync("#admin-key", "Enter");
+        await Assertions.Expect(page.Locator("#key-state")).ToHaveTextAsync("Key 'reader' is held for this tab: brand(s) GUARDED, read only.");
+
+        var firstAnswered = page.WaitForRequestFinishedAsync(new() { Predicate = request => request.Url.EndsWith("/admin/v1/key", StringComparison.Ordinal) });
+        firstCheck.SetResult();
+        await firstAnswered;
+        // The page's own turns after the answer (reading its body, the handler) run before this timer's.
+        await page.EvaluateAsync("() => new Promise(resolve => setTimeout(resolve, 250))");
+
+        Assert.Equal("Key 'reader' is held for this tab: brand(s) GUARDED, read only.", await page.Locator("#key-state").TextContentAsync());
+        Assert.Equal(TestBrands.Guarded, await page.Locator("#brand").InputValueAsync());
+    }
+
     [Fact]
     public async Task ThePageIsServedOnlyWithAdminKeysAndUnderAStrictContentSecurityPolicy()
     {
@@ -221,13 +241,17 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         await page.PressAsync("#admin-key", "Enter");
     }
 
-    /// <summary>Holds the page's check of a pasted key (<c>GET /admin/v1/key</c>) until the test sets the result.</summary>
+    /// <summary>Holds the page's first check of a pasted key (<c>GET /admin/v1/key</c>) until the test sets the result; later ones pass.</summary>
     private static async Task<TaskCompletionSource> HoldKeyCheckAsync(IPage page)
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var checks = 0;
         await page.RouteAsync("**/admin/v1/key", async route =>
         {
-            await release.Task;
+            if (Interlocked.Increment(ref checks) == 1)
+            {
+                await release.Task;
+            }
             await route.ContinueAsync();
         });
         return release;

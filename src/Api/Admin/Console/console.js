@@ -264,15 +264,26 @@
     keyRights = null;
     hideResults();
     setStatus("", "");
+    const checking = adminKey;
     keyCheck = run(async () => {
+      let rights = null;
+      let refusal = null;
       try {
-        keyRights = await api("GET", "/admin/v1/key");
+        rights = await api("GET", "/admin/v1/key");
       } catch (error) {
+        refusal = error;
+      }
+      // A key forgotten or replaced while it was checked: its answer no longer describes the key this tab holds.
+      if (adminKey !== checking) {
+        return;
+      }
+      if (refusal) {
         adminKey = null;
         $("key-state").textContent = "No key.";
         $("forget-key").hidden = true;
-        throw error;
+        throw refusal;
       }
+      keyRights = rights;
       $("key-state").textContent = describeRights(keyRights);
       $("forget-key").hidden = false;
       if (keyRights.brands !== null && !keyRights.brands.includes($("brand").value.trim().toUpperCase())) {
