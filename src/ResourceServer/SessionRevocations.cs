@@ -22,7 +22,7 @@ public sealed partial class SessionRevocations(IOptions<SessionRevocationOptions
     private static readonly TimeSpan UnansweredFor = TimeSpan.FromSeconds(2);
 
     private readonly SessionRevocationOptions _options = options.Value;
-    private readonly HttpClient _http = options.Value.Backchannel ?? DefaultBackchannel();
+    private readonly HttpClient _http = options.Value.Backchannel ?? SessionsTokens.Backchannel(TimeSpan.FromSeconds(5), 64 * 1024);
     private readonly AuthenticationHeaderValue _credentials = new("Basic",
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Value.Brand}:{options.Value.Secret}")));
     private readonly Lock _gate = new();
@@ -41,7 +41,8 @@ public sealed partial class SessionRevocations(IOptions<SessionRevocationOptions
             // One question per session at a time: racing calls of one session share it.
             if (!cache.TryGetValue(key, out Answer? known) || clock.GetUtcNow() >= known!.DueAt)
             {
-                known = new Answer(AskAsync(token.EncodedToken), clock.GetUtcNow() + _options.RecheckAfter);
+                // Asked off the lock: the client's handlers may do work before their first await.
+                known = new Answer(Task.Run(() => AskAsync(token.EncodedToken)), clock.GetUtcNow() + _options.RecheckAfter);
                 cache.Set(key, known, _options.RecheckAfter + UnansweredFor);
             }
             answer = known;
@@ -84,15 +85,14 @@ public sealed partial class SessionRevocations(IOptions<SessionRevocationOptions
             using var answer = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
             return answer.RootElement.TryGetProperty("active", out var active) && active.ValueKind == JsonValueKind.True;
         }
-        catch (Exception failure) when (failure is HttpRequestException or TaskCanceledException or JsonException)
+        catch (Exception failure)
         {
+            // Whatever went wrong (the network, the answer, a handler of the app's), the service did not say: the
+            // question stands, and is asked again shortly, instead of a failed answer being kept for the interval.
             LogUnanswered(logger, 0, failure);
             return null;
         }
     }
-
-    private static HttpClient DefaultBackchannel() =>
-        new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(5), MaxResponseContentBufferSize = 64 * 1024 };
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Error,
         Message = "The service refused the introspection credentials of brand {Brand}: check SessionRevocationOptions.Brand and Secret against the brand's IntrospectionSecret")]

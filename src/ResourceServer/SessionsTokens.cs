@@ -70,7 +70,7 @@ public static class SessionsTokens
             options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
                 jwksUri.AbsoluteUri,
                 new JwksRetriever(),
-                new HttpDocumentRetriever(backchannel ?? DefaultBackchannel()) { RequireHttps = !jwksUri.IsLoopback })
+                new HttpDocumentRetriever(backchannel ?? Backchannel(TimeSpan.FromSeconds(10), 1024 * 1024)) { RequireHttps = !jwksUri.IsLoopback })
             {
                 AutomaticRefreshInterval = JwksRefreshInterval,
                 RefreshInterval = UnknownKeyRefetchInterval,
@@ -108,13 +108,17 @@ public static class SessionsTokens
         return services;
     }
 
-    // The first request waits for the first fetch, so it must not wait long; a JWKS is a few keys, never megabytes. The
-    // client lives as long as the API, so its connections are renewed to follow the service's DNS.
-    private static HttpClient DefaultBackchannel() =>
+    /// <summary>
+    /// A client of the service's own, for this library's calls to it, which callers wait for: it waits at most
+    /// <paramref name="timeout"/> and reads at most <paramref name="maxResponseBytes"/> (a JWKS is a few keys, an
+    /// introspection answer a few claims). It lives as long as the API, so its connections are renewed to follow the
+    /// service's DNS.
+    /// </summary>
+    internal static HttpClient Backchannel(TimeSpan timeout, int maxResponseBytes) =>
         new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
-            Timeout = TimeSpan.FromSeconds(10),
-            MaxResponseContentBufferSize = 1024 * 1024,
+            Timeout = timeout,
+            MaxResponseContentBufferSize = maxResponseBytes,
         };
 
     /// <summary>
