@@ -4,4 +4,6 @@ namespace Sessions.Grains.Contracts;
 public static class GrainTypes
 {
     public const string DeviceSession = "device-session";
+
+    public const string Identifier = "identifier";
 }

@@ -13,7 +13,7 @@ internal sealed partial class DeviceSessionGrain
         {
             return Grant.Failed(AuthError.InvalidKey);
         }
-        if (Refusal(family, IsMobileExpired(flow, family), proof) is { } refused)
+        if (Refusal(family, FamilyLifetime.IsMobileExpired(flow, family, _brand, Now), proof) is { } refused)
         {
             await RecordRefusalAsync(family, refused.Error);
             return refused;
@@ -29,7 +29,7 @@ internal sealed partial class DeviceSessionGrain
         {
             return Grant.Failed(AuthError.InvalidKey);
         }
-        if (Refusal(family, IsWebExpired(family), proof) is { } refused)
+        if (Refusal(family, FamilyLifetime.IsWebExpired(family, _brand, Now), proof) is { } refused)
         {
             await RecordRefusalAsync(family, refused.Error);
             return refused;
@@ -261,20 +261,9 @@ internal sealed partial class DeviceSessionGrain
             ? LiveFamily(token) is not null
             : await GrainFactory.GetGrain<IDeviceSessionGrain>(token.DeviceSessionKey).IsFamilyActiveAsync(token.FamilyId);
 
-    private bool IsLive(KeyFamily family) =>
-        !family.IsRevoked && !(family.Channel == Channel.Web ? IsWebExpired(family) : IsMobileExpired(family.Flow, family));
+    private bool IsLive(KeyFamily family) => !family.IsRevoked && !FamilyLifetime.IsExpired(family, _brand, Now);
 
-    private DateTimeOffset ExpiresAt(KeyFamily family)
-    {
-        if (family.Channel == Channel.Web)
-        {
-            var idle = family.CurrentKey.ExpiresAt!.Value.AddMinutes(_brand.Web.IdleMinutes);
-            var age = family.CreatedAt.AddHours(_brand.Web.MaxHours);
-            return idle < age ? idle : age;
-        }
-        var idleLimit = family.LastUsedAt + TimeSpan.FromDays(_brand.KeyIdleDays);
-        return MobileKeyLifetime(family.Flow) is { } lifetime && family.CreatedAt + lifetime < idleLimit ? family.CreatedAt + lifetime : idleLimit;
-    }
+    private DateTimeOffset ExpiresAt(KeyFamily family) => FamilyLifetime.ExpiresAt(family, _brand);
 
     /// <summary>Takes this device session off the customer's list once it holds none of the customer's live families.</summary>
     private Task ForgetIfNoLiveFamilyAsync(string customerId) =>
@@ -308,7 +297,7 @@ internal sealed partial class DeviceSessionGrain
     {
         KeyId = RandomIds.NewTokenId(),
         IssuedAt = Now,
-        ExpiresAt = MobileKeyLifetime(flow) is { } lifetime ? familyCreatedAt + lifetime : null,
+        ExpiresAt = FamilyLifetime.MobileKeyLifetime(_brand, flow) is { } lifetime ? familyCreatedAt + lifetime : null,
     };
 
     /// <summary>A web family's credential is its USER token: these are the token's jti, iat and exp.</summary>
@@ -318,19 +307,6 @@ internal sealed partial class DeviceSessionGrain
         IssuedAt = Now,
         ExpiresAt = Now.AddMinutes(_brand.Web.TokenMinutes),
     };
-
-    private TimeSpan? MobileKeyLifetime(SessionFlow flow) =>
-        (flow == SessionFlow.Login ? _brand.KeyExpiryMinutes : _brand.MfaKeyExpiryMinutes) is { } minutes
-            ? TimeSpan.FromMinutes(minutes)
-            : null;
-
-    private bool IsMobileExpired(SessionFlow flow, KeyFamily family) =>
-        MobileKeyLifetime(flow) is { } lifetime && Now >= family.CreatedAt + lifetime
-        || Now - family.LastUsedAt > TimeSpan.FromDays(_brand.KeyIdleDays);
-
-    private bool IsWebExpired(KeyFamily family) =>
-        Now >= family.CreatedAt.AddHours(_brand.Web.MaxHours)
-        || Now >= family.CurrentKey.ExpiresAt!.Value.AddMinutes(_brand.Web.IdleMinutes);
 
     private Grant GrantFor(KeyFamily family, IssuedKey? key) => new()
     {

@@ -19,18 +19,15 @@ namespace Sessions.Grains.DeviceSessions;
 /// </summary>
 [GrainType(GrainTypes.DeviceSession)]
 internal sealed partial class DeviceSessionGrain(
-    [PersistentState("device-session", ServiceKeys.Storage)] IPersistentState<DeviceSessionState> state,
+    [PersistentState(GrainTypes.DeviceSession, ServiceKeys.Storage)] IPersistentState<DeviceSessionState> state,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
     IOptions<SessionsOptions> options,
     OtpHasher otpHasher,
     PendingPasswords pendingPasswords,
     PasswordWork passwords,
     IOtpSender otpSender,
-    ILogger<DeviceSessionGrain> logger) : Grain, IDeviceSessionGrain
+    ILogger<DeviceSessionGrain> logger) : Grain, IDeviceSessionGrain, ITidyGrain
 {
-    // How long a revoked family is kept, so that a replay of one of its keys is still recognised (1525, an audit event).
-    private static readonly TimeSpan RevokedFamilyRetention = TimeSpan.FromDays(30);
-
     // One write at a time: revocations interleave (RevokeFamiliesAsync), and each write must carry the whole state as
     // it is when the write begins, after the write before it has finished. Made by the first write, because many
     // activations never write (a regenerate without rotation writes at most once an hour). The grain's turns never run
@@ -71,19 +68,9 @@ internal sealed partial class DeviceSessionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // A device session that holds nothing (an anonymous caller's expired login, say, or families revoked long ago)
-        // keeps no stored state.
         try
         {
-            var dropped = State.DropExpiredSessions(Now) | State.DropFamiliesRevokedBefore(Now - RevokedFamilyRetention);
-            if (State.IsEmpty && state.RecordExists)
-            {
-                await state.ClearStateAsync();
-            }
-            else if (dropped && state.RecordExists)
-            {
-                await SaveAsync();
-            }
+            await ForgetWhatEndedAsync();
         }
         catch (Exception e) when (e is OrleansException or TimeoutException)
         {
@@ -93,6 +80,39 @@ internal sealed partial class DeviceSessionGrain(
         {
             _proofSignatures.Dispose();
         }
+    }
+
+    public async Task<bool> TidyAsync()
+    {
+        if (!await ForgetWhatEndedAsync())
+        {
+            return false;
+        }
+        // Activated by the store sweep for this alone, most likely: nothing is left to keep in memory either.
+        DeactivateOnIdle();
+        return true;
+    }
+
+    /// <summary>
+    /// Forgets expired sessions and ended families; a device session that holds nothing (an anonymous caller's expired
+    /// login, say, or families that ended long ago) keeps no stored state. True when it holds nothing.
+    /// </summary>
+    private async Task<bool> ForgetWhatEndedAsync()
+    {
+        var dropped = State.ForgetWhatEnded(_brand, Now);
+        if (State.IsEmpty)
+        {
+            if (state.RecordExists)
+            {
+                await state.ClearStateAsync();
+            }
+            return true;
+        }
+        if (dropped && state.RecordExists)
+        {
+            await SaveAsync();
+        }
+        return false;
     }
 
     public async Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPassword)

@@ -1,3 +1,4 @@
+using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
 
 namespace Sessions.Grains.DeviceSessions;
@@ -71,24 +72,32 @@ public sealed class DeviceSessionState
     }
 
     /// <summary>
-    /// Forgets families revoked before <paramref name="before"/>: their keys answered 1525 or 1597 for a while; from
-    /// now on they are unknown keys (1597), and the store does not keep every device a customer ever dropped.
+    /// Forgets the families that ended (<see cref="FamilyLifetime.IsForgettable"/>): a revoked one's keys answered 1525 or
+    /// 1597 for a while, an expired one's 1597; from now on they are unknown keys (1597), and the store does not keep
+    /// every device a customer ever dropped.
     /// </summary>
-    public bool DropFamiliesRevokedBefore(DateTimeOffset before)
+    public bool DropEndedFamilies(BrandOptions brand, DateTimeOffset now)
     {
-        var dropped = WebFamilies.RemoveAll(f => f.RevokedAt < before) > 0;
-        if (LoginFamily?.RevokedAt < before)
+        var dropped = WebFamilies.RemoveAll(f => FamilyLifetime.IsForgettable(f, brand, now)) > 0;
+        if (LoginFamily is { } login && FamilyLifetime.IsForgettable(login, brand, now))
         {
             LoginFamily = null;
             dropped = true;
         }
-        if (MfaFamily?.RevokedAt < before)
+        if (MfaFamily is { } mfa && FamilyLifetime.IsForgettable(mfa, brand, now))
         {
             MfaFamily = null;
             dropped = true;
         }
         return dropped;
     }
+
+    /// <summary>
+    /// Forgets whatever has ended by <paramref name="now"/> (sessions, a change of identifier, families); true when it
+    /// forgot anything. The grain does it as it deactivates, and the store sweep to a copy it read, to tell whether the
+    /// grain would be left with nothing (<see cref="IsEmpty"/>).
+    /// </summary>
+    public bool ForgetWhatEnded(BrandOptions brand, DateTimeOffset now) => DropExpiredSessions(now) | DropEndedFamilies(brand, now);
 
     /// <summary>Whether a mobile session of either flow is open (the device session's place among the identifier's open logins).</summary>
     public bool HasOpenMobileSession(DateTimeOffset now) => Login?.ExpiresAt > now || Mfa?.ExpiresAt > now;

@@ -14,12 +14,12 @@ namespace Sessions.Grains.Identifiers;
 /// outside, <see cref="IdentifierMove"/>), so two identifiers can never wait on each other; the only grain it waits on is
 /// its owner's security history, which calls no identifier. IdentifierGrain.Limits.cs holds the lock's side for support.
 /// </summary>
-[GrainType("identifier")]
+[GrainType(GrainTypes.Identifier)]
 internal sealed partial class IdentifierGrain(
-    [PersistentState("identifier", ServiceKeys.Storage)] IPersistentState<IdentifierState> state,
+    [PersistentState(GrainTypes.Identifier, ServiceKeys.Storage)] IPersistentState<IdentifierState> state,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
     IOptions<SessionsOptions> options,
-    ILogger<IdentifierGrain> logger) : Grain, IIdentifierGrain
+    ILogger<IdentifierGrain> logger) : Grain, IIdentifierGrain, ITidyGrain
 {
     // A check admitted but never ended (its device session's silo died) counts as a failure after this long: a
     // failure, because its answer may have reached the guesser.
@@ -43,18 +43,39 @@ internal sealed partial class IdentifierGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // An identifier that no one owns and that has nothing in a window (an anonymous caller's, say) keeps no state.
-        if (state.RecordExists && IsEmpty())
+        try
         {
-            try
-            {
-                await state.ClearStateAsync();
-            }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
-            {
-                LogClearFailed(e);
-            }
+            await ClearIfEmptyAsync();
         }
+        catch (Exception e) when (e is OrleansException or TimeoutException)
+        {
+            LogClearFailed(e);
+        }
+    }
+
+    public async Task<bool> TidyAsync()
+    {
+        if (!await ClearIfEmptyAsync())
+        {
+            return false;
+        }
+        // Activated by the store sweep for this alone, most likely: nothing is left to keep in memory either.
+        DeactivateOnIdle();
+        return true;
+    }
+
+    /// <summary>An identifier that no one owns and that has nothing in a window (an anonymous caller's, say) keeps no state.</summary>
+    private async Task<bool> ClearIfEmptyAsync()
+    {
+        if (!IsEmpty())
+        {
+            return false;
+        }
+        if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+        return true;
     }
 
     public async Task<string?> GetCustomerIdAsync()
@@ -308,13 +329,7 @@ internal sealed partial class IdentifierGrain(
         return true;
     }
 
-    private bool IsEmpty() =>
-        State is { CustomerId: null, PendingMove: null, MovedTo: null }
-        && LockRemaining() is null
-        && Recent(State.Sends, TimeSpan.FromMinutes(_brand.Otp.SendWindowMinutes)).Count == 0
-        && RecentFailures().Count == 0
-        && State.Attempts.Count == 0
-        && State.OpenLogins.All(o => o.ExpiresAt <= Now);
+    private bool IsEmpty() => State.HoldsNothingAt(Now, _brand);
 
     private IIdentifierGrain Target(string value) =>
         GrainFactory.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(_identifier with { Value = value }));
@@ -362,6 +377,23 @@ public sealed class IdentifierState
 
     /// <summary>Open, unvalidated sessions of this identifier, at most the brand's MaxOpenLogins.</summary>
     [Id(9)] public List<OpenLogin> OpenLogins { get; set; } = [];
+
+    /// <summary>
+    /// Whether nothing in the state counts any more at <paramref name="now"/>: no owner and no move, no lock, no OTP send
+    /// or failure inside its window, no open login, and no check in flight (a check never ended counts as a failure when
+    /// it began, so one older than the failure window counts for nothing). The grain then keeps no stored state, and the
+    /// store sweep looks for such states among the stored ones.
+    /// </summary>
+    public bool HoldsNothingAt(DateTimeOffset now, BrandOptions brand)
+    {
+        var failuresFrom = now - TimeSpan.FromMinutes(brand.Lockout.WindowMinutes);
+        return this is { CustomerId: null, PendingMove: null, MovedTo: null }
+            && !(LockedUntil > now)
+            && Sends.All(t => t <= now - TimeSpan.FromMinutes(brand.Otp.SendWindowMinutes))
+            && Failures.All(t => t <= failuresFrom)
+            && Attempts.All(a => a.StartedAt <= failuresFrom)
+            && OpenLogins.All(o => o.ExpiresAt <= now);
+    }
 }
 
 [GenerateSerializer, Immutable, Alias("sessions.pending-attempt")]

@@ -13,6 +13,7 @@ using Sessions.Grains.Configuration;
 using Sessions.Grains.Customers;
 using Sessions.Grains.Otp;
 using Sessions.Grains.Passwords;
+using Sessions.Grains.StoreSweep;
 using Sessions.Silo.Logging;
 using Sessions.Silo.Storage;
 using StackExchange.Redis;
@@ -158,8 +159,11 @@ public static class SessionsHostingExtensions
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<IStoreProbe, RedisStoreProbe>();
         services.TryAddSingleton<GrainStateKeys>();
+        services.AddSingleton<StoreSweepSchedule>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<StoreSweepSchedule>());
         if (EmbeddedStore(services) is { } durability)
         {
+            services.TryAddSingleton<IStoredStates, EmbeddedStoredStates>();
             services.AddSingleton<EmbeddedGrainStorage>();
             if (durability == EmbeddedDurability.Acknowledged)
             {
@@ -177,6 +181,7 @@ public static class SessionsHostingExtensions
         }
         else
         {
+            services.TryAddSingleton<IStoredStates, RedisStoredStates>();
             // Orleans' Redis provider under a name of its own, behind the sessions storage: with replicas required, a
             // write counts only once they hold it (ReplicaAcknowledgedGrainStorage).
             const string redisStorage = ServiceKeys.Storage + "-redis";

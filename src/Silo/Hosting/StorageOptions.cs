@@ -45,6 +45,13 @@ public sealed class StorageOptions
 
     /// <summary>How long a write waits for its replicas (Redis <c>WAIT</c>) before it is refused.</summary>
     public TimeSpan ReplicaAckTimeout { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How often the store sweep looks through the stored device sessions and identifiers for those that have wholly
+    /// ended and were never used again (an uninstalled app, a guesser's random identifiers), which it removes; 0: never.
+    /// One silo of the cluster sweeps at a time.
+    /// </summary>
+    public int SweepHours { get; set; } = 24;
 }
 
 public enum EmbeddedDurability

@@ -37,6 +37,10 @@ internal sealed class StorageOptionsValidator(IConfiguration configuration, IHos
         {
             errors.Add("Sessions:Storage:ReplicaAckTimeout must be between 00:00:00.010 and 00:00:10.");
         }
+        if (options.SweepHours is < 0 or > 24 * 30)
+        {
+            errors.Add("Sessions:Storage:SweepHours must be between 0 (no sweep) and 720 (30 days).");
+        }
         if (options.EmbeddedPort is not null && options.EmbeddedPassword is null && !environment.IsDevelopment())
         {
             // Grain state holds password hashes and every key family: a port anyone on the host reaches is a way to

@@ -35,4 +35,37 @@ public sealed class GrainStateKeys(IOptions<ClusterOptions> cluster)
             rest = rest[part.Length..];
         }
     }
+
+    /// <summary>A <c>SCAN … MATCH</c> pattern for the state keys of every grain of <paramref name="grainType"/>.</summary>
+    public byte[] PatternOf(GrainType grainType, string stateName) =>
+        [.. Escaped(_prefix), .. Escaped(grainType.AsSpan()), .. "/*/"u8, .. Escaped(Encoding.UTF8.GetBytes(stateName))];
+
+    /// <summary>The grain key in a state key that <see cref="PatternOf"/> matched; null for a key of another shape.</summary>
+    public string? GrainKeyOf(ReadOnlySpan<byte> storeKey, GrainType grainType, string stateName)
+    {
+        var type = grainType.AsSpan();
+        var suffix = Encoding.UTF8.GetBytes("/" + stateName);
+        var head = _prefix.Length + type.Length + 1;
+        if (storeKey.Length <= head + suffix.Length || !storeKey.StartsWith(_prefix) || !storeKey[_prefix.Length..].StartsWith(type)
+            || storeKey[head - 1] != (byte)'/' || !storeKey.EndsWith(suffix))
+        {
+            return null;
+        }
+        return Encoding.UTF8.GetString(storeKey[head..^suffix.Length]);
+    }
+
+    /// <summary>Glob characters taken literally: a ServiceId may hold them.</summary>
+    private static byte[] Escaped(ReadOnlySpan<byte> literal)
+    {
+        var escaped = new List<byte>(literal.Length);
+        foreach (var b in literal)
+        {
+            if (b is (byte)'*' or (byte)'?' or (byte)'[' or (byte)']' or (byte)'\\')
+            {
+                escaped.Add((byte)'\\');
+            }
+            escaped.Add(b);
+        }
+        return [.. escaped];
+    }
 }

@@ -125,6 +125,20 @@ internal sealed unsafe class StoreSession(LocalServerSession garnet) : IDisposab
         }
     }
 
+    /// <summary><c>SCAN cursor MATCH pattern COUNT count</c>: some of the keys that match, and the cursor to go on from (0 when done).</summary>
+    public (long Cursor, List<byte[]> Keys) Scan(long cursor, ReadOnlySpan<byte> pattern, long count)
+    {
+        fixed (byte* patternBytes = pattern)
+        {
+            garnet.BasicGarnetApi.DbScan(Pinned(patternBytes, pattern), allKeys: false, cursor, out var next, out var keys, count);
+            foreach (var key in keys)
+            {
+                _bytesRead += key.Length;
+            }
+            return (next, keys);
+        }
+    }
+
     /// <summary><c>DEL</c>.</summary>
     public void Delete(ReadOnlySpan<byte> key)
     {

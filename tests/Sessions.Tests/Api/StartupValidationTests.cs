@@ -29,6 +29,7 @@ public sealed class StartupValidationTests
         { "Sessions:Cluster:Membership:ProbeTimeout", "00:00:00.100", "Sessions:Cluster:Membership:ProbeTimeout" },
         { "Sessions:Cluster:Membership:MissedIAmAliveLimit", "1", "Sessions:Cluster:Membership:MissedIAmAliveLimit" },
         { "Sessions:Cluster:GrainCollection:IdleMinutes", "0", "Sessions:Cluster:GrainCollection:IdleMinutes" },
+        { "Sessions:Storage:SweepHours", "-1", "Sessions:Storage:SweepHours" },
         { "Sessions:Cluster:GrainCollection:MemoryTargetPercent", "90", "Sessions:Cluster:GrainCollection:ShedAtMemoryPercent" },
         { "Sessions:Brands:DEMO:DeviceBinding", "Sometimes", "Sessions:Brands:DEMO:DeviceBinding" },
         { "Sessions:Brands:DEMO:Otp:Length", "six", "Sessions:Brands:DEMO:Otp:Length" },

@@ -2,6 +2,11 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identifiers;
+using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -89,6 +94,114 @@ public sealed class BoundedStateTests
     }
 
     [Fact]
+    public async Task ADeviceNeverUsedAgainLeavesTheStoreOnceItsKeyHasEnded()
+    {
+        var port = FreePort.Next();
+        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        var client = factory.CreateSessionsClient();
+        var uninstalled = TestDevice.NewMobile();
+        var inUse = TestDevice.NewMobile();
+        await client.LoginAsync(uninstalled);
+        var key = (await client.LoginAsync(inUse)).Key;
+        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        var management = grains.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+
+        factory.Clock.Advance(TimeSpan.FromDays(60));
+        key = (await SessionsClient.Ok(client.PostAsync("token/regenerate", inUse.Body(("key", key))))).Key ?? key;
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        factory.Clock.Advance(TimeSpan.FromDays(31));
+        var beforeTheSweep = await StoredKeysAsync(port, uninstalled);
+        var sweep = await grains.GetGrain<IStoreSweepGrain>(IStoreSweepGrain.Key).SweepAsync();
+        var afterTheSweep = await StoredKeysAsync(port, uninstalled);
+
+        Assert.Contains(beforeTheSweep, k => k.Contains("/device-session/", StringComparison.Ordinal));
+        Assert.DoesNotContain(afterTheSweep, k => k.Contains("/device-session/", StringComparison.Ordinal));
+        Assert.Contains(afterTheSweep, k => k.Contains("/identifier/", StringComparison.Ordinal));
+        Assert.Contains(await StoredKeysAsync(port, inUse), k => k.Contains("/device-session/", StringComparison.Ordinal));
+        Assert.True((await client.PostAsync("token/regenerate", inUse.Body(("key", key)))).Success, "a key used within its idle limit survives the sweep");
+        Assert.Equal(1, sweep.Removed);
+        Assert.Equal(1, sweep.Tidied);
+    }
+
+    [Fact]
+    public async Task GuessesAtIdentifiersNoOneOwnsLeaveNothingInTheStoreOnceTheirWindowsEnd()
+    {
+        var port = FreePort.Next();
+        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        var client = factory.CreateSessionsClient();
+        var guessed = Enumerable.Range(0, 5).Select(_ => TestDevice.NewMobile()).ToList();
+        foreach (var device in guessed)
+        {
+            var sessionId = await client.StartLoginAsync(device);
+            var otp = await client.LatestOtpAsync(device);
+            var wrong = otp[..^1] + (otp[^1] == '0' ? '1' : '0');
+            var guess = await client.PostAsync("otp/validate", device.Body(("sessionId", sessionId), ("otp", wrong)));
+            Assert.False(guess.Success);
+        }
+        var grains = factory.Services.GetRequiredService<IGrainFactory>();
+        // The grains deactivate while the failures still count: their states stay, and nothing activates them again.
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var stored = await StoredKeysAsync(port, guessed[0]);
+
+        factory.Clock.Advance(TimeSpan.FromMinutes(31));
+        var sweep = await grains.GetGrain<IStoreSweepGrain>(IStoreSweepGrain.Key).SweepAsync();
+
+        Assert.Contains(stored, k => k.Contains("/identifier/", StringComparison.Ordinal));
+        foreach (var device in guessed)
+        {
+            Assert.Empty(await StoredKeysAsync(port, device));
+        }
+        Assert.Equal(guessed.Count * 2, sweep.Removed);
+    }
+
+    [Fact]
+    public async Task AFloodOfGuessedIdentifiersIsSweptAwayWhateverItsSize()
+    {
+        var port = FreePort.Next();
+        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        // Many pages of the sweep's reads, and one state it cannot read, which must not stop it.
+        var flood = await StoreEndedIdentifiersAsync(factory, port, 1_200);
+        var unreadable = TestStore.StateKey("sessions", "identifier", GrainKeys.Identifier(new(TestBrands.Demo, IdentifierType.EMAIL, $"unreadable{Guid.NewGuid():N}@example.com")));
+        await using (var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}"))
+        {
+            await redis.GetDatabase().HashSetAsync(unreadable, [new("etag", "written-by-test"), new("data", "not a state"u8.ToArray())]);
+        }
+
+        var sweep = await factory.Services.GetRequiredService<IGrainFactory>().GetGrain<IStoreSweepGrain>(IStoreSweepGrain.Key).SweepAsync();
+
+        Assert.Equal((1_201L, 1_200L, 1_200L, 0L), (sweep.Read, sweep.Tidied, sweep.Removed, sweep.Failed));
+        Assert.Empty(await StoredKeysAsync(port, flood));
+        Assert.Single(await StoredKeysAsync(port, unreadable));
+    }
+
+    [Fact]
+    public async Task TheStoreIsSweptByItsReminderOnceADay()
+    {
+        var port = FreePort.Next();
+        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        var sweepGrain = GrainId.Create("store-sweep", IStoreSweepGrain.Key);
+        var reminders = factory.Services.GetRequiredService<IReminderTable>();
+        await Eventually.HoldsAsync(async () => await reminders.ReadRow(sweepGrain, "sweep") is not null, TimeSpan.FromSeconds(30), "the silo schedules the sweep as it starts");
+        var reminder = factory.Services.GetRequiredService<IGrainFactory>().GetGrain<IRemindable>(sweepGrain);
+        Task TickAsync() => reminder.ReceiveReminder("sweep", new TickStatus(DateTime.UtcNow, TimeSpan.FromHours(1), DateTime.UtcNow));
+
+        var first = await StoreEndedIdentifiersAsync(factory, port, 3);
+        await TickAsync();
+        await Eventually.HoldsAsync(async () => (await StoredKeysAsync(port, first)).Count == 0, TimeSpan.FromSeconds(30), "the first tick sweeps");
+        var second = await StoreEndedIdentifiersAsync(factory, port, 3);
+        factory.Clock.Advance(TimeSpan.FromHours(23));
+        await TickAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var withinTheDay = await StoredKeysAsync(port, second);
+        factory.Clock.Advance(TimeSpan.FromHours(1));
+        await TickAsync();
+
+        Assert.Equal(3, withinTheDay.Count);
+        await Eventually.HoldsAsync(async () => (await StoredKeysAsync(port, second)).Count == 0, TimeSpan.FromSeconds(30), "a day after the last sweep, the next tick sweeps");
+    }
+
+    [Fact]
     public async Task StrangersOpeningWebLoginsNeverEndABrowsersPendingLogin()
     {
         await using var factory = new ApiFactory();
@@ -110,15 +223,28 @@ public sealed class BoundedStateTests
     }
 
     /// <summary>The store's keys that belong to the identifier: its grain and its device sessions' grains.</summary>
-    private static async Task<List<string>> StoredKeysAsync(int port, TestDevice device)
+    private static Task<List<string>> StoredKeysAsync(int port, TestDevice device) =>
+        StoredKeysAsync(port, $"*/{device.IdentifierType}/{device.IdentifierValue}*");
+
+    private static async Task<List<string>> StoredKeysAsync(int port, string pattern)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
-        var server = redis.GetServers()[0];
-        var keys = new List<string>();
-        await foreach (var key in server.KeysAsync(pattern: $"*/{device.IdentifierType}/{device.IdentifierValue}*"))
-        {
-            keys.Add(key!);
-        }
-        return keys;
+        return await redis.GetServers()[0].KeysAsync(pattern: pattern).Select(key => (string)key!).ToListAsync();
+    }
+
+    /// <summary>
+    /// Writes what a flood of guesses long ago leaves behind: identifiers with one failure each, two hours old, and no
+    /// owner. Answers the pattern of their keys.
+    /// </summary>
+    private static async Task<string> StoreEndedIdentifiersAsync(ApiFactory factory, int port, int count)
+    {
+        var data = factory.Services.GetRequiredService<Serializer>().SerializeToArray(new IdentifierState { Failures = [factory.Clock.GetUtcNow().AddHours(-2)] });
+        var prefix = $"flood{Guid.NewGuid():N}"[..16];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
+        var database = redis.GetDatabase();
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => database.HashSetAsync(
+            TestStore.StateKey("sessions", "identifier", GrainKeys.Identifier(new(TestBrands.Demo, IdentifierType.EMAIL, $"{prefix}{i}@example.com"))),
+            [new("etag", "written-by-test"), new("data", data)])));
+        return $"*{prefix}*";
     }
 }

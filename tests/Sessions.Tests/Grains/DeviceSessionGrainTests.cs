@@ -94,6 +94,40 @@ public sealed class DeviceSessionGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheStoreSweepRemovesADeviceSessionWhoseKeyEndedAndKeepsOneStillInUse()
+    {
+        var (ended, _) = await LoggedInAsync(SessionFlow.Login, TestBrands.NoRotation);
+        var (inUse, grant) = await LoggedInAsync(SessionFlow.Login, TestBrands.NoRotation);
+        var management = fixture.Grains.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+
+        fixture.Clock.Advance(TimeSpan.FromDays(60));
+        await inUse.RegenerateAsync(SessionFlow.Login, grant.FamilyId, grant.Key!.KeyId);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        fixture.Clock.Advance(TimeSpan.FromDays(31));
+        var storedBefore = await fixture.StoredStateAsync<DeviceSessionState>(GrainTypes.DeviceSession, ended.GetPrimaryKeyString());
+        var sweep = await fixture.Grains.GetGrain<IStoreSweepGrain>(IStoreSweepGrain.Key).SweepAsync();
+
+        Assert.NotNull(storedBefore);
+        Assert.Null(await fixture.StoredStateAsync<DeviceSessionState>(GrainTypes.DeviceSession, ended.GetPrimaryKeyString()));
+        Assert.NotNull(await fixture.StoredStateAsync<DeviceSessionState>(GrainTypes.DeviceSession, inUse.GetPrimaryKeyString()));
+        Assert.Equal(AuthError.None, (await inUse.RegenerateAsync(SessionFlow.Login, grant.FamilyId, grant.Key.KeyId)).Error);
+        Assert.InRange(sweep.Removed, 1, sweep.Tidied);
+    }
+
+    [Fact]
+    public async Task ADeviceSessionAskedToTidyWhileItsKeyLivesKeepsIt()
+    {
+        var (grain, grant) = await LoggedInAsync(SessionFlow.Mfa);
+
+        var nothingLeft = await fixture.Grains.GetGrain<ITidyGrain>(grain.GetGrainId()).TidyAsync();
+
+        Assert.False(nothingLeft);
+        Assert.NotNull(await fixture.StoredStateAsync<DeviceSessionState>(GrainTypes.DeviceSession, grain.GetPrimaryKeyString()));
+        Assert.Equal(AuthError.None, (await grain.RegenerateAsync(SessionFlow.Mfa, grant.FamilyId, grant.Key!.KeyId)).Error);
+    }
+
+    [Fact]
     public async Task TheWholeClusterRestartsOnTheSameStoreAndEveryKeyStillWorks()
     {
         var serviceId = $"restart-{Guid.NewGuid():N}";

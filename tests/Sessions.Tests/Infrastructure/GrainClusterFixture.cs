@@ -48,8 +48,11 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     private Serializer Serializer => Cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
 
-    /// <summary>A cluster on the shared store; the same <paramref name="serviceId"/> sees the same state.</summary>
-    public static async Task<InProcessTestCluster> StartClusterAsync(string serviceId, TimeProvider clock, short silos)
+    /// <summary>
+    /// A cluster on the shared store, or on <paramref name="store"/> (a connection string); the same
+    /// <paramref name="serviceId"/> sees the same state.
+    /// </summary>
+    public static async Task<InProcessTestCluster> StartClusterAsync(string serviceId, TimeProvider clock, short silos, string? store = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ServiceId = serviceId;
@@ -58,7 +61,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         {
             var settings = TestBrands.Configuration();
             settings["Sessions:Storage:Mode"] = "Redis";
-            settings["ConnectionStrings:Redis"] = TestStore.ConnectionString;
+            settings["ConnectionStrings:Redis"] = store ?? TestStore.ConnectionString;
             host.Configuration.AddInMemoryCollection(settings);
             host.AddSessionsOptions();
             host.Services.AddKeyedSingleton(ServiceKeys.Clock, clock);

@@ -1,0 +1,35 @@
+namespace Sessions.Grains.Contracts;
+
+/// <summary>
+/// The one sweep of the store in the cluster (key <see cref="Key"/>): it looks through the stored device sessions and
+/// identifiers, and asks those whose state has wholly ended to forget it (<see cref="ITidyGrain"/>). A grain tidies
+/// itself whenever it deactivates; the sweep reaches those that are never activated again (an uninstalled app, a
+/// guesser's random identifiers), which would otherwise stay in the store for ever.
+/// </summary>
+[Alias("sessions.store-sweep")]
+public interface IStoreSweepGrain : IGrainWithStringKey
+{
+    public const string Key = "cluster";
+
+    /// <summary>Keeps the reminder that sweeps every <paramref name="every"/> (null: none); each silo calls it as it starts.</summary>
+    [Alias("schedule")]
+    Task ScheduleAsync(TimeSpan? every);
+
+    /// <summary>Sweeps now, or waits for the sweep under way, and answers what it did.</summary>
+    [Alias("sweep"), AlwaysInterleave]
+    Task<StoreSweepResult> SweepAsync();
+}
+
+/// <summary>
+/// What one sweep did: states read, grains asked to tidy (their states had ended), states removed, and grains that could
+/// not tidy (their activation or write failed; the next sweep asks them again).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("sessions.store-sweep-result")]
+public sealed record StoreSweepResult
+{
+    [Id(0)] public long Read { get; init; }
+    [Id(1)] public long Tidied { get; init; }
+    [Id(2)] public long Removed { get; init; }
+    [Id(3)] public TimeSpan Took { get; init; }
+    [Id(4)] public long Failed { get; init; }
+}

@@ -1,0 +1,213 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Serialization;
+using Sessions.Grains.Configuration;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.DeviceSessions;
+using Sessions.Grains.Identifiers;
+using Sessions.Grains.Identity;
+
+namespace Sessions.Grains.StoreSweep;
+
+/// <summary>
+/// Looks through the stored device sessions and identifiers a page at a time and asks each one whose state has wholly
+/// ended to tidy itself. It only reads the store: the grain decides, by its own rules and in its own turn, so a device
+/// that logs in again while the sweep looks at its old state keeps its new login. An hourly reminder wakes this grain on
+/// whichever silo holds it, and a sweep starts once the interval since the last whole one has passed; a sweep that a
+/// crash cuts short is done again at the next hour.
+/// </summary>
+[GrainType("store-sweep")]
+internal sealed partial class StoreSweepGrain(
+    [PersistentState("store-sweep", ServiceKeys.Storage)] IPersistentState<StoreSweepState> state,
+    IStoredStates stored,
+    Serializer serializer,
+    IOptions<SessionsOptions> options,
+    [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
+    ILogger<StoreSweepGrain> logger) : Grain, IStoreSweepGrain, IRemindable
+{
+    private const string ReminderName = "sweep";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromHours(1);
+    private const int PageSize = 500;
+
+    // Tidies in flight at once: enough to keep the store busy, few enough to leave the silo to its requests.
+    private const int Parallel = 8;
+
+    private static readonly GrainType DeviceSessionType = GrainType.Create(GrainTypes.DeviceSession);
+    private static readonly GrainType IdentifierType = GrainType.Create(GrainTypes.Identifier);
+
+    private Task<StoreSweepResult>? _sweep;
+
+    // The sweep runs beside this grain's calls (a silo's schedule may arrive meanwhile): one state write at a time.
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    public async Task ScheduleAsync(TimeSpan? every)
+    {
+        if (state.State.Every != every)
+        {
+            await WriteAsync(s => s.Every = every);
+        }
+        var reminder = await this.GetReminder(ReminderName);
+        if (every is null && reminder is not null)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+        else if (every is not null && reminder is null)
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, ReminderPeriod, ReminderPeriod);
+        }
+    }
+
+    public Task<StoreSweepResult> SweepAsync() => _sweep is { IsCompleted: false } running ? running : _sweep = RunAsync();
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State is { Every: { } every } && !(clock.GetUtcNow() - state.State.LastSweptAt < every))
+        {
+            // The reminder's call returns at once; the sweep goes on in this activation, which it keeps alive, and
+            // logs its own failure.
+            SweepAsync().Ignore();
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task<StoreSweepResult> RunAsync()
+    {
+        try
+        {
+            var startedAt = clock.GetUtcNow();
+            var started = clock.GetTimestamp();
+            // Each of the two keeps its state under its grain type's name.
+            var deviceSessions = await SweepAsync(DeviceSessionType, GrainTypes.DeviceSession, DeviceSessionHasEnded);
+            var identifiers = await SweepAsync(IdentifierType, GrainTypes.Identifier, IdentifierHasEnded);
+            var result = new StoreSweepResult
+            {
+                Read = deviceSessions.Read + identifiers.Read,
+                Tidied = deviceSessions.Tidied + identifiers.Tidied,
+                Removed = deviceSessions.Removed + identifiers.Removed,
+                Failed = deviceSessions.Failed + identifiers.Failed,
+                Took = clock.GetElapsedTime(started),
+            };
+            LogSwept(result.Read, result.Tidied, result.Removed, result.Failed, result.Took.TotalSeconds);
+            await WriteAsync(s => s.LastSweptAt = startedAt);
+            return result;
+        }
+        catch (Exception e)
+        {
+            LogSweepFailed(e);
+            throw;
+        }
+    }
+
+    private async Task<StoreSweepResult> SweepAsync(GrainType grainType, string stateName, Func<string, byte[], DateTimeOffset, bool> hasEnded)
+    {
+        long read = 0, tidied = 0, removed = 0, failed = 0;
+        string? cursor = null;
+        do
+        {
+            DelayDeactivation(TimeSpan.FromMinutes(5));
+            var page = await stored.ReadPageAsync(grainType, stateName, cursor, PageSize);
+            read += page.States.Count;
+            var now = clock.GetUtcNow();
+            var ended = page.States.Where(s => hasEnded(s.GrainKey, s.Data, now)).Select(s => s.GrainKey).ToList();
+            foreach (var batch in ended.Chunk(Parallel))
+            {
+                var answers = await Task.WhenAll(batch.Select(key => TidyAsync(GrainId.Create(grainType, key))));
+                tidied += answers.Length;
+                removed += answers.Count(nothingLeft => nothingLeft == true);
+                failed += answers.Count(nothingLeft => nothingLeft is null);
+            }
+            cursor = page.Cursor;
+        }
+        while (cursor is not null);
+        return new StoreSweepResult { Read = read, Tidied = tidied, Removed = removed, Failed = failed };
+    }
+
+    /// <summary>
+    /// Asks one grain to tidy itself; null when it could not (its activation or its write failed). One grain that fails
+    /// does not stop the sweep: it is counted, and asked again by the next sweep.
+    /// </summary>
+    private async Task<bool?> TidyAsync(GrainId grain)
+    {
+        try
+        {
+            return await GrainFactory.GetGrain<ITidyGrain>(grain).TidyAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogTidyFailed(e, grain.Type.ToString()!);
+            return null;
+        }
+    }
+
+    private async Task WriteAsync(Action<StoreSweepState> change)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            change(state.State);
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Whether the grain, forgetting what ended, would be left with nothing: tried on the copy just read.</summary>
+    private bool DeviceSessionHasEnded(string grainKey, byte[] data, DateTimeOffset now)
+    {
+        if (Read<DeviceSessionState>(grainKey, data, key => GrainKeys.ParseDeviceSession(key).Identifier.Brand) is not { } read)
+        {
+            return false;
+        }
+        read.State.ForgetWhatEnded(read.Brand, now);
+        return read.State.IsEmpty;
+    }
+
+    private bool IdentifierHasEnded(string grainKey, byte[] data, DateTimeOffset now) =>
+        Read<IdentifierState>(grainKey, data, key => GrainKeys.ParseIdentifier(key).Brand) is { } read && read.State.HoldsNothingAt(now, read.Brand);
+
+    /// <summary>The state and its brand's rules; null for a state this silo cannot judge, which is left as it is.</summary>
+    private (T State, BrandOptions Brand)? Read<T>(string grainKey, byte[] data, Func<string, string> brandOf)
+    {
+        try
+        {
+            if (options.Value.FindBrand(brandOf(grainKey)) is not { } brand)
+            {
+                // A brand taken out of the configuration: its grains cannot activate to tidy either.
+                return null;
+            }
+            return serializer.Deserialize<T>(data) is { } read ? (read, brand) : null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Bytes that are not a state of this version throw whatever the codec meets first.
+            LogUnreadable(e, typeof(T).Name);
+            return null;
+        }
+    }
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Information,
+        Message = "Store sweep: read {Read} stored states, asked {Tidied} that had ended to tidy, {Removed} removed, {Failed} could not tidy, in {Seconds:F1} s")]
+    private partial void LogSwept(long read, long tidied, long removed, long failed, double seconds);
+
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Store sweep stopped; the next one starts over")]
+    private partial void LogSweepFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1034, Level = LogLevel.Warning, Message = "Store sweep: a {GrainType} could not tidy itself; the next sweep asks it again")]
+    private partial void LogTidyFailed(Exception exception, string grainType);
+
+    [LoggerMessage(EventId = 1032, Level = LogLevel.Warning, Message = "Store sweep: a stored {StateType} could not be read; it is left as it is")]
+    private partial void LogUnreadable(Exception exception, string stateType);
+}
+
+[GenerateSerializer, Alias("sessions.store-sweep-state")]
+public sealed class StoreSweepState
+{
+    /// <summary>How often the store is swept, as the silos were last started with; null: never.</summary>
+    [Id(0)] public TimeSpan? Every { get; set; }
+
+    /// <summary>When the last whole sweep started.</summary>
+    [Id(1)] public DateTimeOffset? LastSweptAt { get; set; }
+}
