@@ -309,6 +309,28 @@ public sealed class RedisClusterFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A test class whose every test starts a 3+3 Redis Cluster of its own, where <c>redis-server</c> is installed.</summary>
+public abstract class OnItsOwnRedisCluster : IAsyncLifetime
+{
+    protected RedisCluster Redis { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (RedisCluster.IsAvailable)
+        {
+            Redis = await RedisCluster.StartAsync();
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+    }
+}
+
 [CollectionDefinition(Name)]
 public sealed class RedisClusterCollection
 {

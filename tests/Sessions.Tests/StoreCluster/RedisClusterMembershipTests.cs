@@ -11,29 +11,12 @@ namespace Sessions.Tests.StoreCluster;
 /// crash until the client happened to.
 /// </summary>
 [Collection(RedisClusterCollection.Name)]
-public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : OnItsOwnRedisCluster
 {
     private static readonly TimeSpan HealingBound = TimeSpan.FromSeconds(30);
 
     private readonly string _clusterId = $"membership-{Guid.NewGuid():N}";
     private readonly string _serviceId = $"membership-{Guid.NewGuid():N}";
-    private RedisCluster _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (RedisCluster.IsAvailable)
-        {
-            _redis = await RedisCluster.StartAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
 
     [RedisClusterFact]
     public async Task ASiloCrashAfterTheMembershipShardFailedOverIsRecordedAndHealed()
@@ -44,16 +27,16 @@ public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : IAsy
             ["Sessions:Cluster:ServiceId"] = _serviceId,
             ["Sessions:Cluster:AdvertisedAddress"] = "127.0.0.1",
             ["Sessions:Storage:Mode"] = "Redis",
-            ["ConnectionStrings:Redis"] = _redis.ConnectionString,
+            ["ConnectionStrings:Redis"] = Redis.ConnectionString,
             ["Sessions:Storage:RequireReplicaAcks"] = "1",
         });
         // Whichever step fails, the output has the API's warnings, each silo's last lines and the store's state.
         await cluster.ExplainingFailureAsync(output, async () =>
         {
             var chains = await KeyChains.LogInAsync(cluster.Client, 20);
-            var membershipPrimary = await _redis.PrimaryOfAsync($"{_serviceId}/members/{_clusterId}");
-            await _redis.FailOverToAsync(await _redis.ReplicaOfAsync(membershipPrimary));
-            await _redis.WaitUntilHealthyAsync(3);
+            var membershipPrimary = await Redis.PrimaryOfAsync($"{_serviceId}/members/{_clusterId}");
+            await Redis.FailOverToAsync(await Redis.ReplicaOfAsync(membershipPrimary));
+            await Redis.WaitUntilHealthyAsync(3);
 
             // The survivor declares the dead silo dead in the table, through the route it had before the failover; the
             // replacement joins, and the API sees two active silos again only once both rows are written.
@@ -78,7 +61,7 @@ public sealed class RedisClusterMembershipTests(ITestOutputHelper output) : IAsy
             output.WriteLine($"after a failover of the membership shard, a SIGKILLed silo: every chain regenerated {served.TotalSeconds:F1} s "
                 + $"after the kill; the survivor read the membership store's layout again {refreshes} time(s); with the other silo "
                 + $"killed too, the API reached the replacement and every chain regenerated {sinceSecondKill.Elapsed.TotalSeconds:F1} s after it");
-        }, _redis.DescribeAsync);
+        }, Redis.DescribeAsync);
     }
 
     private async Task HealsAsync(ProcessCluster cluster, KeyChains chains, Stopwatch sinceKill)

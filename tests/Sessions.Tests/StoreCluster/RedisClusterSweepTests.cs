@@ -14,39 +14,21 @@ namespace Sessions.Tests.StoreCluster;
 /// keys of the node it is sent to, so the sweep must go through every primary.
 /// </summary>
 [Collection(RedisClusterCollection.Name)]
-public sealed class RedisClusterSweepTests : IAsyncLifetime
+public sealed class RedisClusterSweepTests : OnItsOwnRedisCluster
 {
-    private RedisCluster _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (RedisCluster.IsAvailable)
-        {
-            _redis = await RedisCluster.StartAsync();
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
-
     [RedisClusterFact]
     public async Task TheSweepReachesTheStatesOnEveryPrimary()
     {
         var serviceId = $"sweep-{Guid.NewGuid():N}";
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var cluster = await GrainClusterFixture.StartClusterAsync(serviceId, clock, silos: 1, store: _redis.ConnectionString);
+        await using var cluster = await GrainClusterFixture.StartClusterAsync(serviceId, clock, silos: 1, store: Redis.ConnectionString);
         var serializer = cluster.Client.ServiceProvider.GetRequiredService<Serializer>();
         var ended = new IdentifierState { Failures = [clock.GetUtcNow().AddHours(-2)] };
         var kept = new IdentifierState { CustomerId = "someone" };
         var keys = Enumerable.Range(0, 300).Select(i => TestStore.StateKey(serviceId, "identifier",
             GrainKeys.Identifier(new(TestBrands.Demo, IdentifierType.EMAIL, $"guess{i}@example.com")))).ToList();
         var owned = TestStore.StateKey(serviceId, "identifier", GrainKeys.Identifier(new(TestBrands.Demo, IdentifierType.EMAIL, "owner@example.com")));
-        await using var store = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        await using var store = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
         var database = store.GetDatabase();
         await Task.WhenAll(keys.Select(key => database.HashSetAsync(key, [new("etag", "written-by-test"), new("data", serializer.SerializeToArray(ended))])));
         await database.HashSetAsync(owned, [new("etag", "written-by-test"), new("data", serializer.SerializeToArray(kept))]);
