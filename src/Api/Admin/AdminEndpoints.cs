@@ -12,7 +12,8 @@ namespace Sessions.Api.Admin;
 /// <summary>
 /// <c>/admin/v1</c> (API.md §4.6) for support tools: find a customer by identifier, list their live device sessions
 /// and families, revoke one family or all of them; beyond the contract, the history, an identifier's limits and lifting
-/// its lock, and what the presented key may do. Mapped only when <c>Sessions:Admin:ApiKeys</c> lists a key.
+/// its lock, what the presented key may do, and the store sweep (<see cref="AdminStoreEndpoints"/>). Mapped only when
+/// <c>Sessions:Admin:ApiKeys</c> lists a key.
 /// Listing reads the customer's own list of device sessions, never the store.
 /// </summary>
 public static class AdminEndpoints
@@ -27,6 +28,7 @@ public static class AdminEndpoints
         var admin = app.MapGroup("/admin/v1").WithTags("Administration").AddEndpointFilter<AdminAuthentication>()
             .RequireRateLimiting(RateLimiting.AuthPolicy);
         admin.MapGet("/key", DescribeKey).WithName("AdminDescribeKey");
+        admin.MapStoreSweep();
         var group = admin.MapGroup("/brands/{brand}");
         group.MapGet("/identifiers/{identifierType}/{identifierValue}", FindCustomerAsync).WithName("AdminFindCustomer");
         group.MapGet("/identifiers/{identifierType}/{identifierValue}/limits", GetLimitsAsync).WithName("AdminGetIdentifierLimits");

@@ -18,6 +18,22 @@ public interface IStoreSweepGrain : IGrainWithStringKey
     /// <summary>Sweeps now, or waits for the sweep under way, and answers what it did.</summary>
     [Alias("sweep"), AlwaysInterleave]
     Task<StoreSweepResult> SweepAsync();
+
+    /// <summary>Starts a sweep now unless one is under way, without waiting for it: what an operator asks for.</summary>
+    [Alias("start"), AlwaysInterleave]
+    Task<StoreSweepStatus> StartAsync();
+
+    [Alias("status"), AlwaysInterleave]
+    Task<StoreSweepStatus> GetStatusAsync();
+}
+
+/// <summary>Whether a sweep is under way, how often one runs (null: never by itself), and what the last whole one did.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.store-sweep-status")]
+public sealed record StoreSweepStatus
+{
+    [Id(0)] public bool Running { get; init; }
+    [Id(1)] public TimeSpan? Every { get; init; }
+    [Id(2)] public StoreSweepResult? Last { get; init; }
 }
 
 /// <summary>
@@ -32,4 +48,5 @@ public sealed record StoreSweepResult
     [Id(2)] public long Removed { get; init; }
     [Id(3)] public TimeSpan Took { get; init; }
     [Id(4)] public long Failed { get; init; }
+    [Id(5)] public DateTimeOffset StartedAt { get; init; }
 }

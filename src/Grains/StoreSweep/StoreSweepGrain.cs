@@ -60,9 +60,23 @@ internal sealed partial class StoreSweepGrain(
 
     public Task<StoreSweepResult> SweepAsync() => _sweep is { IsCompleted: false } running ? running : _sweep = RunAsync();
 
+    public Task<StoreSweepStatus> StartAsync()
+    {
+        // Its failure is logged by the sweep itself; the operator sees it in the status (no new last result).
+        SweepAsync().Ignore();
+        return GetStatusAsync();
+    }
+
+    public Task<StoreSweepStatus> GetStatusAsync() => Task.FromResult(new StoreSweepStatus
+    {
+        Running = _sweep is { IsCompleted: false },
+        Every = state.State.Every,
+        Last = state.State.Last,
+    });
+
     public Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (state.State is { Every: { } every } && !(clock.GetUtcNow() - state.State.LastSweptAt < every))
+        if (state.State is { Every: { } every } && !(clock.GetUtcNow() - state.State.Last?.StartedAt < every))
         {
             // The reminder's call returns at once; the sweep goes on in this activation, which it keeps alive, and
             // logs its own failure.
@@ -86,10 +100,11 @@ internal sealed partial class StoreSweepGrain(
                 Tidied = deviceSessions.Tidied + identifiers.Tidied,
                 Removed = deviceSessions.Removed + identifiers.Removed,
                 Failed = deviceSessions.Failed + identifiers.Failed,
+                StartedAt = startedAt,
                 Took = clock.GetElapsedTime(started),
             };
             LogSwept(result.Read, result.Tidied, result.Removed, result.Failed, result.Took.TotalSeconds);
-            await WriteAsync(s => s.LastSweptAt = startedAt);
+            await WriteAsync(s => s.Last = result);
             return result;
         }
         catch (Exception e)
@@ -208,6 +223,6 @@ public sealed class StoreSweepState
     /// <summary>How often the store is swept, as the silos were last started with; null: never.</summary>
     [Id(0)] public TimeSpan? Every { get; set; }
 
-    /// <summary>When the last whole sweep started.</summary>
-    [Id(1)] public DateTimeOffset? LastSweptAt { get; set; }
+    /// <summary>What the last whole sweep did, and when it started.</summary>
+    [Id(1)] public StoreSweepResult? Last { get; set; }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -312,6 +313,48 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.BadRequest, badType.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnOperatorStartsAStoreSweepAndSeesWhatItRemoved()
+    {
+        // A guess at a number no one owns leaves an identifier and a device session behind, which outlive their grains.
+        var guessed = TestDevice.NewMobile();
+        var sessionId = await _client.StartLoginAsync(guessed);
+        var otp = await _client.LatestOtpAsync(guessed);
+        Assert.False((await _client.PostAsync("otp/validate", guessed.Body(("sessionId", sessionId), ("otp", otp[..^1] + (otp[^1] == '0' ? '1' : '0'))))).Success);
+        await _api.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        _api.Clock.Advance(TimeSpan.FromMinutes(31));
+        var before = await GetAsync("/admin/v1/store/sweep", OpsKey);
+
+        using var started = await SendAsync(HttpMethod.Post, "/admin/v1/store/sweep", SupportKey);
+        JsonElement after = default;
+        await Eventually.HoldsAsync(async () => (after = await GetAsync("/admin/v1/store/sweep", OpsKey)).GetProperty("last").ValueKind == JsonValueKind.Object,
+            TimeSpan.FromSeconds(30), "the sweep is done");
+
+        Assert.Equal(JsonValueKind.Null, before.GetProperty("last").ValueKind);
+        Assert.Equal(24, before.GetProperty("everyHours").GetDouble());
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        Assert.Equal("no-store", started.Headers.CacheControl?.ToString());
+        Assert.False(after.GetProperty("running").GetBoolean());
+        Assert.Equal(2, after.GetProperty("last").GetProperty("removed").GetInt64());
+        Assert.Equal(0, after.GetProperty("last").GetProperty("failed").GetInt64());
+        Assert.Contains(_logs.Entries, e => e.EventId.Id == 3020 && e.Values.GetValueOrDefault("Action") == "AdminStartStoreSweep" && e.Values.GetValueOrDefault("KeyId") == "support");
+    }
+
+    [Fact]
+    public async Task OnlyAKeyForEveryBrandMayLookAtOrStartTheStoreSweep()
+    {
+        using var anonymous = await SendAsync(HttpMethod.Post, "/admin/v1/store/sweep", null);
+        using var oneBrandStarts = await SendAsync(HttpMethod.Post, "/admin/v1/store/sweep", GuardedKey);
+        using var oneBrandLooks = await SendAsync(HttpMethod.Get, "/admin/v1/store/sweep", DemoReaderKey);
+        var afterwards = await GetAsync("/admin/v1/store/sweep", OpsKey);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal((HttpStatusCode.Forbidden, HttpStatusCode.Forbidden), (oneBrandStarts.StatusCode, oneBrandLooks.StatusCode));
+        Assert.Equal("application/problem+json", oneBrandStarts.Content.Headers.ContentType?.MediaType);
+        Assert.False(afterwards.GetProperty("running").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, afterwards.GetProperty("last").ValueKind);
     }
 
     [Fact]
