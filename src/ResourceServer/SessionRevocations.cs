@@ -27,6 +27,9 @@ public sealed partial class SessionRevocations(IOptions<SessionRevocationOptions
         Convert.ToBase64String(Encoding.UTF8.GetBytes($"{options.Value.Brand}:{options.Value.Secret}")));
     private readonly Lock _gate = new();
 
+    /// <summary>Whether a token whose session the service could not answer for is refused (503) rather than accepted.</summary>
+    internal bool RefusesWhenUnanswered => _options.RefuseWhenUnavailable;
+
     /// <summary>True when the token's session lives, false when it ended, null when the service could not tell.</summary>
     public async Task<bool?> IsSessionActiveAsync(JsonWebToken token)
     {

@@ -159,7 +159,7 @@ public static class SessionsTokens
             case false:
                 context.Fail("the token's session has ended at the service");
                 break;
-            case null when context.HttpContext.RequestServices.GetRequiredService<IOptions<SessionRevocationOptions>>().Value.RefuseWhenUnavailable:
+            case null when revocations.RefusesWhenUnanswered:
                 context.Fail(new CheckUnavailableException("the service could not say whether the token's session still lives"));
                 break;
         }

@@ -76,7 +76,7 @@ public sealed class DeviceSessionState
     /// 1597 for a while, an expired one's 1597; from now on they are unknown keys (1597), and the store does not keep
     /// every device a customer ever dropped.
     /// </summary>
-    public bool DropEndedFamilies(BrandOptions brand, DateTimeOffset now)
+    private bool DropEndedFamilies(BrandOptions brand, DateTimeOffset now)
     {
         var dropped = WebFamilies.RemoveAll(f => FamilyLifetime.IsForgettable(f, brand, now)) > 0;
         if (LoginFamily is { } login && FamilyLifetime.IsForgettable(login, brand, now))

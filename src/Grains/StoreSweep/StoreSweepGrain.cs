@@ -94,15 +94,16 @@ internal sealed partial class StoreSweepGrain(
         {
             var startedAt = clock.GetUtcNow();
             var started = clock.GetTimestamp();
+            var tally = new Tally();
             // Each of the two keeps its state under its grain type's name.
-            var deviceSessions = await SweepAsync(DeviceSessionType, GrainTypes.DeviceSession, DeviceSessionHasEnded);
-            var identifiers = await SweepAsync(IdentifierType, GrainTypes.Identifier, IdentifierHasEnded);
+            await SweepAsync(DeviceSessionType, GrainTypes.DeviceSession, DeviceSessionHasEnded, tally);
+            await SweepAsync(IdentifierType, GrainTypes.Identifier, IdentifierHasEnded, tally);
             var result = new StoreSweepResult
             {
-                Read = deviceSessions.Read + identifiers.Read,
-                Tidied = deviceSessions.Tidied + identifiers.Tidied,
-                Removed = deviceSessions.Removed + identifiers.Removed,
-                Failed = deviceSessions.Failed + identifiers.Failed,
+                Read = tally.Read,
+                Tidied = tally.Tidied,
+                Removed = tally.Removed,
+                Failed = tally.Failed,
                 StartedAt = startedAt,
                 Took = clock.GetElapsedTime(started),
             };
@@ -117,29 +118,27 @@ internal sealed partial class StoreSweepGrain(
         }
     }
 
-    private async Task<StoreSweepResult> SweepAsync(GrainType grainType, string stateName, Func<string, byte[], DateTimeOffset, bool> hasEnded)
+    private async Task SweepAsync(GrainType grainType, string stateName, Func<string, byte[], DateTimeOffset, bool> hasEnded, Tally tally)
     {
-        long read = 0, tidied = 0, removed = 0, failed = 0;
         string? cursor = null;
         do
         {
             await Task.Yield();
             DelayDeactivation(TimeSpan.FromMinutes(5));
             var page = await stored.ReadPageAsync(grainType, stateName, cursor, PageSize);
-            read += page.States.Count;
+            tally.Read += page.States.Count;
             var now = clock.GetUtcNow();
             var ended = page.States.Where(s => hasEnded(s.GrainKey, s.Data, now)).Select(s => s.GrainKey).ToList();
             foreach (var batch in ended.Chunk(Parallel))
             {
                 var answers = await Task.WhenAll(batch.Select(key => TidyAsync(GrainId.Create(grainType, key))));
-                tidied += answers.Length;
-                removed += answers.Count(nothingLeft => nothingLeft == true);
-                failed += answers.Count(nothingLeft => nothingLeft is null);
+                tally.Tidied += answers.Length;
+                tally.Removed += answers.Count(nothingLeft => nothingLeft == true);
+                tally.Failed += answers.Count(nothingLeft => nothingLeft is null);
             }
             cursor = page.Cursor;
         }
         while (cursor is not null);
-        return new StoreSweepResult { Read = read, Tidied = tidied, Removed = removed, Failed = failed };
     }
 
     /// <summary>
@@ -205,6 +204,15 @@ internal sealed partial class StoreSweepGrain(
             LogUnreadable(e, typeof(T).Name);
             return null;
         }
+    }
+
+    /// <summary>What one sweep has done so far, over both kinds of state.</summary>
+    private sealed class Tally
+    {
+        public long Read { get; set; }
+        public long Tidied { get; set; }
+        public long Removed { get; set; }
+        public long Failed { get; set; }
     }
 
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information,

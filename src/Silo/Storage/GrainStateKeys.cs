@@ -36,26 +36,12 @@ public sealed class GrainStateKeys(IOptions<ClusterOptions> cluster)
         }
     }
 
-    /// <summary>A <c>SCAN … MATCH</c> pattern for the state keys of every grain of <paramref name="grainType"/>.</summary>
-    public byte[] PatternOf(GrainType grainType, string stateName) =>
-        [.. Escaped(_prefix), .. Escaped(grainType.AsSpan()), .. "/*/"u8, .. Escaped(Encoding.UTF8.GetBytes(stateName))];
-
-    /// <summary>The grain key in a state key that <see cref="PatternOf"/> matched; null for a key of another shape.</summary>
-    public string? GrainKeyOf(ReadOnlySpan<byte> storeKey, GrainType grainType, string stateName)
-    {
-        var type = grainType.AsSpan();
-        var suffix = Encoding.UTF8.GetBytes("/" + stateName);
-        var head = _prefix.Length + type.Length + 1;
-        if (storeKey.Length <= head + suffix.Length || !storeKey.StartsWith(_prefix) || !storeKey[_prefix.Length..].StartsWith(type)
-            || storeKey[head - 1] != (byte)'/' || !storeKey.EndsWith(suffix))
-        {
-            return null;
-        }
-        return Encoding.UTF8.GetString(storeKey[head..^suffix.Length]);
-    }
+    /// <summary>The state keys of every grain of <paramref name="grainType"/>: how to find them and read their grain keys.</summary>
+    public StateKeyShape ShapeOf(GrainType grainType, string stateName) =>
+        new([.. _prefix, .. grainType.AsSpan(), .. "/"u8], Encoding.UTF8.GetBytes("/" + stateName));
 
     /// <summary>Glob characters taken literally: a ServiceId may hold them.</summary>
-    private static byte[] Escaped(ReadOnlySpan<byte> literal)
+    internal static byte[] Escaped(ReadOnlySpan<byte> literal)
     {
         var escaped = new List<byte>(literal.Length);
         foreach (var b in literal)
@@ -68,4 +54,17 @@ public sealed class GrainStateKeys(IOptions<ClusterOptions> cluster)
         }
         return [.. escaped];
     }
+}
+
+/// <summary>The state keys of one grain type and state name: <c>{head}{grain key}{suffix}</c>.</summary>
+public sealed class StateKeyShape(byte[] head, byte[] suffix)
+{
+    /// <summary>A <c>SCAN … MATCH</c> pattern for every such key.</summary>
+    public byte[] Pattern { get; } = [.. GrainStateKeys.Escaped(head), .. "*"u8, .. GrainStateKeys.Escaped(suffix)];
+
+    /// <summary>The grain key in a key that <see cref="Pattern"/> matched; null for a key of another shape.</summary>
+    public string? GrainKeyOf(ReadOnlySpan<byte> storeKey) =>
+        storeKey.Length > head.Length + suffix.Length && storeKey.StartsWith(head) && storeKey.EndsWith(suffix)
+            ? Encoding.UTF8.GetString(storeKey[head.Length..^suffix.Length])
+            : null;
 }

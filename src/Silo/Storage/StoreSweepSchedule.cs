@@ -32,8 +32,10 @@ internal sealed partial class StoreSweepSchedule(IGrainFactory grains, IOptions<
                 await grains.GetGrain<IStoreSweepGrain>(IStoreSweepGrain.Key).ScheduleAsync(every);
                 return;
             }
-            catch (Exception e) when (e is OrleansException or TimeoutException)
+            catch (Exception e) when (!_stopping.IsCancellationRequested)
             {
+                // Whatever the store or the activation threw (a store down at start-up throws its client's errors,
+                // not Orleans'): try again, as promised, rather than end the loop unscheduled.
                 LogNotScheduled(e);
             }
             try

@@ -9,12 +9,13 @@ internal sealed class EmbeddedStoredStates(EmbeddedGarnet store, GrainStateKeys 
 {
     public Task<StoredStatesPage> ReadPageAsync(GrainType grainType, string stateName, string? cursor, int count)
     {
-        var (next, found) = store.Sessions.Run((Pattern: keys.PatternOf(grainType, stateName), From: cursor is null ? 0 : long.Parse(cursor, CultureInfo.InvariantCulture), Count: count),
+        var shape = keys.ShapeOf(grainType, stateName);
+        var (next, found) = store.Sessions.Run((shape.Pattern, From: cursor is null ? 0 : long.Parse(cursor, CultureInfo.InvariantCulture), Count: count),
             static (session, scan) => session.Scan(scan.From, scan.Pattern, scan.Count));
         var states = new List<StoredState>(found.Count);
         foreach (var key in found)
         {
-            if (keys.GrainKeyOf(key, grainType, stateName) is { } grainKey
+            if (shape.GrainKeyOf(key) is { } grainKey
                 && store.Sessions.Run(key, static (session, key) => session.HashGet(key, "data"u8)) is { Length: > 0 } data)
             {
                 states.Add(new(grainKey, data));
@@ -42,7 +43,8 @@ internal sealed class RedisStoredStates(RedisConnection redis, GrainStateKeys ke
         {
             return new([], null);
         }
-        var scan = (RedisResult[])(await primaries[node].ExecuteAsync("SCAN", from, "MATCH", keys.PatternOf(grainType, stateName), "COUNT", count))!;
+        var shape = keys.ShapeOf(grainType, stateName);
+        var scan = (RedisResult[])(await primaries[node].ExecuteAsync("SCAN", from, "MATCH", shape.Pattern, "COUNT", count))!;
         var next = (string)scan[0]!;
         var found = (RedisKey[])scan[1]!;
         var database = multiplexer.GetDatabase();
@@ -50,7 +52,7 @@ internal sealed class RedisStoredStates(RedisConnection redis, GrainStateKeys ke
         var states = new List<StoredState>(found.Length);
         for (var i = 0; i < found.Length; i++)
         {
-            if (keys.GrainKeyOf((byte[])found[i]!, grainType, stateName) is { } grainKey && (byte[]?)data[i] is { Length: > 0 } bytes)
+            if (shape.GrainKeyOf((byte[])found[i]!) is { } grainKey && (byte[]?)data[i] is { Length: > 0 } bytes)
             {
                 states.Add(new(grainKey, bytes));
             }

@@ -46,7 +46,7 @@ public sealed class BoundedStateTests
     public async Task DeviceSessionsAndIdentifiersThatHoldNothingLeaveNoStoredState()
     {
         var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        await using var factory = ApiWithStorePort(port);
         var client = factory.CreateSessionsClient();
         var anonymous = TestDevice.NewMobile();
         var customer = TestDevice.NewMobile();
@@ -69,7 +69,7 @@ public sealed class BoundedStateTests
     public async Task ADeviceSessionForgetsAFamilyThirtyDaysAfterItWasRevoked()
     {
         var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        await using var factory = ApiWithStorePort(port);
         var client = factory.CreateSessionsClient();
         var phone = TestDevice.NewMobile();
         var mfa = await client.MfaLoginAsync(phone, phone);
@@ -97,7 +97,7 @@ public sealed class BoundedStateTests
     public async Task ADeviceNeverUsedAgainLeavesTheStoreOnceItsKeyHasEnded()
     {
         var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        await using var factory = ApiWithStorePort(port);
         var client = factory.CreateSessionsClient();
         var uninstalled = TestDevice.NewMobile();
         var inUse = TestDevice.NewMobile();
@@ -128,7 +128,7 @@ public sealed class BoundedStateTests
     public async Task GuessesAtIdentifiersNoOneOwnsLeaveNothingInTheStoreOnceTheirWindowsEnd()
     {
         var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        await using var factory = ApiWithStorePort(port);
         var client = factory.CreateSessionsClient();
         var guessed = Enumerable.Range(0, 5).Select(_ => TestDevice.NewMobile()).ToList();
         foreach (var device in guessed)
@@ -159,7 +159,7 @@ public sealed class BoundedStateTests
     public async Task AFloodOfGuessedIdentifiersIsSweptAwayWhateverItsSize()
     {
         var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        await using var factory = ApiWithStorePort(port);
         // Many pages of the sweep's reads, and one state it cannot read, which must not stop it.
         var flood = await StoreEndedIdentifiersAsync(factory, port, 1_200);
         var unreadable = TestStore.StateKey("sessions", "identifier", GrainKeys.Identifier(new(TestBrands.Demo, IdentifierType.EMAIL, $"unreadable{Guid.NewGuid():N}@example.com")));
@@ -179,7 +179,7 @@ public sealed class BoundedStateTests
     public async Task TheStoreIsSweptByItsReminderOnceADay()
     {
         var port = FreePort.Next();
-        await using var factory = new ApiFactory(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
+        await using var factory = ApiWithStorePort(port);
         var sweepGrain = GrainId.Create("store-sweep", IStoreSweepGrain.Key);
         var reminders = factory.Services.GetRequiredService<IReminderTable>();
         await Eventually.HoldsAsync(async () => await reminders.ReadRow(sweepGrain, "sweep") is not null, TimeSpan.FromSeconds(30), "the silo schedules the sweep as it starts");
@@ -221,6 +221,10 @@ public sealed class BoundedStateTests
         Assert.Equal(19, strangers.Count(s => s.Success));
         Assert.All(strangers.Where(s => !s.Success), s => Assert.Equal(1534, s.Code));
     }
+
+    /// <summary>The API, its embedded store also on <paramref name="port"/>, where a test reads what the store holds.</summary>
+    private static ApiFactory ApiWithStorePort(int port) =>
+        new(settings: new() { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) });
 
     /// <summary>The store's keys that belong to the identifier: its grain and its device sessions' grains.</summary>
     private static Task<List<string>> StoredKeysAsync(int port, TestDevice device) =>
