@@ -58,6 +58,9 @@ internal sealed partial class StoreSweepGrain(
         }
     }
 
+    // Whether a sweep runs: cleared in the same step that records its result, so that no status shows both.
+    private bool _sweeping;
+
     public Task<StoreSweepResult> SweepAsync() => _sweep is { IsCompleted: false } running ? running : _sweep = RunAsync();
 
     public Task<StoreSweepStatus> StartAsync()
@@ -69,7 +72,7 @@ internal sealed partial class StoreSweepGrain(
 
     public Task<StoreSweepStatus> GetStatusAsync() => Task.FromResult(new StoreSweepStatus
     {
-        Running = _sweep is { IsCompleted: false },
+        Running = _sweeping,
         Every = state.State.Every,
         Last = state.State.Last,
     });
@@ -89,6 +92,7 @@ internal sealed partial class StoreSweepGrain(
     {
         // The embedded store answers in process, so a sweep that tidies nothing would otherwise run whole inside the
         // call that started it: the caller gets its answer now, and each page is a turn of its own (below).
+        _sweeping = true;
         await Task.Yield();
         try
         {
@@ -108,13 +112,21 @@ internal sealed partial class StoreSweepGrain(
                 Took = clock.GetElapsedTime(started),
             };
             LogSwept(result.Read, result.Tidied, result.Removed, result.Failed, result.Took.TotalSeconds);
-            await WriteAsync(s => s.Last = result);
+            await WriteAsync(s =>
+            {
+                s.Last = result;
+                _sweeping = false;
+            });
             return result;
         }
         catch (Exception e)
         {
             LogSweepFailed(e);
             throw;
+        }
+        finally
+        {
+            _sweeping = false;
         }
     }
 
