@@ -12,7 +12,7 @@ namespace Sessions.Api.Admin;
 /// <summary>
 /// <c>/admin/v1</c> (API.md §4.6) for support tools: find a customer by identifier, list their live device sessions
 /// and families, revoke one family or all of them; beyond the contract, the history, an identifier's limits and lifting
-/// its lock, what the presented key may do, and the store sweep (<see cref="AdminStoreEndpoints"/>). Mapped only when
+/// its lock, erasing a customer, what the presented key may do, and the store sweep (<see cref="AdminStoreEndpoints"/>). Mapped only when
 /// <c>Sessions:Admin:ApiKeys</c> lists a key.
 /// Listing reads the customer's own list of device sessions, never the store.
 /// </summary>
@@ -37,6 +37,7 @@ public static class AdminEndpoints
         group.MapDelete("/customers/{customerId}/sessions", RevokeAllAsync).WithName("AdminRevokeAll");
         group.MapDelete("/customers/{customerId}/sessions/{familyId}", RevokeOneAsync).WithName("AdminRevokeFamily");
         group.MapGet("/customers/{customerId}/events", ListEventsAsync).WithName("AdminListEvents");
+        group.MapDelete("/customers/{customerId}", EraseCustomerAsync).WithName("AdminEraseCustomer");
         return app;
     }
 
@@ -186,6 +187,29 @@ public static class AdminEndpoints
         return (await customers.RevokeAsync(brandName, customerId, familyId, Reason)).Succeeded
             ? Results.NoContent()
             : AdminProblems.NotFound("The customer has no such live family.");
+    }
+
+    /// <summary>
+    /// Erases the customer, for a customer who asked the brand to delete their account (<see cref="ICustomerErasureGrain"/>).
+    /// Idempotent: a retry finishes an erasure that failed part-way, and answers the same time of erasure.
+    /// </summary>
+    public static async Task<IResult> EraseCustomerAsync(string brand, string customerId, HttpContext http, IOptions<SessionsOptions> options, IGrainFactory grains)
+    {
+        if (Brand(brand, options.Value) is not { } brandName)
+        {
+            return UnknownBrand();
+        }
+        var erased = await grains.GetGrain<ICustomerErasureGrain>(GrainKeys.Customer(brandName, customerId))
+            .EraseAsync(AdminAuthentication.CallerOf(http).KeyId);
+        return !erased.Found
+            ? AdminProblems.NotFound("No such customer.")
+            : PlainJson.Result(new JsonObject
+            {
+                ["erased"] = true,
+                ["erasedAt"] = erased.ErasedAt,
+                ["revoked"] = erased.Revoked,
+                ["identifiersReleased"] = erased.IdentifiersReleased,
+            });
     }
 
     private const string Reason = RevocationReasons.Administrator;

@@ -58,6 +58,36 @@ public interface ICustomerGrain : IGrainWithStringKey
 
     [Alias("identifier-moved")]
     Task<DeviceSessionList> IdentifierMovedAsync(string oldIdentifierKey, string newIdentifierKey);
+
+    /// <summary>
+    /// The first step of erasing the customer (<see cref="ICustomerErasureGrain"/>): from here on no login, second factor
+    /// or password change completes for them, and their password hashes are gone. Answers what still links to them,
+    /// which the caller revokes and releases; the same again on a retry, until <see cref="CompleteErasureAsync"/>.
+    /// <see cref="CustomerErasure.Found"/> is false, and nothing is written, for a customer no one ever created.
+    /// </summary>
+    [Alias("begin-erasure")]
+    Task<CustomerErasure> BeginErasureAsync();
+
+    /// <summary>The last step: every link was revoked or released, so the customer forgets them; the time of erasure stays.</summary>
+    [Alias("complete-erasure")]
+    Task CompleteErasureAsync();
+}
+
+/// <summary>What an erasure has left to undo: the device sessions that may hold the customer's families, and the identifiers linked to them.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.customer-erasure-progress")]
+public sealed record CustomerErasure
+{
+    [Id(0)] public bool Found { get; init; }
+    [Id(1)] public DateTimeOffset ErasedAt { get; init; }
+    [Id(2)] public IReadOnlyList<string> DeviceSessions { get; init; } = [];
+
+    /// <summary>Identifier keys the customer owns, and those moved away from them that still name them.</summary>
+    [Id(3)] public IReadOnlyList<string> Identifiers { get; init; } = [];
+
+    /// <summary>An earlier call finished the erasure: nothing is left to undo.</summary>
+    [Id(4)] public bool Completed { get; init; }
+
+    public static CustomerErasure NotFound { get; } = new();
 }
 
 [GenerateSerializer, Alias("sessions.password-kind")]
@@ -87,9 +117,14 @@ public sealed record FactorCompleted
     /// <summary>The login must not complete: 1505 when the device session's identifier moved away from the customer, 1519 when an enrolment came too late.</summary>
     [Id(3)] public AuthError Refusal { get; init; }
 
+    /// <summary>Refused because the customer was erased: the identifier that still names them is released, and the login starts a new customer.</summary>
+    [Id(4)] public bool CustomerErased { get; init; }
+
     public bool IsRefused => Refusal != AuthError.None;
 
     public static FactorCompleted Refused(AuthError refusal) => new() { Refusal = refusal };
+
+    public static FactorCompleted Erased { get; } = new() { Refusal = AuthError.InvalidSession, CustomerErased = true };
 }
 
 /// <summary>A customer's device sessions, and the login sequence they were read at: what a later forget may drop.</summary>

@@ -10,6 +10,13 @@ public interface ICustomerHistoryGrain : IGrainWithStringKey
     [Alias("record")]
     Task RecordAsync(SecurityEvent securityEvent);
 
+    /// <summary>
+    /// The customer was erased: every event, and every delivery still waiting, is dropped, and <paramref name="erased"/> is
+    /// recorded (and sent to the webhook) in their place.
+    /// </summary>
+    [Alias("erase")]
+    Task EraseAsync(SecurityEvent erased);
+
     /// <summary>Newest first.</summary>
     [Alias("list"), ReadOnly]
     Task<IReadOnlyList<SecurityEvent>> ListAsync();

@@ -113,6 +113,14 @@ public interface IDeviceSessionGrain : IGrainWithStringKey
     [Alias("revoke-families"), AlwaysInterleave]
     Task<int> RevokeFamiliesAsync(string customerId, bool mfaOnly, IReadOnlyList<string> keep, string reason);
 
+    /// <summary>
+    /// The customer was erased: forgets every family of <paramref name="customerId"/> here, live or ended, and the sessions
+    /// and identifier change they had open, so that their keys are unknown keys (1597) and nothing of theirs stays stored;
+    /// answers how many families were live. Interleaves, as <see cref="RevokeFamiliesAsync"/> does.
+    /// </summary>
+    [Alias("erase-customer"), AlwaysInterleave]
+    Task<int> EraseCustomerAsync(string customerId);
+
     /// <summary>The live families of <paramref name="customerId"/> on this device session, for support staff and the customer.</summary>
     [Alias("live-families"), ReadOnly]
     Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(string customerId);

@@ -62,6 +62,13 @@ public interface IIdentifierGrain : IGrainWithStringKey
     [Alias("begin-move")]
     Task<MoveStart> BeginMoveAsync(string customerId, string newValue);
 
+    /// <summary>
+    /// The customer was erased: unlinks this identifier if <paramref name="customerId"/> owns it, and forgets a move away
+    /// from it that names them. Its limits stay (an erasure must not lift a lock). False when it named them nowhere.
+    /// </summary>
+    [Alias("release")]
+    Task<bool> ReleaseAsync(string customerId);
+
     /// <summary>The new side of a move: links the unlinked value to <paramref name="customerId"/>, moved from <paramref name="fromValue"/>.</summary>
     [Alias("claim")]
     Task<bool> ClaimAsync(string customerId, string fromValue);

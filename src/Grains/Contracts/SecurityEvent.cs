@@ -31,6 +31,12 @@ public enum SecurityEventKind
 
     /// <summary>Support lifted the identifier's lock; <see cref="SecurityEvent.Detail"/> is the admin key's id (never the key).</summary>
     LockLifted = 8,
+
+    /// <summary>
+    /// The customer was erased, on their brand's request; <see cref="SecurityEvent.Detail"/> is the admin key's id. The only
+    /// line their history keeps.
+    /// </summary>
+    CustomerErased = 9,
 }
 
 /// <summary>
@@ -93,16 +99,19 @@ public static class SecurityEventKinds
         SecurityEventKind.DeviceKeyMismatch => "DEVICE_KEY_MISMATCH",
         SecurityEventKind.IdentifierLocked => "IDENTIFIER_LOCKED",
         SecurityEventKind.LockLifted => "LOCK_LIFTED",
+        SecurityEventKind.CustomerErased => "CUSTOMER_ERASED",
         _ => kind.ToString(),
     };
 
     /// <summary>
     /// Whether the kind may announce a theft or a takeover (a copied key, a changed password or identifier, a lock lifted
-    /// at someone's request): rare, and what a brand's security team must hear even when a silo dies while the event is
-    /// on its way. A lock is not one: a guesser can cause one every LockMinutes, and the lock already stops them.
+    /// at someone's request), or is an erasure the brand's systems must follow: rare, and what a brand must hear even when
+    /// a silo dies while the event is on its way. A lock is not one: a guesser can cause one every LockMinutes, and the
+    /// lock already stops them.
     /// </summary>
     public static bool IsAlarm(SecurityEventKind kind) => kind is SecurityEventKind.KeyReuseDetected or SecurityEventKind.DeviceKeyMismatch
-        or SecurityEventKind.PasswordChanged or SecurityEventKind.PasswordReset or SecurityEventKind.IdentifierChanged or SecurityEventKind.LockLifted;
+        or SecurityEventKind.PasswordChanged or SecurityEventKind.PasswordReset or SecurityEventKind.IdentifierChanged or SecurityEventKind.LockLifted
+        or SecurityEventKind.CustomerErased;
 }
 
 /// <summary>The reasons a family is revoked, as the audit log and the security history name them.</summary>
@@ -116,6 +125,7 @@ public static class RevocationReasons
     public const string Customer = "signed out by the customer";
     public const string DeviceSessionLimit = "device-session limit";
     public const string KeyReuse = "key reuse detected";
+    public const string CustomerErased = "customer erased";
 }
 
 /// <summary>Why an identifier was locked or unlocked, as the security history names it.</summary>

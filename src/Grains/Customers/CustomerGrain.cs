@@ -31,6 +31,13 @@ internal sealed class CustomerGrain(
                 .Select(key => new CustomerDeviceSession { Key = key }));
             State.LegacyDeviceSessions = null;
         }
+        foreach (var deviceSession in State.DeviceSessions)
+        {
+            if (IdentifierOf(deviceSession.Key) is var identifier && !State.MovedIdentifiers.Contains(identifier))
+            {
+                AddIdentifier(identifier);
+            }
+        }
         return Task.CompletedTask;
     }
 
@@ -49,6 +56,10 @@ internal sealed class CustomerGrain(
 
     public async Task<FactorCompleted> CompleteFirstFactorAsync(string? pendingPasswordHash, string deviceSessionKey)
     {
+        if (State.ErasedAt is not null)
+        {
+            return FactorCompleted.Erased;
+        }
         if (IsUnderMovedIdentifier(deviceSessionKey))
         {
             return FactorCompleted.Refused(AuthError.InvalidSession);
@@ -64,6 +75,10 @@ internal sealed class CustomerGrain(
 
     public async Task<FactorCompleted> CompleteSecondFactorAsync(string? pendingMfaPasswordHash, string deviceSessionKey, bool enrolling)
     {
+        if (State.ErasedAt is not null)
+        {
+            return FactorCompleted.Erased;
+        }
         if (IsUnderMovedIdentifier(deviceSessionKey))
         {
             return FactorCompleted.Refused(AuthError.InvalidSession);
@@ -94,6 +109,10 @@ internal sealed class CustomerGrain(
 
     public async Task<PasswordChanged> ResetPasswordAsync(PasswordKind kind, string newPasswordHash)
     {
+        if (State.ErasedAt is not null)
+        {
+            return new PasswordChanged { Error = AuthError.InvalidSession };
+        }
         SetHash(kind, newPasswordHash);
         await SaveAsync();
         var sessions = DeviceSessionsNow();
@@ -114,6 +133,8 @@ internal sealed class CustomerGrain(
     {
         State.MovedIdentifiers.RemoveAll(key => key == oldIdentifierKey || key == newIdentifierKey);
         State.MovedIdentifiers.Add(oldIdentifierKey);
+        State.Identifiers.Remove(oldIdentifierKey);
+        AddIdentifier(newIdentifierKey);
         if (State.MovedIdentifiers.Count > MovedIdentifiersKept)
         {
             State.MovedIdentifiers.RemoveAt(0);
@@ -126,9 +147,56 @@ internal sealed class CustomerGrain(
         };
     }
 
+    public async Task<CustomerErasure> BeginErasureAsync()
+    {
+        if (State.ErasedAt is null)
+        {
+            if (!state.RecordExists)
+            {
+                return CustomerErasure.NotFound;
+            }
+            State.ErasedAt = clock.GetUtcNow();
+            State.PasswordHash = null;
+            State.MfaPasswordHash = null;
+            State.MfaCompleted = false;
+            await SaveAsync();
+        }
+        return new CustomerErasure
+        {
+            Found = true,
+            ErasedAt = State.ErasedAt.Value,
+            Completed = State.ErasureCompleted,
+            DeviceSessions = [.. State.DeviceSessions.Select(d => d.Key)],
+            Identifiers = [.. State.Identifiers.Union(State.MovedIdentifiers)],
+        };
+    }
+
+    public async Task CompleteErasureAsync()
+    {
+        if (State.ErasedAt is null || State.ErasureCompleted)
+        {
+            return;
+        }
+        State.ErasureCompleted = true;
+        State.DeviceSessions.Clear();
+        State.Identifiers.Clear();
+        State.MovedIdentifiers.Clear();
+        await SaveAsync();
+    }
+
     private DeviceSessionList DeviceSessionsNow() => new() { Keys = [.. State.DeviceSessions.Select(d => d.Key)], AsOf = State.LoginSequence };
 
     private bool IsUnderMovedIdentifier(string deviceSessionKey) => State.MovedIdentifiers.Any(key => IsUnder(deviceSessionKey, key));
+
+    private void AddIdentifier(string identifierKey)
+    {
+        if (!State.Identifiers.Contains(identifierKey))
+        {
+            State.Identifiers.Add(identifierKey);
+        }
+    }
+
+    private static string IdentifierOf(string deviceSessionKey) => deviceSessionKey[..deviceSessionKey.LastIndexOf('/')];
 
     private static bool IsUnder(string deviceSessionKey, string identifierKey) =>
         deviceSessionKey.Length > identifierKey.Length && deviceSessionKey.StartsWith(identifierKey, StringComparison.Ordinal) && deviceSessionKey[identifierKey.Length] == '/';
@@ -140,6 +208,7 @@ internal sealed class CustomerGrain(
     /// </summary>
     private IReadOnlyList<string> RecordLogin(string deviceSessionKey)
     {
+        AddIdentifier(IdentifierOf(deviceSessionKey));
         State.DeviceSessions.RemoveAll(d => d.Key == deviceSessionKey);
         State.DeviceSessions.Add(new CustomerDeviceSession { Key = deviceSessionKey, LastLoginAt = clock.GetUtcNow(), Sequence = ++State.LoginSequence });
         var excess = State.DeviceSessions.Count - _maxDeviceSessions;

@@ -94,6 +94,14 @@ internal sealed partial class CustomerHistoryGrain(
         }
     }
 
+    public Task EraseAsync(SecurityEvent erased)
+    {
+        // Deliveries already handed to the webhook end as they would; the ones still waiting are the customer's data too.
+        state.State.Events.Clear();
+        Undelivered.Clear();
+        return RecordAsync(erased);
+    }
+
     public Task<IReadOnlyList<SecurityEvent>> ListAsync() => Task.FromResult<IReadOnlyList<SecurityEvent>>([.. state.State.Events]);
 }
 

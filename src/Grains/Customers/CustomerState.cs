@@ -21,6 +21,18 @@ public sealed class CustomerState
 
     /// <summary>Identifier keys moved away from this customer (newest last, a few kept): logins under them are refused.</summary>
     [Id(6)] public List<string> MovedIdentifiers { get; set; } = [];
+
+    /// <summary>
+    /// The identifier keys linked to this customer, as their logins and moves showed them: what an erasure releases.
+    /// States written before it get it from <see cref="DeviceSessions"/> on activation.
+    /// </summary>
+    [Id(7)] public List<string> Identifiers { get; set; } = [];
+
+    /// <summary>Set once the customer is erased; from then on nothing completes for them.</summary>
+    [Id(8)] public DateTimeOffset? ErasedAt { get; set; }
+
+    /// <summary>Whether the erasure's last step ran: everything that linked to the customer is revoked, released and forgotten.</summary>
+    [Id(9)] public bool ErasureCompleted { get; set; }
 }
 
 /// <summary>One device session of a customer: its grain key, its last login, and that login's sequence number.</summary>

@@ -77,6 +77,11 @@ internal sealed partial class DeviceSessionGrain
 
         var kind = flow == SessionFlow.Login ? PasswordKind.Primary : PasswordKind.Mfa;
         var changed = await Customer(customerId).ResetPasswordAsync(kind, newHash);
+        if (changed.Error != AuthError.None)
+        {
+            // The customer was erased meanwhile.
+            return Outcome.Failed(changed.Error);
+        }
         await RecordAsync(customerId, Event(SecurityEventKind.PasswordReset, null) with { Flow = FlowName(Channel.Mobile, flow) });
         await RevokeCustomerFamiliesAsync(changed, customerId, mfaOnly: kind == PasswordKind.Mfa, keep: [], RevocationReasons.PasswordReset);
         State.EndSession(session);

@@ -65,6 +65,29 @@ internal sealed partial class DeviceSessionGrain
         return revoked;
     }
 
+    public async Task<int> EraseCustomerAsync(string customerId)
+    {
+        _revocations++;
+        var live = State.AllFamilies().Where(f => f.CustomerId == customerId && IsLive(f)).ToList();
+        if (!State.ForgetCustomer(customerId))
+        {
+            return 0;
+        }
+        foreach (var family in live)
+        {
+            LogFamilyRevoked(_identifier.Brand, _identifier.Type, family.Flow, family.Id, RevocationReasons.CustomerErased);
+        }
+        if (!State.IsEmpty)
+        {
+            await SaveAsync();
+        }
+        else if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+        return live.Count;
+    }
+
     public Task<IReadOnlyList<FamilySummary>> LiveFamiliesAsync(string customerId) =>
         Task.FromResult<IReadOnlyList<FamilySummary>>([.. State.AllFamilies()
             .Where(f => f.CustomerId == customerId && IsLive(f))

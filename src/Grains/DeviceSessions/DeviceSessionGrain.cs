@@ -278,6 +278,14 @@ internal sealed partial class DeviceSessionGrain(
         {
             customerId = knownCustomerId ?? await IdentifierGrain.EnsureCustomerIdAsync();
             completed = await Customer(customerId).CompleteFirstFactorAsync(pendingHash, _key);
+            if (completed.CustomerErased)
+            {
+                // The customer was erased while this identifier still named them (a login that raced the erasure, or an
+                // identifier it could not see): the identifier lets go, and whoever proved it now is a new customer.
+                await IdentifierGrain.ReleaseAsync(customerId);
+                customerId = await IdentifierGrain.EnsureCustomerIdAsync();
+                completed = await Customer(customerId).CompleteFirstFactorAsync(pendingHash, _key);
+            }
             role = _brand.MfaEnabled && (_brand.ForcedMfa || completed.Profile.MfaCompleted) ? SessionRole.MFA_PENDING : SessionRole.USER;
         }
         else

@@ -99,6 +99,33 @@ public sealed class DeviceSessionState
     /// </summary>
     public bool ForgetWhatEnded(BrandOptions brand, DateTimeOffset now) => DropExpiredSessions(now) | DropEndedFamilies(brand, now);
 
+    /// <summary>Forgets the customer's families, and the sessions and identifier change opened for them; true when there were any.</summary>
+    public bool ForgetCustomer(string customerId)
+    {
+        var forgot = WebFamilies.RemoveAll(f => f.CustomerId == customerId) + WebSessions.RemoveAll(s => s.CustomerId == customerId) > 0;
+        if (LoginFamily?.CustomerId == customerId)
+        {
+            (LoginFamily, forgot) = (null, true);
+        }
+        if (MfaFamily?.CustomerId == customerId)
+        {
+            (MfaFamily, forgot) = (null, true);
+        }
+        if (Login?.CustomerId == customerId)
+        {
+            (Login, forgot) = (null, true);
+        }
+        if (Mfa?.CustomerId == customerId)
+        {
+            (Mfa, forgot) = (null, true);
+        }
+        if (IdentifierChange?.CustomerId == customerId)
+        {
+            (IdentifierChange, forgot) = (null, true);
+        }
+        return forgot;
+    }
+
     /// <summary>Whether a mobile session of either flow is open (the device session's place among the identifier's open logins).</summary>
     public bool HasOpenMobileSession(DateTimeOffset now) => Login?.ExpiresAt > now || Mfa?.ExpiresAt > now;
 

@@ -110,6 +110,30 @@ internal sealed partial class IdentifierGrain(
         return true;
     }
 
+    public async Task<bool> ReleaseAsync(string customerId)
+    {
+        await SettlePendingMoveAsync();
+        var owned = State.CustomerId == customerId;
+        var movedAway = State.MovedCustomerId == customerId;
+        if (!owned && !movedAway)
+        {
+            return false;
+        }
+        if (owned)
+        {
+            (State.CustomerId, State.ClaimedFrom) = (null, null);
+        }
+        if (movedAway)
+        {
+            (State.MovedTo, State.MovedCustomerId) = (null, null);
+        }
+        if (!await ClearIfEmptyAsync())
+        {
+            await SaveAsync();
+        }
+        return true;
+    }
+
     public async Task<OpenLoginReservation> ReserveOpenLoginAsync(string holder, DateTimeOffset expiresAt)
     {
         await SettlePendingMoveAsync();
