@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,10 +14,10 @@ namespace Sessions.Tests.Api;
 /// </summary>
 public sealed class AdminTests : IAsyncLifetime
 {
-    private const string SupportKey = "support-key-0123456789-abcdefghijklmnop";
-    private const string OpsKey = "ops-key-0123456789-abcdefghijklmnopqrstuv";
-    private const string DemoReaderKey = "demo-reader-key-0123456789-abcdefghijklmn";
-    private const string GuardedKey = "guarded-key-0123456789-abcdefghijklmnopqr";
+    private const string SupportKey = TestAdminKeys.Support;
+    private const string OpsKey = TestAdminKeys.Ops;
+    private const string DemoReaderKey = TestAdminKeys.DemoReader;
+    private const string GuardedKey = TestAdminKeys.Guarded;
 
     private readonly CapturedLogs _logs = new();
     private ApiFactory _api = null!;
@@ -28,20 +26,7 @@ public sealed class AdminTests : IAsyncLifetime
     public Task InitializeAsync()
     {
         _api = new ApiFactory(
-            settings: new()
-            {
-                ["Sessions:Admin:ApiKeys:0:Id"] = "support",
-                ["Sessions:Admin:ApiKeys:0:Key"] = SupportKey,
-                ["Sessions:Admin:ApiKeys:1:Id"] = "ops",
-                ["Sessions:Admin:ApiKeys:1:Key"] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(OpsKey))),
-                ["Sessions:Admin:ApiKeys:2:Id"] = "demo-reader",
-                ["Sessions:Admin:ApiKeys:2:Key"] = DemoReaderKey,
-                ["Sessions:Admin:ApiKeys:2:Brands:0"] = "demo",
-                ["Sessions:Admin:ApiKeys:2:ReadOnly"] = "true",
-                ["Sessions:Admin:ApiKeys:3:Id"] = "guarded-support",
-                ["Sessions:Admin:ApiKeys:3:Key"] = GuardedKey,
-                ["Sessions:Admin:ApiKeys:3:Brands:0"] = TestBrands.Guarded,
-            },
+            settings: TestAdminKeys.Settings(),
             services: s => s.AddSingleton<ILoggerProvider>(_logs));
         _client = _api.CreateSessionsClient();
         return Task.CompletedTask;
@@ -376,13 +361,5 @@ public sealed class AdminTests : IAsyncLifetime
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (key is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-        return await _client.Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key) => _client.SendAdminAsync(method, path, key);
 }

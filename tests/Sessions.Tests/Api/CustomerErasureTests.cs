@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,9 +13,9 @@ namespace Sessions.Tests.Api;
 /// </summary>
 public sealed class CustomerErasureTests : IAsyncLifetime
 {
-    private const string SupportKey = "support-key-0123456789-abcdefghijklmnop";
-    private const string DemoReaderKey = "demo-reader-key-0123456789-abcdefghijklmn";
-    private const string GuardedKey = "guarded-key-0123456789-abcdefghijklmnopqr";
+    private const string SupportKey = TestAdminKeys.Support;
+    private const string DemoReaderKey = TestAdminKeys.DemoReader;
+    private const string GuardedKey = TestAdminKeys.Guarded;
     private const string Password = "first secret 1";
 
     private readonly CapturedLogs _logs = new();
@@ -27,22 +26,10 @@ public sealed class CustomerErasureTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _webhook = await WebhookReceiver.StartAsync();
-        _api = new ApiFactory(
-            settings: new()
-            {
-                ["Sessions:Admin:ApiKeys:0:Id"] = "support",
-                ["Sessions:Admin:ApiKeys:0:Key"] = SupportKey,
-                ["Sessions:Admin:ApiKeys:1:Id"] = "demo-reader",
-                ["Sessions:Admin:ApiKeys:1:Key"] = DemoReaderKey,
-                ["Sessions:Admin:ApiKeys:1:Brands:0"] = TestBrands.Demo,
-                ["Sessions:Admin:ApiKeys:1:ReadOnly"] = "true",
-                ["Sessions:Admin:ApiKeys:2:Id"] = "guarded-support",
-                ["Sessions:Admin:ApiKeys:2:Key"] = GuardedKey,
-                ["Sessions:Admin:ApiKeys:2:Brands:0"] = TestBrands.Guarded,
-                ["Sessions:SecurityEvents:Webhook:Url"] = _webhook.Url + "/events",
-                ["Sessions:SecurityEvents:Webhook:Secret"] = "security-events-secret-of-32-characters!",
-            },
-            services: s => s.AddSingleton<ILoggerProvider>(_logs));
+        var settings = TestAdminKeys.Settings();
+        settings["Sessions:SecurityEvents:Webhook:Url"] = _webhook.Url + "/events";
+        settings["Sessions:SecurityEvents:Webhook:Secret"] = "security-events-secret-of-32-characters!";
+        _api = new ApiFactory(settings: settings, services: s => s.AddSingleton<ILoggerProvider>(_logs));
         _client = _api.CreateSessionsClient();
     }
 
@@ -234,13 +221,5 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (key is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-        return await _client.Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key) => _client.SendAdminAsync(method, path, key);
 }
