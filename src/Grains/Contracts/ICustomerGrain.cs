@@ -62,11 +62,12 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>
     /// The first step of erasing the customer (<see cref="ICustomerErasureGrain"/>): from here on no login, second factor
     /// or password change completes for them, and their password hashes are gone. Answers what still links to them,
-    /// which the caller revokes and releases; the same again on a retry, until <see cref="CompleteErasureAsync"/>.
+    /// which the caller revokes and releases; the same again on a retry, until <see cref="CompleteErasureAsync"/>. Until
+    /// then a reminder asks for the erasure again every minute, so that one cut short by a crash is finished.
     /// <see cref="CustomerErasure.Found"/> is false, and nothing is written, for a customer no one ever created.
     /// </summary>
     [Alias("begin-erasure")]
-    Task<CustomerErasure> BeginErasureAsync();
+    Task<CustomerErasure> BeginErasureAsync(string erasedBy);
 
     /// <summary>The last step: every link was revoked or released, so the customer forgets them; the time of erasure stays.</summary>
     [Alias("complete-erasure")]
@@ -86,6 +87,9 @@ public sealed record CustomerErasure
 
     /// <summary>An earlier call finished the erasure: nothing is left to undo.</summary>
     [Id(4)] public bool Completed { get; init; }
+
+    /// <summary>Who asked first (an admin key's id): the history line names them, whoever finishes it.</summary>
+    [Id(5)] public string ErasedBy { get; init; } = "";
 
     public static CustomerErasure NotFound { get; } = new();
 }

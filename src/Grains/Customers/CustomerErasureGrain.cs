@@ -8,7 +8,8 @@ namespace Sessions.Grains.Customers;
 /// Erases a customer in the order that leaves nothing to bring them back: first the customer refuses every login and
 /// drops its password hashes, then each device session forgets their families and each identifier lets go of them,
 /// then the history forgets them, and last the customer forgets what linked to them. A step that fails fails the call,
-/// and the retry starts again from what the customer still lists. It keeps no state.
+/// and the retry (the caller's, or the customer's reminder's, kept from the first step to the last) starts again from
+/// what the customer still lists. It keeps no state.
 /// </summary>
 [GrainType("customer-erasure")]
 [CollectionAgeLimit(Minutes = 2)]
@@ -19,7 +20,7 @@ internal sealed class CustomerErasureGrain([FromKeyedServices(ServiceKeys.Clock)
         var key = this.GetPrimaryKeyString();
         var customerId = GrainKeys.CustomerIdOf(key);
         var customer = GrainFactory.GetGrain<ICustomerGrain>(key);
-        var erasure = await customer.BeginErasureAsync();
+        var erasure = await customer.BeginErasureAsync(erasedBy);
         if (!erasure.Found || erasure.Completed)
         {
             return new CustomerErased { Found = erasure.Found, ErasedAt = erasure.ErasedAt };
@@ -33,7 +34,7 @@ internal sealed class CustomerErasureGrain([FromKeyedServices(ServiceKeys.Clock)
             Kind = SecurityEventKind.CustomerErased,
             At = clock.GetUtcNow(),
             Reason = RevocationReasons.CustomerErased,
-            Detail = erasedBy,
+            Detail = erasure.ErasedBy,
         });
         await customer.CompleteErasureAsync();
         return new CustomerErased

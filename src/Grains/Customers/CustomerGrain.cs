@@ -11,8 +11,12 @@ namespace Sessions.Grains.Customers;
 internal sealed class CustomerGrain(
     [PersistentState("customer", ServiceKeys.Storage)] IPersistentState<CustomerState> state,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
-    IOptions<SessionsOptions> options) : Grain, ICustomerGrain
+    IOptions<SessionsOptions> options) : Grain, ICustomerGrain, IRemindable
 {
+    // Kept from an erasure's first step to its last: the erasure's own silo may die in between.
+    private const string ErasureReminder = "finish-erasure";
+    private static readonly TimeSpan ErasureRetry = TimeSpan.FromMinutes(1);
+
     // A login that began under an identifier just before it moved away must still be refused; older moves have
     // long since finished any login that raced them.
     private const int MovedIdentifiersKept = 10;
@@ -147,7 +151,7 @@ internal sealed class CustomerGrain(
         };
     }
 
-    public async Task<CustomerErasure> BeginErasureAsync()
+    public async Task<CustomerErasure> BeginErasureAsync(string erasedBy)
     {
         if (State.ErasedAt is null)
         {
@@ -156,15 +160,21 @@ internal sealed class CustomerGrain(
                 return CustomerErasure.NotFound;
             }
             State.ErasedAt = clock.GetUtcNow();
+            State.ErasedBy = erasedBy;
             State.PasswordHash = null;
             State.MfaPasswordHash = null;
             State.MfaCompleted = false;
             await SaveAsync();
         }
+        if (!State.ErasureCompleted)
+        {
+            await this.RegisterOrUpdateReminder(ErasureReminder, ErasureRetry, ErasureRetry);
+        }
         return new CustomerErasure
         {
             Found = true,
             ErasedAt = State.ErasedAt.Value,
+            ErasedBy = State.ErasedBy ?? "",
             Completed = State.ErasureCompleted,
             DeviceSessions = [.. State.DeviceSessions.Select(d => d.Key)],
             Identifiers = [.. State.Identifiers.Union(State.MovedIdentifiers)],
@@ -182,6 +192,30 @@ internal sealed class CustomerGrain(
         State.Identifiers.Clear();
         State.MovedIdentifiers.Clear();
         await SaveAsync();
+        await DropErasureReminderAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ErasureReminder)
+        {
+            return;
+        }
+        if (State.ErasedAt is null || State.ErasureCompleted)
+        {
+            await DropErasureReminderAsync();
+            return;
+        }
+        // Not awaited: the erasure calls this grain back, in turns of its own. A failure waits for the next tick.
+        GrainFactory.GetGrain<ICustomerErasureGrain>(this.GetPrimaryKeyString()).EraseAsync(State.ErasedBy ?? "").Ignore();
+    }
+
+    private async Task DropErasureReminderAsync()
+    {
+        if (await this.GetReminder(ErasureReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     private DeviceSessionList DeviceSessionsNow() => new() { Keys = [.. State.DeviceSessions.Select(d => d.Key)], AsOf = State.LoginSequence };

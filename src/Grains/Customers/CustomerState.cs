@@ -33,6 +33,9 @@ public sealed class CustomerState
 
     /// <summary>Whether the erasure's last step ran: everything that linked to the customer is revoked, released and forgotten.</summary>
     [Id(9)] public bool ErasureCompleted { get; set; }
+
+    /// <summary>Who asked for the erasure (an admin key's id), for its history line.</summary>
+    [Id(10)] public string? ErasedBy { get; set; }
 }
 
 /// <summary>One device session of a customer: its grain key, its last login, and that login's sequence number.</summary>

@@ -2,6 +2,9 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans;
+using Sessions.Grains.Contracts;
+using Sessions.Grains.Identity;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -139,6 +142,32 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         }
         Assert.True(stillLive.Success, stillLive.Body.GetRawText());
         Assert.Equal(customerId, (await JsonAsync(stillOwned)).GetProperty("customerId").GetString());
+    }
+
+    [Fact]
+    public async Task AnErasureCutShortAfterItsFirstStepIsFinishedByTheCustomersReminder()
+    {
+        var phone = TestDevice.NewMobile();
+        var login = await _client.LoginAsync(phone);
+        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
+        var customerKey = GrainKeys.Customer(TestBrands.Demo, customerId);
+        var grains = _api.Services.GetRequiredService<IGrainFactory>();
+        var reminders = _api.Services.GetRequiredService<IReminderTable>();
+        var customer = GrainId.Create("customer", customerKey);
+
+        // The erasure's silo died right after the customer took the first step: nothing else happened.
+        await grains.GetGrain<ICustomerGrain>(customerKey).BeginErasureAsync("support");
+        var keptReminder = await reminders.ReadRow(customer, "finish-erasure");
+        await grains.GetGrain<IRemindable>(customer).ReceiveReminder("finish-erasure", new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
+
+        Assert.NotNull(keptReminder);
+        await Eventually.HoldsAsync(async () => await reminders.ReadRow(customer, "finish-erasure") is null, TimeSpan.FromSeconds(30), "the erasure finishes and drops its reminder");
+        Assert.Equal(1597, (await _client.PostAsync("token/regenerate", phone.Body(("key", login.Key)))).Code);
+        using var owner = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/identifiers/MOBILE/{phone.IdentifierValue}", SupportKey);
+        Assert.Equal(HttpStatusCode.NotFound, owner.StatusCode);
+        using var history = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/customers/{customerId}/events", SupportKey);
+        var line = Assert.Single((await JsonAsync(history)).GetProperty("events").EnumerateArray());
+        Assert.Equal(("CUSTOMER_ERASED", "support"), (line.GetProperty("kind").GetString(), line.GetProperty("detail").GetString()));
     }
 
     [Fact]
