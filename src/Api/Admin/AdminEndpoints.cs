@@ -12,7 +12,7 @@ namespace Sessions.Api.Admin;
 /// <summary>
 /// <c>/admin/v1</c> (API.md §4.6) for support tools: find a customer by identifier, list their live device sessions
 /// and families, revoke one family or all of them; beyond the contract, the history, an identifier's limits and lifting
-/// its lock, erasing a customer, what the presented key may do, and the store sweep (<see cref="AdminStoreEndpoints"/>). Mapped only when
+/// its lock, describing and erasing a customer, what the presented key may do, and the store sweep (<see cref="AdminStoreEndpoints"/>). Mapped only when
 /// <c>Sessions:Admin:ApiKeys</c> lists a key.
 /// Listing reads the customer's own list of device sessions, never the store.
 /// </summary>
@@ -37,6 +37,7 @@ public static class AdminEndpoints
         group.MapDelete("/customers/{customerId}/sessions", RevokeAllAsync).WithName("AdminRevokeAll");
         group.MapDelete("/customers/{customerId}/sessions/{familyId}", RevokeOneAsync).WithName("AdminRevokeFamily");
         group.MapGet("/customers/{customerId}/events", ListEventsAsync).WithName("AdminListEvents");
+        group.MapGet("/customers/{customerId}", DescribeCustomerAsync).WithName("AdminDescribeCustomer");
         group.MapDelete("/customers/{customerId}", EraseCustomerAsync).WithName("AdminEraseCustomer");
         return app;
     }
@@ -187,6 +188,37 @@ public static class AdminEndpoints
         return (await customers.RevokeAsync(brandName, customerId, familyId, Reason)).Succeeded
             ? Results.NoContent()
             : AdminProblems.NotFound("The customer has no such live family.");
+    }
+
+    /// <summary>
+    /// What the customer set up and when they last logged in, with their identifiers masked: "I can't log in with my
+    /// password" has an answer when they never set one.
+    /// </summary>
+    public static async Task<IResult> DescribeCustomerAsync(string brand, string customerId, IOptions<SessionsOptions> options, IGrainFactory grains)
+    {
+        if (Brand(brand, options.Value) is not { } brandName)
+        {
+            return UnknownBrand();
+        }
+        if (await grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(brandName, customerId)).DescribeAsync() is not { } customer)
+        {
+            return AdminProblems.NotFound("No such customer.");
+        }
+        return PlainJson.Result(new JsonObject
+        {
+            ["customerId"] = customerId,
+            ["hasPassword"] = customer.Profile.HasPassword,
+            ["hasMfaPassword"] = customer.Profile.HasMfaPassword,
+            ["mfaCompleted"] = customer.Profile.MfaCompleted,
+            ["identifiers"] = new JsonArray([.. customer.Identifiers.Select(GrainKeys.ParseIdentifier).Select(identifier => (JsonNode)new JsonObject
+            {
+                ["identifierType"] = identifier.Type.ToString(),
+                ["identifierValue"] = AuthAudit.Mask(identifier),
+            })]),
+            ["deviceSessions"] = customer.DeviceSessions,
+            ["lastLoginAt"] = customer.LastLoginAt,
+            ["erasedAt"] = customer.ErasedAt,
+        });
     }
 
     /// <summary>

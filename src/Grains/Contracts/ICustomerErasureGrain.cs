@@ -2,7 +2,7 @@ namespace Sessions.Grains.Contracts;
 
 /// <summary>
 /// Erases one customer (key from <see cref="Identity.GrainKeys.Customer"/>), for a customer who asked their brand to
-/// delete their account: every family revoked, every identifier released (so it starts a new customer at its next
+/// delete their account: every family forgotten, every identifier released (so it starts a new customer at its next
 /// login), the password hashes and the security history dropped. What stays is the customer id and when it was erased
 /// (with a <c>CUSTOMER_ERASED</c> line in their history), so that a login racing the erasure cannot bring them back.
 /// Device sessions never call it, so it may call them.

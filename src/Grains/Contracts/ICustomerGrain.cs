@@ -11,6 +11,10 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("profile"), ReadOnly]
     Task<CustomerProfile> GetProfileAsync();
 
+    /// <summary>What support may see of the customer: what they set up, their identifiers, their last login; null when no one ever created them.</summary>
+    [Alias("describe"), ReadOnly]
+    Task<CustomerDescription?> DescribeAsync();
+
     /// <summary>The password hash of <paramref name="kind"/>, for the caller to verify off this grain's turn; null when there is none.</summary>
     [Alias("password-hash"), ReadOnly]
     Task<string?> GetPasswordHashAsync(PasswordKind kind);
@@ -72,6 +76,20 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>The last step: every link was revoked or released, so the customer forgets them; the time of erasure stays.</summary>
     [Alias("complete-erasure")]
     Task CompleteErasureAsync();
+}
+
+/// <summary>A customer as support sees them: never a hash, the identifiers as keys for the caller to mask.</summary>
+[GenerateSerializer, Immutable, Alias("sessions.customer-description")]
+public sealed record CustomerDescription
+{
+    [Id(0)] public CustomerProfile Profile { get; init; } = new();
+    [Id(1)] public IReadOnlyList<string> Identifiers { get; init; } = [];
+
+    /// <summary>The device sessions the customer lists: at most the brand's MaxDeviceSessions.</summary>
+    [Id(2)] public int DeviceSessions { get; init; }
+
+    [Id(3)] public DateTimeOffset? LastLoginAt { get; init; }
+    [Id(4)] public DateTimeOffset? ErasedAt { get; init; }
 }
 
 /// <summary>What an erasure has left to undo: the device sessions that may hold the customer's families, and the identifiers linked to them.</summary>

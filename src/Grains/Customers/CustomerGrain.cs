@@ -47,6 +47,15 @@ internal sealed class CustomerGrain(
 
     public Task<CustomerProfile> GetProfileAsync() => Task.FromResult(Profile);
 
+    public Task<CustomerDescription?> DescribeAsync() => Task.FromResult(!state.RecordExists ? null : new CustomerDescription
+    {
+        Profile = Profile,
+        Identifiers = [.. State.Identifiers],
+        DeviceSessions = State.DeviceSessions.Count,
+        LastLoginAt = State.DeviceSessions.Count == 0 ? null : State.DeviceSessions.Max(d => d.LastLoginAt),
+        ErasedAt = State.ErasedAt,
+    });
+
     public Task<string?> GetPasswordHashAsync(PasswordKind kind) => Task.FromResult(Hash(kind));
 
     public async Task UpgradePasswordHashAsync(PasswordKind kind, string verifiedHash, string upgradedHash)

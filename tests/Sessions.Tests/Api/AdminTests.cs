@@ -121,6 +121,37 @@ public sealed class AdminTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SupportSeesWhatACustomerSetUpAndWhenTheyLastLoggedInWithTheirIdentifiersMasked()
+    {
+        var phone = TestDevice.NewMobile();
+        var email = TestDevice.NewEmail(deviceId: phone.DeviceId);
+        var first = await _client.LoginAsync(phone, ("password", "first secret 1"), ("confirmPassword", "first secret 1"));
+        _api.Clock.Advance(TimeSpan.FromMinutes(3));
+        var mfa = await _client.MfaLoginAsync(phone, email, first);
+        var customerId = Jwt.Payload(mfa.Token!).GetProperty("uid").GetString();
+        var path = $"/admin/v1/brands/DEMO/customers/{customerId}";
+
+        var described = await GetAsync(path, DemoReaderKey);
+        using var otherBrand = await SendAsync(HttpMethod.Get, path, GuardedKey);
+        using var unknown = await SendAsync(HttpMethod.Get, "/admin/v1/brands/DEMO/customers/no-such-customer", SupportKey);
+
+        Assert.Equal(customerId, described.GetProperty("customerId").GetString());
+        Assert.Equal((true, false, true), (described.GetProperty("hasPassword").GetBoolean(), described.GetProperty("hasMfaPassword").GetBoolean(),
+            described.GetProperty("mfaCompleted").GetBoolean()));
+        var identifiers = described.GetProperty("identifiers").EnumerateArray().ToList();
+        Assert.Equal(["EMAIL", "MOBILE"], identifiers.Select(i => i.GetProperty("identifierType").GetString()).Order());
+        Assert.EndsWith(phone.IdentifierValue[^3..], identifiers.Single(i => i.GetProperty("identifierType").GetString() == "MOBILE").GetProperty("identifierValue").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(phone.IdentifierValue, described.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(email.IdentifierValue, described.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("first secret 1", described.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(2, described.GetProperty("deviceSessions").GetInt32());
+        Assert.Equal(_api.Clock.GetUtcNow(), described.GetProperty("lastLoginAt").GetDateTimeOffset());
+        Assert.Equal(JsonValueKind.Null, described.GetProperty("erasedAt").ValueKind);
+        Assert.Equal(HttpStatusCode.Forbidden, otherBrand.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task TheSecurityHistoryKeepsTheNewestHundredEvents()
     {
         var phone = TestDevice.NewMobile();

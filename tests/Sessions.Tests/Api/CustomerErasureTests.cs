@@ -64,6 +64,8 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         using var historyAfter = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/customers/{customerId}/events", SupportKey);
         var oldPassword = await _client.PostAsync("password/validate", phone.Body(
             ("sessionId", (await SessionsClient.Ok(_client.PostAsync("token/generate", phone.Body()))).SessionId), ("password", Password)));
+        using var describedAfter = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/customers/{customerId}", SupportKey);
+        var described = await JsonAsync(describedAfter);
         var again = await _client.LoginAsync(phone);
         var secondFactorAgain = await _client.MfaLoginAsync(phone, email, again);
 
@@ -80,6 +82,9 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         var line = Assert.Single(history);
         Assert.Equal(("CUSTOMER_ERASED", "support"), (line.GetProperty("kind").GetString(), line.GetProperty("detail").GetString()));
         Assert.False(oldPassword.Success);
+        Assert.Equal((false, false, 0, 0), (described.GetProperty("hasPassword").GetBoolean(), described.GetProperty("mfaCompleted").GetBoolean(),
+            described.GetProperty("identifiers").GetArrayLength(), described.GetProperty("deviceSessions").GetInt32()));
+        Assert.Equal(erasedBody.GetProperty("erasedAt").GetDateTimeOffset(), described.GetProperty("erasedAt").GetDateTimeOffset());
         var newCustomerId = Jwt.Payload(again.Token!).GetProperty("uid").GetString();
         Assert.NotEqual(customerId, newCustomerId);
         Assert.Equal(newCustomerId, Jwt.Payload(secondFactorAgain.Token!).GetProperty("uid").GetString());
