@@ -67,6 +67,9 @@ public sealed class SupportConsoleTests(BrowserFixture fixture, ITestOutputHelpe
         Assert.Equal(0, await page.Locator("#customer-section img").CountAsync());
         await Assertions.Expect(page.Locator("#events tbody tr", new() { HasTextString = "Key reuse detected" })).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#last-ended")).ToContainTextAsync("was used again");
+        await Assertions.Expect(page.Locator("#customer-setup")).ToContainTextAsync("No password set; no second factor yet. Last login ");
+        // The first phone's family was revoked for reuse, so its device session left the customer's list.
+        await Assertions.Expect(page.Locator("#customer-setup")).ToContainTextAsync("(2 devices listed). Identifiers: MOBILE ********" + phone.IdentifierValue[^3..] + ".");
         Assert.DoesNotContain(phone.IdentifierValue, await page.Locator("#customer-section").InnerTextAsync(), StringComparison.Ordinal);
         var screenshot = await fixture.SaveScreenshotAsync(page, "support-console.png");
         output.WriteLine($"Screenshot of the console's main view: {screenshot}");

@@ -164,6 +164,15 @@
       : "";
   }
 
+  function renderSetup(customer) {
+    const identifiers = customer.identifiers.map((i) => i.identifierType + " " + i.identifierValue).join(", ");
+    $("customer-setup").textContent = (customer.hasPassword ? "Password set" : "No password set")
+      + "; " + (customer.mfaCompleted ? "second factor enrolled" : "no second factor yet")
+      + (customer.hasMfaPassword ? " (with an MFA password)" : "")
+      + ". Last login " + when(customer.lastLoginAt) + " (" + customer.deviceSessions + " device"
+      + (customer.deviceSessions === 1 ? "" : "s") + " listed)." + (identifiers ? " Identifiers: " + identifiers + "." : "");
+  }
+
   function identifierPath() {
     return "/admin/v1/brands/" + encodeURIComponent(current.brand) + "/identifiers/" + encodeURIComponent(current.type)
       + "/" + encodeURIComponent(current.value);
@@ -194,7 +203,7 @@
   async function load() {
     const limits = api("GET", identifierPath() + "/limits");
     const customer = current.customerId
-      ? Promise.all([api("GET", customerPath() + "/sessions"), api("GET", customerPath() + "/events")])
+      ? Promise.all([api("GET", customerPath() + "/sessions"), api("GET", customerPath() + "/events"), api("GET", customerPath())])
       : Promise.resolve(null);
     const [shown, found] = await Promise.all([limits, customer]);
     $("identifier-name").textContent = current.type + " " + current.value;
@@ -205,6 +214,7 @@
       $("customer-id").textContent = current.customerId;
       renderSessions(found[0].sessions);
       renderEvents(found[1].events);
+      renderSetup(found[2]);
     }
     $("customer-section").hidden = !found;
   }
