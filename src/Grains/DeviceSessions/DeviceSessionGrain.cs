@@ -164,7 +164,12 @@ internal sealed partial class DeviceSessionGrain(
         // for a customer who never completed MFA, one that no one holds (linked only once its OTP proves it).
         var customerId = authorizedBy.CustomerId;
         var profile = await Customer(customerId).GetProfileAsync();
-        if (reservation.CustomerId is { } owner ? owner != customerId : profile.MfaCompleted)
+        var owner = reservation.CustomerId;
+        if (owner is not null && owner != customerId && await ReleaseIfErasedAsync(owner))
+        {
+            owner = null;
+        }
+        if (owner is not null ? owner != customerId : profile.MfaCompleted)
         {
             await ReleaseOpenLoginAsync(session);
             return SessionOpened.Failed(AuthError.InvalidDetails);
@@ -330,6 +335,19 @@ internal sealed partial class DeviceSessionGrain(
         await ReleaseOpenLoginAsync(session);
         await RecordLoginAsync(grant, factor);
         return grant;
+    }
+
+    /// <summary>
+    /// An identifier that still names an erased customer (a move that raced the erasure linked it) lets go of them as a
+    /// second factor is opened on it, so that the customer who proves it next can enrol it; true when it did.
+    /// </summary>
+    private async Task<bool> ReleaseIfErasedAsync(string owner)
+    {
+        if ((await Customer(owner).DescribeAsync())?.ErasedAt is null)
+        {
+            return false;
+        }
+        return await IdentifierGrain.ReleaseAsync(owner);
     }
 
     private PendingSession NewSession(Channel channel, SessionFlow flow, int minutes) => new()

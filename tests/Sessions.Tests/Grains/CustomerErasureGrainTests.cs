@@ -84,6 +84,30 @@ public sealed class CustomerErasureGrainTests(GrainClusterFixture fixture)
         Assert.Equal((true, 0), (again.Found, again.Revoked));
     }
 
+    [Fact]
+    public async Task ASecondFactorStillNamingAnErasedCustomerIsEnrolledByTheNextCustomerWhoProvesIt()
+    {
+        var phone = NewIdentifier();
+        var email = new Identifier(TestBrands.Demo, IdentifierType.EMAIL, $"user-{Guid.NewGuid():N}@example.com");
+        var erasedKey = GrainKeys.Customer(TestBrands.Demo, $"erased-{Guid.NewGuid():N}");
+        await fixture.StoreStateAsync("customer", erasedKey, new CustomerState { ErasedAt = fixture.Clock.GetUtcNow(), ErasureCompleted = true });
+        var stale = fixture.Grains.GetGrain<IIdentifierGrain>(GrainKeys.Identifier(email));
+        Assert.True(await stale.LinkAsync(GrainKeys.CustomerIdOf(erasedKey)));
+        var phoneKey = GrainKeys.DeviceSession(phone, "phone");
+        var first = await GrainLogins.LogInAsync(fixture.Grains, phoneKey, phone, SessionFlow.Login);
+
+        var second = fixture.Grains.GetGrain<IDeviceSessionGrain>(GrainKeys.DeviceSession(email, "phone"));
+        var opened = await second.OpenMfaSessionAsync(Channel.Mobile,
+            new FamilyReference { DeviceSessionKey = phoneKey, FamilyId = first.FamilyId, CustomerId = first.CustomerId }, pendingMfaPassword: null);
+        Assert.Equal(AuthError.None, (await second.SendOtpAsync(SessionFlow.Mfa, opened.SessionId!)).Error);
+        var code = (await fixture.Grains.GetGrain<IDevOutboxGrain>(GrainKeys.Identifier(email)).GetLatestAsync())!.Code;
+        var enrolled = await second.ValidateOtpAsync(SessionFlow.Mfa, opened.SessionId!, code);
+
+        Assert.Equal(AuthError.None, enrolled.Error);
+        Assert.Equal(first.CustomerId, enrolled.CustomerId);
+        Assert.Equal(first.CustomerId, await stale.GetCustomerIdAsync());
+    }
+
     private static Identifier NewIdentifier() =>
         new(TestBrands.Demo, IdentifierType.MOBILE, "1" + Random.Shared.NextInt64(1_000_000_000, 9_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
