@@ -91,7 +91,8 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         var told = await EventuallyReceivedAsync("CUSTOMER_ERASED");
         Assert.Equal(customerId, told.GetProperty("customerId").GetString());
         Assert.Contains(_logs.Entries, e => e.EventId.Id == 3020 && e.Values.GetValueOrDefault("Action") == "AdminEraseCustomer"
-            && e.Values.GetValueOrDefault("KeyId") == "support" && e.Values.GetValueOrDefault("Status") == "200");
+            && e.Values.GetValueOrDefault("KeyId") == "support" && e.Values.GetValueOrDefault("Target") == $"customer {customerId}"
+            && e.Values.GetValueOrDefault("Status") == "200");
     }
 
     [Fact]
