@@ -98,9 +98,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
     [Fact]
     public async Task ARetriedErasureAnswersTheSameAndChangesNothing()
     {
-        var phone = TestDevice.NewMobile();
-        var login = await _client.LoginAsync(phone);
-        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
+        var (phone, _, customerId) = await NewCustomerAsync();
         var path = $"/admin/v1/brands/DEMO/customers/{customerId}";
 
         using var erased = await SendAsync(HttpMethod.Delete, path, SupportKey);
@@ -125,9 +123,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
     [Fact]
     public async Task OnlyAWritingKeyForTheBrandMayEraseACustomerAndAnUnknownOneIs404()
     {
-        var phone = TestDevice.NewMobile();
-        var login = await _client.LoginAsync(phone);
-        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
+        var (phone, login, customerId) = await NewCustomerAsync();
         var path = $"/admin/v1/brands/DEMO/customers/{customerId}";
 
         using var anonymous = await SendAsync(HttpMethod.Delete, path, key: null);
@@ -153,9 +149,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
     [Fact]
     public async Task AnErasureCutShortAfterItsFirstStepIsFinishedByTheCustomersReminder()
     {
-        var phone = TestDevice.NewMobile();
-        var login = await _client.LoginAsync(phone);
-        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
+        var (phone, login, customerId) = await NewCustomerAsync();
         var customerKey = GrainKeys.Customer(TestBrands.Demo, customerId);
         var grains = _api.Services.GetRequiredService<IGrainFactory>();
         var reminders = _api.Services.GetRequiredService<IReminderTable>();
@@ -179,9 +173,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
     [Fact]
     public async Task ErasingALockedOutCustomerLiftsNoLock()
     {
-        var phone = TestDevice.NewMobile(TestBrands.Guarded);
-        var login = await _client.LoginAsync(phone);
-        var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
+        var (phone, _, customerId) = await NewCustomerAsync(TestBrands.Guarded);
         var (sessionId, rightOtp) = await _client.LockOutAsync(phone);
 
         using var erased = await SendAsync(HttpMethod.Delete, $"/admin/v1/brands/GUARDED/customers/{customerId}", SupportKey);
@@ -198,9 +190,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
     {
         for (var round = 0; round < 5; round++)
         {
-            var phone = TestDevice.NewMobile();
-            var login = await _client.LoginAsync(phone);
-            var customerId = Jwt.Payload(login.Token!).GetProperty("uid").GetString()!;
+            var (phone, login, customerId) = await NewCustomerAsync();
             // Logins whose codes are waiting on two more devices, validated while the erasure runs.
             var tablets = new[] { phone.OnDevice(TestDevice.NewDeviceId()), phone.OnDevice(TestDevice.NewDeviceId()) };
             var opened = new List<(TestDevice Device, string SessionId, string Otp)>();
@@ -240,6 +230,14 @@ public sealed class CustomerErasureTests : IAsyncLifetime
             }
             Assert.Equal(1597, (await _client.PostAsync("token/regenerate", phone.Body(("key", login.Key)))).Code);
         }
+    }
+
+    /// <summary>A new customer logged in on a new phone by OTP: the phone, the login's answer and the customer's id.</summary>
+    private async Task<(TestDevice Phone, ApiResponse Login, string CustomerId)> NewCustomerAsync(string brand = TestBrands.Demo)
+    {
+        var phone = TestDevice.NewMobile(brand);
+        var login = await _client.LoginAsync(phone);
+        return (phone, login, Jwt.Payload(login.Token!).GetProperty("uid").GetString()!);
     }
 
     private async Task<JsonElement> EventuallyReceivedAsync(string kind)
