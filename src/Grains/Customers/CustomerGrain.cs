@@ -35,9 +35,10 @@ internal sealed class CustomerGrain(
                 .Select(key => new CustomerDeviceSession { Key = key }));
             State.LegacyDeviceSessions = null;
         }
-        foreach (var deviceSession in State.DeviceSessions)
+        if (State.Identifiers.Count == 0)
         {
-            if (IdentifierOf(deviceSession.Key) is var identifier && !State.MovedIdentifiers.Contains(identifier))
+            // Written before the customer listed its identifiers: its device sessions name those it logged in with.
+            foreach (var identifier in State.DeviceSessions.Select(d => GrainKeys.IdentifierOfDeviceSession(d.Key)).Except(State.MovedIdentifiers))
             {
                 AddIdentifier(identifier);
             }
@@ -239,8 +240,6 @@ internal sealed class CustomerGrain(
         }
     }
 
-    private static string IdentifierOf(string deviceSessionKey) => deviceSessionKey[..deviceSessionKey.LastIndexOf('/')];
-
     private static bool IsUnder(string deviceSessionKey, string identifierKey) =>
         deviceSessionKey.Length > identifierKey.Length && deviceSessionKey.StartsWith(identifierKey, StringComparison.Ordinal) && deviceSessionKey[identifierKey.Length] == '/';
 
@@ -251,7 +250,7 @@ internal sealed class CustomerGrain(
     /// </summary>
     private IReadOnlyList<string> RecordLogin(string deviceSessionKey)
     {
-        AddIdentifier(IdentifierOf(deviceSessionKey));
+        AddIdentifier(GrainKeys.IdentifierOfDeviceSession(deviceSessionKey));
         State.DeviceSessions.RemoveAll(d => d.Key == deviceSessionKey);
         State.DeviceSessions.Add(new CustomerDeviceSession { Key = deviceSessionKey, LastLoginAt = clock.GetUtcNow(), Sequence = ++State.LoginSequence });
         var excess = State.DeviceSessions.Count - _maxDeviceSessions;

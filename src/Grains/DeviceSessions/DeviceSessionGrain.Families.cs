@@ -77,14 +77,7 @@ internal sealed partial class DeviceSessionGrain
         {
             LogFamilyRevoked(_identifier.Brand, _identifier.Type, family.Flow, family.Id, RevocationReasons.CustomerErased);
         }
-        if (!State.IsEmpty)
-        {
-            await SaveAsync();
-        }
-        else if (state.RecordExists)
-        {
-            await state.ClearStateAsync();
-        }
+        await SaveOrClearAsync();
         return live.Count;
     }
 

@@ -100,19 +100,22 @@ internal sealed partial class DeviceSessionGrain(
     private async Task<bool> ForgetWhatEndedAsync()
     {
         var dropped = State.ForgetWhatEnded(_brand, Now);
-        if (State.IsEmpty)
-        {
-            if (state.RecordExists)
-            {
-                await state.ClearStateAsync();
-            }
-            return true;
-        }
-        if (dropped && state.RecordExists)
+        return (State.IsEmpty || dropped && state.RecordExists) && await SaveOrClearAsync();
+    }
+
+    /// <summary>Writes the state, or takes it out of the store when it holds nothing; true when it holds nothing.</summary>
+    private async Task<bool> SaveOrClearAsync()
+    {
+        if (!State.IsEmpty)
         {
             await SaveAsync();
+            return false;
         }
-        return false;
+        if (state.RecordExists)
+        {
+            await state.ClearStateAsync();
+        }
+        return true;
     }
 
     public async Task<SessionOpened> OpenLoginSessionAsync(Channel channel, string? pendingPassword)

@@ -99,7 +99,10 @@ public sealed class DeviceSessionState
     /// </summary>
     public bool ForgetWhatEnded(BrandOptions brand, DateTimeOffset now) => DropExpiredSessions(now) | DropEndedFamilies(brand, now);
 
-    /// <summary>Forgets the customer's families, and the sessions and identifier change opened for them; true when there were any.</summary>
+    /// <summary>
+    /// Forgets the customer's families, and the MFA sessions and identifier change opened for them (a login session names
+    /// no customer until it completes); true when there were any.
+    /// </summary>
     public bool ForgetCustomer(string customerId)
     {
         var forgot = WebFamilies.RemoveAll(f => f.CustomerId == customerId) + WebSessions.RemoveAll(s => s.CustomerId == customerId) > 0;
@@ -110,10 +113,6 @@ public sealed class DeviceSessionState
         if (MfaFamily?.CustomerId == customerId)
         {
             (MfaFamily, forgot) = (null, true);
-        }
-        if (Login?.CustomerId == customerId)
-        {
-            (Login, forgot) = (null, true);
         }
         if (Mfa?.CustomerId == customerId)
         {

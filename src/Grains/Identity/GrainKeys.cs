@@ -36,6 +36,9 @@ public static class GrainKeys
         return ParseIdentifierParts(parts);
     }
 
+    /// <summary>The key of the identifier a device session (from <see cref="DeviceSession"/>) is for.</summary>
+    public static string IdentifierOfDeviceSession(string key) => key[..key.LastIndexOf('/')];
+
     public static string BrandOfCustomer(string key) => key[..key.IndexOf('/')];
 
     public static string CustomerIdOf(string key) => Uri.UnescapeDataString(key[(key.IndexOf('/') + 1)..]);

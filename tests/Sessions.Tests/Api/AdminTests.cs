@@ -388,8 +388,7 @@ public sealed class AdminTests : IAsyncLifetime
     private async Task<JsonElement> GetAsync(string path, string key)
     {
         using var response = await SendAsync(HttpMethod.Get, path, key);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        return await response.OkJsonAsync();
     }
 
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key) => _client.SendAdminAsync(method, path, key);

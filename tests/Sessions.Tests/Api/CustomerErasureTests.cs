@@ -53,7 +53,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         var customerId = Jwt.Payload(app.Token!).GetProperty("uid").GetString()!;
 
         using var erased = await SendAsync(HttpMethod.Delete, $"/admin/v1/brands/demo/customers/{customerId}", SupportKey);
-        var erasedBody = await JsonAsync(erased);
+        var erasedBody = await erased.OkJsonAsync();
         var appKey = await _client.PostAsync("mfa/token/regenerate", email.Body(("key", app.Key)));
         var primaryKey = await _client.PostAsync("token/regenerate", phone.Body(("key", first.Key)));
         var webToken = await _client.PostAsync("web/token/regenerate", (phone with { DeviceId = null }).Body(("expiredToken", web.Token)));
@@ -65,7 +65,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         var oldPassword = await _client.PostAsync("password/validate", phone.Body(
             ("sessionId", (await SessionsClient.Ok(_client.PostAsync("token/generate", phone.Body()))).SessionId), ("password", Password)));
         using var describedAfter = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/customers/{customerId}", SupportKey);
-        var described = await JsonAsync(describedAfter);
+        var described = await describedAfter.OkJsonAsync();
         var again = await _client.LoginAsync(phone);
         var secondFactorAgain = await _client.MfaLoginAsync(phone, email, again);
 
@@ -77,8 +77,8 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         Assert.Equal((1597, 1597, 1597), (appKey.Code, primaryKey.Code, webToken.Code));
         Assert.Equal("{\"active\":false}", introspected);
         Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (phoneOwner.StatusCode, emailOwner.StatusCode));
-        Assert.Empty((await JsonAsync(sessionsAfter)).GetProperty("sessions").EnumerateArray());
-        var history = (await JsonAsync(historyAfter)).GetProperty("events").EnumerateArray().ToList();
+        Assert.Empty((await sessionsAfter.OkJsonAsync()).GetProperty("sessions").EnumerateArray());
+        var history = (await historyAfter.OkJsonAsync()).GetProperty("events").EnumerateArray().ToList();
         var line = Assert.Single(history);
         Assert.Equal(("CUSTOMER_ERASED", "support"), (line.GetProperty("kind").GetString(), line.GetProperty("detail").GetString()));
         Assert.False(oldPassword.Success);
@@ -102,12 +102,12 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         var path = $"/admin/v1/brands/DEMO/customers/{customerId}";
 
         using var erased = await SendAsync(HttpMethod.Delete, path, SupportKey);
-        var firstAnswer = await JsonAsync(erased);
+        var firstAnswer = await erased.OkJsonAsync();
         var tablet = phone.OnDevice(TestDevice.NewDeviceId());
         var newCustomer = await _client.LoginAsync(tablet);
         _api.Clock.Advance(TimeSpan.FromMinutes(5));
         using var retried = await SendAsync(HttpMethod.Delete, path, SupportKey);
-        var retriedAnswer = await JsonAsync(retried);
+        var retriedAnswer = await retried.OkJsonAsync();
         using var history = await SendAsync(HttpMethod.Get, $"{path}/events", SupportKey);
         var newKey = await _client.PostAsync("token/regenerate", tablet.Body(("key", newCustomer.Key)));
 
@@ -115,7 +115,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
         Assert.Equal(firstAnswer.GetProperty("erasedAt").GetDateTimeOffset(), retriedAnswer.GetProperty("erasedAt").GetDateTimeOffset());
         Assert.Equal((0, 0), (retriedAnswer.GetProperty("revoked").GetInt32(), retriedAnswer.GetProperty("identifiersReleased").GetInt32()));
-        Assert.Single((await JsonAsync(history)).GetProperty("events").EnumerateArray());
+        Assert.Single((await history.OkJsonAsync()).GetProperty("events").EnumerateArray());
         // The number's new customer, whose login came between the two calls, is not touched by the retry.
         Assert.True(newKey.Success, newKey.Body.GetRawText());
     }
@@ -143,7 +143,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
             Assert.Equal("application/problem+json", notFound.Content.Headers.ContentType?.MediaType);
         }
         Assert.True(stillLive.Success, stillLive.Body.GetRawText());
-        Assert.Equal(customerId, (await JsonAsync(stillOwned)).GetProperty("customerId").GetString());
+        Assert.Equal(customerId, (await stillOwned.OkJsonAsync()).GetProperty("customerId").GetString());
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         using var owner = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/identifiers/MOBILE/{phone.IdentifierValue}", SupportKey);
         Assert.Equal(HttpStatusCode.NotFound, owner.StatusCode);
         using var history = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/customers/{customerId}/events", SupportKey);
-        var line = Assert.Single((await JsonAsync(history)).GetProperty("events").EnumerateArray());
+        var line = Assert.Single((await history.OkJsonAsync()).GetProperty("events").EnumerateArray());
         Assert.Equal(("CUSTOMER_ERASED", "support"), (line.GetProperty("kind").GetString(), line.GetProperty("detail").GetString()));
     }
 
@@ -180,8 +180,8 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         using var limits = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/GUARDED/identifiers/MOBILE/{phone.IdentifierValue}/limits", SupportKey);
         var rightCode = await _client.PostAsync("otp/validate", phone.Body(("sessionId", sessionId), ("otp", rightOtp)));
 
-        Assert.Equal(1, (await JsonAsync(erased)).GetProperty("identifiersReleased").GetInt32());
-        Assert.True((await JsonAsync(limits)).GetProperty("locked").GetBoolean());
+        Assert.Equal(1, (await erased.OkJsonAsync()).GetProperty("identifiersReleased").GetInt32());
+        Assert.True((await limits.OkJsonAsync()).GetProperty("locked").GetBoolean());
         Assert.Equal(1550, rightCode.Code);
     }
 
@@ -226,7 +226,7 @@ public sealed class CustomerErasureTests : IAsyncLifetime
             using var owner = await SendAsync(HttpMethod.Get, $"/admin/v1/brands/DEMO/identifiers/MOBILE/{phone.IdentifierValue}", SupportKey);
             if (owner.StatusCode == HttpStatusCode.OK)
             {
-                Assert.NotEqual(customerId, (await JsonAsync(owner)).GetProperty("customerId").GetString());
+                Assert.NotEqual(customerId, (await owner.OkJsonAsync()).GetProperty("customerId").GetString());
             }
             Assert.Equal(1597, (await _client.PostAsync("token/regenerate", phone.Body(("key", login.Key)))).Code);
         }
@@ -246,12 +246,6 @@ public sealed class CustomerErasureTests : IAsyncLifetime
         await Eventually.HoldsAsync(() => Task.FromResult(_webhook.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.Clone())
             .Any(e => e.GetProperty("kind").GetString() == kind && (found = e).ValueKind == JsonValueKind.Object)), TimeSpan.FromSeconds(30), $"the webhook gets {kind}");
         return found;
-    }
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? key) => _client.SendAdminAsync(method, path, key);

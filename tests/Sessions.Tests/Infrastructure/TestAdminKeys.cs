@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace Sessions.Tests.Infrastructure;
 
@@ -40,5 +42,12 @@ public static class TestAdminKeys
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
         return await client.Http.SendAsync(request);
+    }
+
+    /// <summary>The body of an admin answer that must be a 200.</summary>
+    public static async Task<JsonElement> OkJsonAsync(this HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 }
