@@ -376,7 +376,7 @@ async Task ScaleAsync()
     var store = await StartStoreAsync();
     try
     {
-        await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, environment);
+        await using var seeder = await StoreSeeder.ConnectAsync(storePort, brand, environment, options.ScaleHistoryEvents);
         var rows = new List<string>();
         var seeded = 0;
         using var metricsClient = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -397,6 +397,10 @@ async Task ScaleAsync()
             seeding.Stop();
             seeded = size;
             var storeBytes = await seeder.BytesPerSessionAsync(size);
+            if (options.ScaleHistoryEvents > 0)
+            {
+                Console.WriteLine($"  histories @{size:N0}: one per session, {options.ScaleHistoryEvents} events each, {await seeder.BytesPerHistoryAsync(size):F0} bytes each in the store (MEMORY USAGE)");
+            }
             var diskBytes = Directory.EnumerateFiles(storeData, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / (double)size;
             if (options.ScaleEmbedded)
             {
@@ -484,7 +488,8 @@ async Task ScaleAsync()
         var perActivation = (manyBytes - activeBytes) / (double)(warmupCount + coldCount);
         var sweep = await MeasureSweepAsync(api, sweepKey);
         Console.WriteLine($"  store sweep @{size:N0}: read {sweep.Read:N0} states in {sweep.Seconds:F1} s, {sweep.Read / sweep.Seconds:N0} states/s, "
-            + $"{sweep.CpuMicroseconds:F1} µs of API CPU per state (nothing had ended: every seeded session is live)");
+            + $"{sweep.CpuMicroseconds:F1} µs of API CPU per state (nothing had ended: every seeded session is live"
+            + (options.ScaleHistoryEvents > 0 ? $"; beside them a customer's history per session, {options.ScaleHistoryEvents} events each, none waiting for the webhook)" : ")"));
         return string.Create(CultureInfo.InvariantCulture,
             $"| {size:N0} | {seeding.TotalSeconds:F0} s | {storeBytes:F0} | {diskBytes:F0} | {active:N0} | {idleBytes / 1048576.0:F0} | {activeBytes / 1048576.0:F0} | {perActivation:F0} | {coldRun.RequestsPerSecond:N0} | {coldRun.Latency.P99:F1} | {full.RequestsPerSecond:N0} | {coldRun.RequestsPerSecond / full.RequestsPerSecond:F2} | {coldRun.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest:F0} | {full.CpuMicrosecondsPerRequest / coldRun.CpuMicrosecondsPerRequest:F2} | {coldCollections} | {half.Latency.P99:F2} | {sweep.Seconds:F1} s, {sweep.Read / sweep.Seconds:N0}/s, {sweep.CpuMicroseconds:F1} µs | {full.ErrorText}, {half.ErrorText}, {coldRun.ErrorText} |");
     }
@@ -728,7 +733,7 @@ static string FindRoot()
 
 internal sealed partial record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
     string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, IReadOnlyList<(string Name, string Value)> CeilingEnvironment, string? PerfDirectory,
-    int[] ScaleSizes, int ScaleCold, bool ScaleEmbedded, double? PacedRate)
+    int[] ScaleSizes, int ScaleCold, bool ScaleEmbedded, int ScaleHistoryEvents, double? PacedRate)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -761,6 +766,10 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
                 "embedded" => true,
                 var store => throw new ArgumentException($"--scale-store {store}: process or embedded."),
             },
+            // --scale-history-events N: seed a security history of N events for each session's customer (none by
+            // default), so that the store sweep is measured with them in the store (it reads only the marks of
+            // histories with events waiting for the webhook, but scans past every history's key).
+            Number("--scale-history-events", 0) is >= 0 and <= 100 and var events ? events : throw new ArgumentException("--scale-history-events: 0 to 100 (a history keeps 100)."),
             // --paced-rate N: the requests per second of regenerate@half and its flood variants, instead of half of the
             // regenerate row's rate, so that runs of two builds compare at the same load.
             Value("--paced-rate") is { } rate

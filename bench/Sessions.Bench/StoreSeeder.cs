@@ -12,6 +12,7 @@ using Orleans.Runtime;
 using Orleans.Serialization;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
+using Sessions.Grains.Customers;
 using Sessions.Grains.DeviceSessions;
 using Sessions.Grains.Identity;
 using Sessions.Silo.Storage;
@@ -25,6 +26,8 @@ namespace Sessions.Bench;
 /// key the silo reads (<see cref="GrainStateKeys"/>, fields <c>etag</c> and <c>data</c>). A login through the API costs several grain writes and an OTP each, so a million would take hours; a
 /// direct write takes microseconds. The key of a session is minted on demand, for the sessions a measurement presents,
 /// by the API's own <see cref="TokenIssuer"/> from the API's configuration, so it is the key the API would have handed out.
+/// With history events asked for (<c>--scale-history-events</c>), each session's customer also gets a security history
+/// of that many delivered logins, which the store sweep scans past.
 /// </summary>
 internal sealed class StoreSeeder : IAsyncDisposable
 {
@@ -40,11 +43,13 @@ internal sealed class StoreSeeder : IAsyncDisposable
     private readonly BrandOptions _brandOptions;
     private readonly TokenIssuer _issuer;
     private readonly DateTimeOffset _issuedAt = DateTimeOffset.UtcNow;
+    private readonly int _historyEvents;
 
-    private StoreSeeder(ConnectionMultiplexer redis, string brand, IReadOnlyDictionary<string, string> apiEnvironment)
+    private StoreSeeder(ConnectionMultiplexer redis, string brand, IReadOnlyDictionary<string, string> apiEnvironment, int historyEvents)
     {
         _redis = redis;
         _brand = brand;
+        _historyEvents = historyEvents;
         _services = new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(DeviceSessionState).Assembly)).BuildServiceProvider();
         _serializer = _services.GetRequiredService<Serializer>();
 
@@ -58,9 +63,12 @@ internal sealed class StoreSeeder : IAsyncDisposable
         _issuer = new TokenIssuer(new SigningKeyRing(options), options, TimeProvider.System);
     }
 
-    /// <summary>Connects to the store on <paramref name="port"/>, and signs keys as an API started with <paramref name="apiEnvironment"/> does.</summary>
-    public static async Task<StoreSeeder> ConnectAsync(int port, string brand, IReadOnlyDictionary<string, string> apiEnvironment) =>
-        new(await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},syncTimeout=30000,asyncTimeout=30000"), brand, apiEnvironment);
+    /// <summary>
+    /// Connects to the store on <paramref name="port"/>, and signs keys as an API started with <paramref name="apiEnvironment"/>
+    /// does; each session's customer gets a history of <paramref name="historyEvents"/> events (none when 0).
+    /// </summary>
+    public static async Task<StoreSeeder> ConnectAsync(int port, string brand, IReadOnlyDictionary<string, string> apiEnvironment, int historyEvents) =>
+        new(await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},syncTimeout=30000,asyncTimeout=30000"), brand, apiEnvironment, historyEvents);
 
     /// <summary>Waits until the connection is back after the store process was restarted, so that seeding times only the writes.</summary>
     public async Task WaitForStoreAsync()
@@ -90,19 +98,28 @@ internal sealed class StoreSeeder : IAsyncDisposable
             for (var i = start; i < Math.Min(to, start + batch); i++)
             {
                 writes.Add(database.HashSetAsync(StateKey(i), [new(EtagField, Guid.NewGuid().ToString("N")), new(DataField, _serializer.SerializeToArray(State(i)))]));
+                if (_historyEvents > 0)
+                {
+                    writes.Add(database.HashSetAsync(HistoryKey(i), [new(EtagField, Guid.NewGuid().ToString("N")), new(DataField, _serializer.SerializeToArray(History(i)))]));
+                }
             }
             await Task.WhenAll(writes);
         }
     }
 
     /// <summary>What the store says one session costs (<c>MEMORY USAGE</c>), averaged over sampled sessions below <paramref name="seeded"/>.</summary>
-    public async Task<double> BytesPerSessionAsync(int seeded, int samples = 200)
+    public Task<double> BytesPerSessionAsync(int seeded) => BytesPerKeyAsync(seeded, StateKey);
+
+    /// <summary>The same for one customer's history (0 when none are seeded).</summary>
+    public Task<double> BytesPerHistoryAsync(int seeded) => _historyEvents > 0 ? BytesPerKeyAsync(seeded, HistoryKey) : Task.FromResult(0.0);
+
+    private async Task<double> BytesPerKeyAsync(int seeded, Func<int, RedisKey> keyOf, int samples = 200)
     {
         var database = _redis.GetDatabase();
         long total = 0;
         for (var s = 0; s < samples; s++)
         {
-            total += (long)await database.ExecuteAsync("MEMORY", "USAGE", StateKey((int)((long)s * seeded / samples)));
+            total += (long)await database.ExecuteAsync("MEMORY", "USAGE", keyOf((int)((long)s * seeded / samples)));
         }
         return total / (double)samples;
     }
@@ -135,6 +152,31 @@ internal sealed class StoreSeeder : IAsyncDisposable
         Channel = Channel.Mobile,
         Flow = SessionFlow.Mfa,
     };
+
+    // Logins a day apart, newest first, as the history keeps them; delivered, so nothing waits for the webhook.
+    private CustomerHistoryState History(int index)
+    {
+        var (mobile, device) = Session(index);
+        return new()
+        {
+            Events = [.. Enumerable.Range(0, _historyEvents).Select(day => new SecurityEvent
+            {
+                Kind = SecurityEventKind.Login,
+                At = _issuedAt.AddDays(-day),
+                Identifier = LogMasks.Identifier(Identifier(mobile)),
+                Device = LogMasks.Device(device),
+                Flow = nameof(SessionFlow.Mfa).ToUpperInvariant(),
+                FamilyId = FamilyId(index),
+                Factor = "otp",
+            })],
+        };
+    }
+
+    private RedisKey HistoryKey(int index)
+    {
+        var grainKey = GrainKeys.Customer(_brand, CustomerId(index));
+        return StateKeys.Of(GrainTypes.CustomerHistory, GrainId.Create(GrainTypes.CustomerHistory, grainKey));
+    }
 
     private RedisKey StateKey(int index)
     {

@@ -45,6 +45,7 @@ public static class AdminStoreEndpoints
             ["tidied"] = last.Tidied,
             ["removed"] = last.Removed,
             ["failed"] = last.Failed,
+            ["eventsResumed"] = last.EventsResumed,
         },
     };
 }

@@ -6,4 +6,6 @@ public static class GrainTypes
     public const string DeviceSession = "device-session";
 
     public const string Identifier = "identifier";
+
+    public const string CustomerHistory = "customer-history";
 }

@@ -17,6 +17,14 @@ public interface ICustomerHistoryGrain : IGrainWithStringKey
     [Alias("erase")]
     Task EraseAsync(SecurityEvent erased);
 
+    /// <summary>
+    /// Hands the events still waiting for the security events webhook back to it, unless a delivery of theirs is under way
+    /// here; answers how many wait. The store sweep asks it of every history it finds with events waiting, so that one
+    /// whose first try a crash cut short (and which kept no reminder) does not wait for the customer's next use.
+    /// </summary>
+    [Alias("resume-deliveries")]
+    Task<int> ResumeDeliveriesAsync();
+
     /// <summary>Newest first.</summary>
     [Alias("list"), ReadOnly]
     Task<IReadOnlyList<SecurityEvent>> ListAsync();

@@ -4,7 +4,8 @@ namespace Sessions.Grains.Contracts;
 /// The one sweep of the store in the cluster (key <see cref="Key"/>): it looks through the stored device sessions and
 /// identifiers, and asks those whose state has wholly ended to forget it (<see cref="ITidyGrain"/>). A grain tidies
 /// itself whenever it deactivates; the sweep reaches those that are never activated again (an uninstalled app, a
-/// guesser's random identifiers), which would otherwise stay in the store for ever.
+/// guesser's random identifiers), which would otherwise stay in the store for ever. It also wakes the customers'
+/// histories that hold security events waiting for the webhook (<see cref="ICustomerHistoryGrain.ResumeDeliveriesAsync"/>).
 /// </summary>
 [Alias("sessions.store-sweep")]
 public interface IStoreSweepGrain : IGrainWithStringKey
@@ -37,8 +38,9 @@ public sealed record StoreSweepStatus
 }
 
 /// <summary>
-/// What one sweep did: states read, grains asked to tidy (their states had ended), states removed, and grains that could
-/// not tidy (their activation or write failed; the next sweep asks them again).
+/// What one sweep did: states read, grains asked to tidy (their states had ended), states removed, grains that could
+/// not tidy or resume (their activation or write failed; the next sweep asks them again), and security events found
+/// waiting for the webhook in customers' histories, handed back to it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sessions.store-sweep-result")]
 public sealed record StoreSweepResult
@@ -49,4 +51,5 @@ public sealed record StoreSweepResult
     [Id(3)] public TimeSpan Took { get; init; }
     [Id(4)] public long Failed { get; init; }
     [Id(5)] public DateTimeOffset StartedAt { get; init; }
+    [Id(6)] public long EventsResumed { get; init; }
 }

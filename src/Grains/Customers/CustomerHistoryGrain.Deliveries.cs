@@ -19,7 +19,31 @@ internal sealed partial class CustomerHistoryGrain
     // Whether this activation registered the reminder: once is enough while deliveries wait.
     private bool _reminderKept;
 
+    // The mark the store sweep looks for (EventsWaitingMark), read when an event is first to wait in this activation,
+    // so that a history with the webhook off costs no store read for it.
+    private readonly GrainState<EventsWaitingMark> _mark = new(new());
+    private bool _markRead;
+
+    // Whether the mark may be stored: this activation found or wrote it, or found events waiting, or the sweep woke it.
+    private bool _mayHaveMark;
+
     public Task DeliveryWaitingAsync() => KeepReminderAsync();
+
+    public async Task<int> ResumeDeliveriesAsync()
+    {
+        // A new activation has just resumed them (OnActivateAsync); one already active skips those under way.
+        if (Undelivered.Count > 0)
+        {
+            await DeliverPendingAsync();
+        }
+        else
+        {
+            // Marked, yet nothing waits: a crash came between the mark and the history's write.
+            _mayHaveMark = true;
+            await EndWaitingIfNoneWaitAsync();
+        }
+        return Undelivered.Count;
+    }
 
     public async Task DeliveryEndedAsync(string deliveryId)
     {
@@ -33,10 +57,7 @@ internal sealed partial class CustomerHistoryGrain
             return;
         }
         await state.WriteStateAsync();
-        if (Undelivered.Count == 0)
-        {
-            await DropReminderAsync();
-        }
+        await EndWaitingIfNoneWaitAsync();
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -48,7 +69,7 @@ internal sealed partial class CustomerHistoryGrain
         _mayHaveReminder = true;
         if (Undelivered.Count == 0)
         {
-            await DropReminderAsync();
+            await EndWaitingIfNoneWaitAsync();
             return;
         }
         await DeliverPendingAsync();
@@ -62,7 +83,7 @@ internal sealed partial class CustomerHistoryGrain
             // The webhook was switched off since: nothing will take them.
             Undelivered.Clear();
             await state.WriteStateAsync();
-            await DropReminderAsync();
+            await EndWaitingIfNoneWaitAsync();
             return;
         }
         var waiting = false;
@@ -107,6 +128,45 @@ internal sealed partial class CustomerHistoryGrain
         {
             LogReminderFailed(e);
         }
+    }
+
+    /// <summary>Marks the history as one the store sweep must wake (<see cref="EventsWaitingMark"/>), unless it is already.</summary>
+    private async Task MarkWaitingAsync()
+    {
+        // Read first even when none is expected: a crash between a mark and its history's write leaves one behind.
+        var mark = await ReadMarkAsync();
+        _mayHaveMark = true;
+        if (mark.RecordExists)
+        {
+            return;
+        }
+        mark.State = new() { Since = clock.GetUtcNow() };
+        await storage.WriteStateAsync(WaitingMarkName, this.GetGrainId(), mark);
+    }
+
+    /// <summary>Once no event waits (the history that says so stored), drops the reminder and the mark.</summary>
+    private async Task EndWaitingIfNoneWaitAsync()
+    {
+        if (Undelivered.Count > 0)
+        {
+            return;
+        }
+        await DropReminderAsync();
+        if (_mayHaveMark && (await ReadMarkAsync()).RecordExists)
+        {
+            await storage.ClearStateAsync(WaitingMarkName, this.GetGrainId(), _mark);
+        }
+        _mayHaveMark = false;
+    }
+
+    private async Task<GrainState<EventsWaitingMark>> ReadMarkAsync()
+    {
+        if (!_markRead)
+        {
+            await storage.ReadStateAsync(WaitingMarkName, this.GetGrainId(), _mark);
+            _markRead = true;
+        }
+        return _mark;
     }
 
     private async Task DropReminderAsync()

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 using Sessions.Grains.Contracts;
 using Sessions.Grains.Identity;
 
@@ -17,14 +18,18 @@ namespace Sessions.Grains.Customers;
 /// the schedule where it was (<see cref="PendingSecurityEvent.FirstTriedAt"/>). CustomerHistoryGrain.Deliveries.cs
 /// holds the deliveries.
 /// </remarks>
-[GrainType("customer-history")]
+[GrainType(GrainTypes.CustomerHistory)]
 internal sealed partial class CustomerHistoryGrain(
-    [PersistentState("customer-history", ServiceKeys.Storage)] IPersistentState<CustomerHistoryState> state,
+    [PersistentState(GrainTypes.CustomerHistory, ServiceKeys.Storage)] IPersistentState<CustomerHistoryState> state,
+    [FromKeyedServices(ServiceKeys.Storage)] IGrainStorage storage,
     SecurityEventWebhook webhook,
     [FromKeyedServices(ServiceKeys.Clock)] TimeProvider clock,
     ILogger<CustomerHistoryGrain> logger) : Grain, ICustomerHistoryGrain, ISecurityEventDeliveries, IRemindable
 {
     public const int MaxEvents = 100;
+
+    /// <summary>The state name of the mark a history keeps while events may wait for the webhook (<see cref="EventsWaitingMark"/>).</summary>
+    public const string WaitingMarkName = "customer-history-waiting";
 
     private List<PendingSecurityEvent> Undelivered => state.State.Undelivered;
 
@@ -32,8 +37,10 @@ internal sealed partial class CustomerHistoryGrain(
     {
         if (Undelivered.Count > 0)
         {
-            // Left by a silo that crashed or stopped while delivering: the schedule goes on here.
+            // Left by a silo that crashed or stopped while delivering: the schedule goes on here. (A history stored
+            // before the mark existed gets it now.)
             _mayHaveReminder = true;
+            await MarkWaitingAsync();
             await DeliverPendingAsync();
         }
     }
@@ -75,9 +82,15 @@ internal sealed partial class CustomerHistoryGrain(
                 LogDropped(SecurityEventKinds.Name(dropped.Event.Kind), GrainKeys.BrandOfCustomer(this.GetPrimaryKeyString()), MaxEvents);
             }
         }
+        if (delivery is not null)
+        {
+            // Before the history that holds the delivery, so that no crash leaves one waiting that the sweep cannot find.
+            await MarkWaitingAsync();
+        }
         await state.WriteStateAsync();
         if (delivery is null)
         {
+            await EndWaitingIfNoneWaitAsync();
             return;
         }
         if (SecurityEventKinds.IsAlarm(securityEvent.Kind))
@@ -103,6 +116,19 @@ internal sealed partial class CustomerHistoryGrain(
     }
 
     public Task<IReadOnlyList<SecurityEvent>> ListAsync() => Task.FromResult<IReadOnlyList<SecurityEvent>>([.. state.State.Events]);
+}
+
+/// <summary>
+/// Stored beside a customer's history while events may wait in it for the security events webhook: written before the
+/// history that holds them, cleared after the history that holds none. The store sweep finds every such history by these
+/// small records alone, without reading every customer's history; a mark a crash left with nothing behind it costs the
+/// sweep one activation, which clears it.
+/// </summary>
+[GenerateSerializer, Alias("sessions.customer-history-waiting")]
+public sealed class EventsWaitingMark
+{
+    /// <summary>When the first of the events waiting was recorded.</summary>
+    [Id(0)] public DateTimeOffset Since { get; set; }
 }
 
 [GenerateSerializer, Alias("sessions.customer-history-state")]

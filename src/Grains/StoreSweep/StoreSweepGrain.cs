@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Serialization;
 using Sessions.Grains.Configuration;
 using Sessions.Grains.Contracts;
+using Sessions.Grains.Customers;
 using Sessions.Grains.DeviceSessions;
 using Sessions.Grains.Identifiers;
 using Sessions.Grains.Identity;
@@ -13,9 +14,11 @@ namespace Sessions.Grains.StoreSweep;
 /// <summary>
 /// Looks through the stored device sessions and identifiers a page at a time and asks each one whose state has wholly
 /// ended to tidy itself. It only reads the store: the grain decides, by its own rules and in its own turn, so a device
-/// that logs in again while the sweep looks at its old state keeps its new login. An hourly reminder wakes this grain on
-/// whichever silo holds it, and a sweep starts once the interval since the last whole one has passed; a sweep that a
-/// crash cuts short is done again at the next hour.
+/// that logs in again while the sweep looks at its old state keeps its new login. It also wakes every customer's history
+/// marked as holding security events waiting for the webhook (<see cref="EventsWaitingMark"/>), so that one whose first
+/// try a crash cut short is sent within a sweep's interval, not at the customer's next use. An hourly reminder wakes this grain on whichever silo holds it, and
+/// a sweep starts once the interval since the last whole one has passed; a sweep that a crash cuts short is done again
+/// at the next hour.
 /// </summary>
 [GrainType("store-sweep")]
 internal sealed partial class StoreSweepGrain(
@@ -35,6 +38,7 @@ internal sealed partial class StoreSweepGrain(
 
     private static readonly GrainType DeviceSessionType = GrainType.Create(GrainTypes.DeviceSession);
     private static readonly GrainType IdentifierType = GrainType.Create(GrainTypes.Identifier);
+    private static readonly GrainType CustomerHistoryType = GrainType.Create(GrainTypes.CustomerHistory);
 
     private Task<StoreSweepResult>? _sweep;
 
@@ -99,19 +103,21 @@ internal sealed partial class StoreSweepGrain(
             var startedAt = clock.GetUtcNow();
             var started = clock.GetTimestamp();
             var tally = new Tally();
-            // Each of the two keeps its state under its grain type's name.
-            await SweepAsync(DeviceSessionType, GrainTypes.DeviceSession, DeviceSessionHasEnded, tally);
-            await SweepAsync(IdentifierType, GrainTypes.Identifier, IdentifierHasEnded, tally);
+            // The two keep their states under their grain type's name; a history marks that events wait in it beside it.
+            await SweepAsync(DeviceSessionType, GrainTypes.DeviceSession, DeviceSessionHasEnded, key => TidyAsync(DeviceSessionType, key, tally), tally);
+            await SweepAsync(IdentifierType, GrainTypes.Identifier, IdentifierHasEnded, key => TidyAsync(IdentifierType, key, tally), tally);
+            await SweepAsync(CustomerHistoryType, CustomerHistoryGrain.WaitingMarkName, HistoryMarkedWaiting, key => ResumeDeliveriesAsync(key, tally), tally);
             var result = new StoreSweepResult
             {
                 Read = tally.Read,
                 Tidied = tally.Tidied,
                 Removed = tally.Removed,
                 Failed = tally.Failed,
+                EventsResumed = tally.EventsResumed,
                 StartedAt = startedAt,
                 Took = clock.GetElapsedTime(started),
             };
-            LogSwept(result.Read, result.Tidied, result.Removed, result.Failed, result.Took.TotalSeconds);
+            LogSwept(result.Read, result.Tidied, result.Removed, result.Failed, result.EventsResumed, result.Took.TotalSeconds);
             await WriteAsync(s =>
             {
                 s.Last = result;
@@ -130,7 +136,8 @@ internal sealed partial class StoreSweepGrain(
         }
     }
 
-    private async Task SweepAsync(GrainType grainType, string stateName, Func<string, byte[], DateTimeOffset, bool> hasEnded, Tally tally)
+    /// <summary>Reads every stored state of <paramref name="grainType"/> and calls <paramref name="visit"/> on the grains it <paramref name="selects"/>.</summary>
+    private async Task SweepAsync(GrainType grainType, string stateName, Func<string, byte[], DateTimeOffset, bool> selects, Func<string, Task> visit, Tally tally)
     {
         string? cursor = null;
         do
@@ -140,13 +147,11 @@ internal sealed partial class StoreSweepGrain(
             var page = await stored.ReadPageAsync(grainType, stateName, cursor, PageSize);
             tally.Read += page.States.Count;
             var now = clock.GetUtcNow();
-            var ended = page.States.Where(s => hasEnded(s.GrainKey, s.Data, now)).Select(s => s.GrainKey).ToList();
-            foreach (var batch in ended.Chunk(Parallel))
+            var selected = page.States.Where(s => selects(s.GrainKey, s.Data, now)).Select(s => s.GrainKey).ToList();
+            foreach (var batch in selected.Chunk(Parallel))
             {
-                var answers = await Task.WhenAll(batch.Select(key => TidyAsync(GrainId.Create(grainType, key))));
-                tally.Tidied += answers.Length;
-                tally.Removed += answers.Count(nothingLeft => nothingLeft == true);
-                tally.Failed += answers.Count(nothingLeft => nothingLeft is null);
+                // The visits' continuations run in this grain's turns, one at a time, so the tally needs no lock.
+                await Task.WhenAll(batch.Select(visit));
             }
             cursor = page.Cursor;
         }
@@ -154,19 +159,37 @@ internal sealed partial class StoreSweepGrain(
     }
 
     /// <summary>
-    /// Asks one grain to tidy itself; null when it could not (its activation or its write failed). One grain that fails
-    /// does not stop the sweep: it is counted, and asked again by the next sweep.
+    /// Asks one grain to tidy itself. One that cannot (its activation or its write failed) does not stop the sweep: it is
+    /// counted, and asked again by the next sweep.
     /// </summary>
-    private async Task<bool?> TidyAsync(GrainId grain)
+    private async Task TidyAsync(GrainType grainType, string key, Tally tally)
     {
+        tally.Tidied++;
         try
         {
-            return await GrainFactory.GetGrain<ITidyGrain>(grain).TidyAsync();
+            if (await GrainFactory.GetGrain<ITidyGrain>(GrainId.Create(grainType, key)).TidyAsync())
+            {
+                tally.Removed++;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            LogTidyFailed(e, grain.Type.ToString()!);
-            return null;
+            LogTidyFailed(e, grainType.ToString()!);
+            tally.Failed++;
+        }
+    }
+
+    /// <summary>Wakes one customer's history, which hands its waiting events back to the webhook; one that fails is counted.</summary>
+    private async Task ResumeDeliveriesAsync(string key, Tally tally)
+    {
+        try
+        {
+            tally.EventsResumed += await GrainFactory.GetGrain<ICustomerHistoryGrain>(key).ResumeDeliveriesAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogTidyFailed(e, GrainTypes.CustomerHistory);
+            tally.Failed++;
         }
     }
 
@@ -198,6 +221,13 @@ internal sealed partial class StoreSweepGrain(
     private bool IdentifierHasEnded(string grainKey, byte[] data, DateTimeOffset now) =>
         Read<IdentifierState>(grainKey, data, key => GrainKeys.ParseIdentifier(key).Brand) is { } read && read.State.HoldsNothingAt(now, read.Brand);
 
+    /// <summary>
+    /// Whether the history is marked as one whose events may wait for the webhook (every mark of a brand still configured).
+    /// Most of them are being delivered by a live silo, which the history's own activation knows: it starts none twice.
+    /// </summary>
+    private bool HistoryMarkedWaiting(string grainKey, byte[] data, DateTimeOffset now) =>
+        Read<EventsWaitingMark>(grainKey, data, GrainKeys.BrandOfCustomer) is not null;
+
     /// <summary>The state and its brand's rules; null for a state this silo cannot judge, which is left as it is.</summary>
     private (T State, BrandOptions Brand)? Read<T>(string grainKey, byte[] data, Func<string, string> brandOf)
     {
@@ -225,16 +255,17 @@ internal sealed partial class StoreSweepGrain(
         public long Tidied { get; set; }
         public long Removed { get; set; }
         public long Failed { get; set; }
+        public long EventsResumed { get; set; }
     }
 
     [LoggerMessage(EventId = 1030, Level = LogLevel.Information,
-        Message = "Store sweep: read {Read} stored states, asked {Tidied} that had ended to tidy, {Removed} removed, {Failed} could not tidy, in {Seconds:F1} s")]
-    private partial void LogSwept(long read, long tidied, long removed, long failed, double seconds);
+        Message = "Store sweep: read {Read} stored states, asked {Tidied} that had ended to tidy, {Removed} removed, {Failed} could not tidy or resume, {EventsResumed} security events waiting for the webhook handed back to it, in {Seconds:F1} s")]
+    private partial void LogSwept(long read, long tidied, long removed, long failed, long eventsResumed, double seconds);
 
     [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Store sweep stopped; the next one starts over")]
     private partial void LogSweepFailed(Exception exception);
 
-    [LoggerMessage(EventId = 1034, Level = LogLevel.Warning, Message = "Store sweep: a {GrainType} could not tidy itself; the next sweep asks it again")]
+    [LoggerMessage(EventId = 1034, Level = LogLevel.Warning, Message = "Store sweep: a {GrainType} could not tidy itself or resume its deliveries; the next sweep asks it again")]
     private partial void LogTidyFailed(Exception exception, string grainType);
 
     [LoggerMessage(EventId = 1032, Level = LogLevel.Warning, Message = "Store sweep: a stored {StateType} could not be read; it is left as it is")]

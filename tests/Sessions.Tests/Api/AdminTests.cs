@@ -355,6 +355,7 @@ public sealed class AdminTests : IAsyncLifetime
         Assert.False(after.GetProperty("running").GetBoolean());
         Assert.Equal(2, after.GetProperty("last").GetProperty("removed").GetInt64());
         Assert.Equal(0, after.GetProperty("last").GetProperty("failed").GetInt64());
+        Assert.Equal(0, after.GetProperty("last").GetProperty("eventsResumed").GetInt64());
         Assert.Contains(_logs.Entries, e => e.EventId.Id == 3020 && e.Values.GetValueOrDefault("Action") == "AdminStartStoreSweep" && e.Values.GetValueOrDefault("KeyId") == "support");
     }
 

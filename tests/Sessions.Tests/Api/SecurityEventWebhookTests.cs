@@ -1,8 +1,13 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+using Sessions.Grains.Customers;
+using Sessions.Grains.Identity;
+using Sessions.Grains.StoreSweep;
 using Sessions.Tests.Infrastructure;
 
 namespace Sessions.Tests.Api;
@@ -48,6 +53,8 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
             Assert.DoesNotContain(login.Token!, e.Body, StringComparison.Ordinal);
         });
         Assert.Equal(events.Count, events.Select(e => e.Json.GetProperty("id").GetString()).Distinct().Count());
+        // Delivered, nothing is left for the store sweep to wake.
+        await WaitingMarksAsync(factory, expected: 0);
     }
 
     [Fact]
@@ -93,6 +100,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         Assert.Equal(6, _webhook.FlakyCalls);
         Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 2006);
         await RemindersAsync(factory, expected: 0);
+        await WaitingMarksAsync(factory, expected: 0);
     }
 
     [Fact]
@@ -122,6 +130,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
             Assert.True((await before.CreateSessionsClient().LoginAsync(TestDevice.NewMobile())).Success);
             refused = await FirstRefusedAsync();
             await RemindersAsync(before, expected: 1);
+            await WaitingMarksAsync(before, expected: 1);
         }
 
         // Back up while the service was down; nothing calls the customer's history after the restart.
@@ -135,6 +144,7 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         Assert.Equal(JsonDocument.Parse(refused).RootElement.GetProperty("id").GetString(), delivered.Json.GetProperty("id").GetString());
         Assert.Equal(Sign(delivered.Body), delivered.Signature);
         await RemindersAsync(after, expected: 0);
+        await WaitingMarksAsync(after, expected: 0);
     }
 
     [Fact]
@@ -153,6 +163,43 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         await RemindersAsync(after, expected: 0, within: TimeSpan.FromSeconds(100));
 
         Assert.Empty(_webhook.Received);
+        await WaitingMarksAsync(after, expected: 0);
+    }
+
+    [Fact]
+    public async Task AMarkACrashLeftBehindNeitherBlocksTheNextEventNorOutlivesTheNextSweep()
+    {
+        var settings = TestAdminKeys.Settings();
+        settings["Sessions:SecurityEvents:Webhook:Url"] = _webhook.Url + "/events";
+        settings["Sessions:SecurityEvents:Webhook:Secret"] = WebhookSecret;
+        await using var factory = new ApiFactory(settings: settings);
+        var client = factory.CreateSessionsClient();
+        var phone = TestDevice.NewMobile();
+        var customerId = Jwt.Payload((await client.LoginAsync(phone)).Token!).GetProperty("uid").GetString()!;
+        await WaitingMarksAsync(factory, expected: 0);
+
+        // What a crash between the mark's write and the history's leaves: a mark, and a history with nothing waiting
+        // whose next activation does not know of it.
+        var history = GrainId.Create("customer-history", GrainKeys.Customer(TestBrands.Demo, customerId));
+        var storage = factory.Services.GetRequiredKeyedService<IGrainStorage>("sessions");
+        await storage.WriteStateAsync("customer-history-waiting", history, new GrainState<EventsWaitingMark>(new() { Since = factory.Clock.GetUtcNow() }));
+        await factory.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await WaitingMarksAsync(factory, expected: 1);
+
+        // The customer's next event is recorded and delivered as any, and takes the mark with it.
+        Assert.True((await client.LoginAsync(phone.OnDevice(TestDevice.NewDeviceId()))).Success);
+        await ReceivedAsync(all => all.Count(e => e.Kind == "LOGIN") == 2);
+        using var listed = await client.SendAdminAsync(HttpMethod.Get, $"/admin/v1/brands/{TestBrands.Demo}/customers/{customerId}/events", TestAdminKeys.Support);
+        Assert.Equal(2, (await listed.OkJsonAsync()).GetProperty("events").EnumerateArray().Count(e => e.GetProperty("kind").GetString() == "LOGIN"));
+        await WaitingMarksAsync(factory, expected: 0);
+
+        // Left again with no event after it: the sweep wakes the history, which finds nothing waiting and drops it.
+        await storage.WriteStateAsync("customer-history-waiting", history, new GrainState<EventsWaitingMark>(new() { Since = factory.Clock.GetUtcNow() }));
+        await factory.Services.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        using var started = await client.SendAdminAsync(HttpMethod.Post, "/admin/v1/store/sweep", TestAdminKeys.Support);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        await WaitingMarksAsync(factory, expected: 0);
+        Assert.Equal(2, _webhook.Received.Count);
     }
 
     /// <summary>
@@ -165,6 +212,28 @@ public sealed class SecurityEventWebhookTests : IAsyncLifetime
         // (0, 0]: every reminder, whatever its grain's hash.
         return Eventually.HoldsAsync(async () => (await table.ReadRows(0u, 0u)).Reminders.Count(r => r.GrainId.Type.ToString() == "customer-history") == expected,
             within ?? TimeSpan.FromSeconds(10), $"{expected} history reminder(s) in the table");
+    }
+
+    /// <summary>
+    /// Waits (10 s at most) until the store holds <paramref name="expected"/> marks of customers' histories with events
+    /// waiting for the webhook: what the store sweep looks for.
+    /// </summary>
+    private static Task WaitingMarksAsync(ApiFactory factory, int expected)
+    {
+        var stored = factory.Services.GetRequiredService<IStoredStates>();
+        return Eventually.HoldsAsync(async () =>
+        {
+            var marks = 0;
+            string? cursor = null;
+            do
+            {
+                var page = await stored.ReadPageAsync(GrainType.Create("customer-history"), "customer-history-waiting", cursor, 500);
+                marks += page.States.Count;
+                cursor = page.Cursor;
+            }
+            while (cursor is not null);
+            return marks == expected;
+        }, TimeSpan.FromSeconds(10), $"{expected} waiting mark(s) in the store");
     }
 
     /// <summary>The first body the endpoint refused (10 s at most).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using Sessions.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -159,6 +160,74 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
             await Eventually.HoldsAsync(() => Ids(webhook.Received.Select(r => r.Body)).Contains(alarm), TimeSpan.FromSeconds(180), "the alarm delivered");
             output.WriteLine($"every silo SIGKILLed during the alarm's first try: delivered {sinceStart.Elapsed.TotalSeconds:F1} s after the new silos started");
         });
+    }
+
+    [Fact]
+    public async Task ALoginEventWhoseFirstTryIsUnderWayWhenEverySiloIsSigkilledIsDeliveredByTheNextStoreSweep()
+    {
+        await using var webhook = await WebhookReceiver.StartAsync();
+        var settings = TestCluster.OnTestStore("webhook-sweep-kill");
+        foreach (var (name, value) in TestAdminKeys.Settings())
+        {
+            settings[name] = value;
+        }
+        settings["Sessions:SecurityEvents:Webhook:Url"] = webhook.Url + "/held";
+        settings["Sessions:SecurityEvents:Webhook:Secret"] = "security-events-secret-of-32-characters!";
+        settings["Sessions:SecurityEvents:Webhook:TimeoutSeconds"] = "60";
+        await using var cluster = await ProcessCluster.StartAsync(settings);
+        await cluster.ExplainingFailureAsync(output, async () =>
+        {
+            Assert.True((await cluster.Client.LoginAsync(TestDevice.NewMobile())).Success);
+            await Eventually.HoldsAsync(() => Bodies(webhook.Held, "LOGIN").Count == 1, TimeSpan.FromSeconds(20), "the login's first try under way");
+            var login = Ids(Bodies(webhook.Held, "LOGIN")).Single();
+            // A login keeps no reminder (a reminder-table write on every login would cost more than the delay it saves),
+            // only the small mark beside the history that the sweep looks for.
+            Assert.Equal((0, 1), (await RemindersAsync(settings), await WaitingMarksAsync(settings)));
+
+            cluster.KillAll();
+            // The try died with its silo, unanswered: no answer the endpoint gives from now on can count for it.
+            await Eventually.HoldsAsync(() => Ids(webhook.Abandoned).Contains(login), TimeSpan.FromSeconds(20), "the first try abandoned");
+            webhook.ReleaseHeld();
+            for (var i = 0; i < cluster.SiloCount; i++)
+            {
+                await cluster.ReplaceAsync(i);
+            }
+            await cluster.WaitForActiveSilosAsync();
+            // Nothing calls the customer's history, and nothing reminds it: the event waits in the store.
+            Assert.DoesNotContain(login, Ids(webhook.Received.Select(r => r.Body)));
+
+            var sweep = await SweepAsync(cluster.Client);
+            await Eventually.HoldsAsync(() => Ids(webhook.Received.Select(r => r.Body)).Contains(login), TimeSpan.FromSeconds(20), "the login event delivered");
+
+            Assert.Equal((1, 0), (sweep.GetProperty("eventsResumed").GetInt64(), sweep.GetProperty("failed").GetInt64()));
+            // Delivered, the event leaves the history's waiting list, and the mark goes with it.
+            await Eventually.HoldsAsync(async () => await WaitingMarksAsync(settings) == 0, TimeSpan.FromSeconds(10), "no mark left");
+        });
+    }
+
+    /// <summary>How many customers' histories the store marks as holding events that wait for the webhook.</summary>
+    private static async Task<int> WaitingMarksAsync(Dictionary<string, string?> settings)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
+        return await redis.GetServers().Single().KeysAsync(pattern: $"{settings["Sessions:Cluster:ServiceId"]}/state/customer-history/*/customer-history-waiting").CountAsync();
+    }
+
+    /// <summary>A store sweep started through the admin API, and what it did once it is done (30 s at most).</summary>
+    private static async Task<JsonElement> SweepAsync(SessionsClient client)
+    {
+        var before = await StatusAsync();
+        using var started = await client.SendAdminAsync(HttpMethod.Post, "/admin/v1/store/sweep", TestAdminKeys.Support);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        JsonElement last = default;
+        await Eventually.HoldsAsync(async () => (last = (await StatusAsync()).GetProperty("last")).ValueKind == JsonValueKind.Object
+            && last.ToString() != before.GetProperty("last").ToString(), TimeSpan.FromSeconds(30), "the sweep done");
+        return last;
+
+        async Task<JsonElement> StatusAsync()
+        {
+            using var status = await client.SendAdminAsync(HttpMethod.Get, "/admin/v1/store/sweep", TestAdminKeys.Support);
+            return await status.OkJsonAsync();
+        }
     }
 
     private static List<string> Bodies(IEnumerable<string> bodies, string kind) =>

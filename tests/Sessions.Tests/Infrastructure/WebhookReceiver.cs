@@ -33,6 +33,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>The bodies <c>/held</c> was sent, each as it arrived.</summary>
     public ConcurrentQueue<string> Held { get; } = new();
 
+    /// <summary>The bodies <c>/held</c> held until their caller went away (a silo killed), never answered.</summary>
+    public ConcurrentQueue<string> Abandoned { get; } = new();
+
     /// <summary>How many of its first calls <c>/flaky</c> refuses (2 unless a test says otherwise).</summary>
     public int FlakyRefusals { get; set; } = 2;
 
@@ -69,6 +72,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 // The caller went away (a silo killed): the call was never answered.
+                Abandoned.Enqueue(body);
                 return Results.Empty;
             }
         }
