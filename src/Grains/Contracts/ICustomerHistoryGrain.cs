@@ -19,8 +19,8 @@ public interface ICustomerHistoryGrain : IGrainWithStringKey
 
     /// <summary>
     /// Hands the events still waiting for the security events webhook back to it, unless a delivery of theirs is under way
-    /// here; answers how many wait. The store sweep asks it of every history it finds with events waiting, so that one
-    /// whose first try a crash cut short (and which kept no reminder) does not wait for the customer's next use.
+    /// here; answers how many wait. The store sweep asks it of every history marked as holding events that wait, so that
+    /// one whose first try a crash cut short (and which kept no reminder) does not wait for the customer's next use.
     /// </summary>
     [Alias("resume-deliveries")]
     Task<int> ResumeDeliveriesAsync();

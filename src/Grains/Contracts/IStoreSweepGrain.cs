@@ -40,7 +40,7 @@ public sealed record StoreSweepStatus
 /// <summary>
 /// What one sweep did: states read, grains asked to tidy (their states had ended), states removed, grains that could
 /// not tidy or resume (their activation or write failed; the next sweep asks them again), and security events found
-/// waiting for the webhook in customers' histories, handed back to it.
+/// waiting for the webhook in the customers' histories it woke (each handed back to it unless already under way).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("sessions.store-sweep-result")]
 public sealed record StoreSweepResult

@@ -15,8 +15,9 @@ namespace Sessions.Grains.Customers;
 /// so no silo holds the only copy of an event on its way. While one waits for a retry (an alarm, from before its first
 /// try: <see cref="SecurityEventKinds.IsAlarm"/>) the history keeps a reminder:
 /// if its silo crashes or stops, the reminder activates the history on another silo within a minute, which resumes
-/// the schedule where it was (<see cref="PendingSecurityEvent.FirstTriedAt"/>). CustomerHistoryGrain.Deliveries.cs
-/// holds the deliveries.
+/// the schedule where it was (<see cref="PendingSecurityEvent.FirstTriedAt"/>). A delivery whose first try a crash cut
+/// short, before any reminder, is found by the store sweep through the <see cref="EventsWaitingMark"/> kept beside the
+/// history while events wait. CustomerHistoryGrain.Deliveries.cs holds the deliveries.
 /// </remarks>
 [GrainType(GrainTypes.CustomerHistory)]
 internal sealed partial class CustomerHistoryGrain(

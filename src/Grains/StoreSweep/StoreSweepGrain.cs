@@ -16,9 +16,9 @@ namespace Sessions.Grains.StoreSweep;
 /// ended to tidy itself. It only reads the store: the grain decides, by its own rules and in its own turn, so a device
 /// that logs in again while the sweep looks at its old state keeps its new login. It also wakes every customer's history
 /// marked as holding security events waiting for the webhook (<see cref="EventsWaitingMark"/>), so that one whose first
-/// try a crash cut short is sent within a sweep's interval, not at the customer's next use. An hourly reminder wakes this grain on whichever silo holds it, and
-/// a sweep starts once the interval since the last whole one has passed; a sweep that a crash cuts short is done again
-/// at the next hour.
+/// try a crash cut short is sent within a sweep's interval, not at the customer's next use. An hourly reminder wakes
+/// this grain on whichever silo holds it, and a sweep starts once the interval since the last whole one has passed; a
+/// sweep that a crash cuts short is done again at the next hour.
 /// </summary>
 [GrainType("store-sweep")]
 internal sealed partial class StoreSweepGrain(
