@@ -31,17 +31,15 @@ internal sealed partial class CustomerHistoryGrain
 
     public async Task<int> ResumeDeliveriesAsync()
     {
-        // A new activation has just resumed them (OnActivateAsync); one already active skips those under way.
-        if (Undelivered.Count > 0)
+        // The sweep found the mark. With nothing waiting behind it, a crash came between the mark and the history's write.
+        _mayHaveMark = true;
+        if (Undelivered.Count == 0)
         {
-            await DeliverPendingAsync();
-        }
-        else
-        {
-            // Marked, yet nothing waits: a crash came between the mark and the history's write.
-            _mayHaveMark = true;
             await EndWaitingIfNoneWaitAsync();
+            return 0;
         }
+        // A new activation has just resumed them (OnActivateAsync); one already active skips those under way.
+        await DeliverPendingAsync();
         return Undelivered.Count;
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json;
 using Sessions.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -196,7 +195,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
             // Nothing calls the customer's history, and nothing reminds it: the event waits in the store.
             Assert.DoesNotContain(login, Ids(webhook.Received.Select(r => r.Body)));
 
-            var sweep = await SweepAsync(cluster.Client);
+            var sweep = await cluster.Client.SweepStoreAsync(TestAdminKeys.Support);
             await Eventually.HoldsAsync(() => Ids(webhook.Received.Select(r => r.Body)).Contains(login), TimeSpan.FromSeconds(20), "the login event delivered");
 
             Assert.Equal((1, 0), (sweep.GetProperty("eventsResumed").GetInt64(), sweep.GetProperty("failed").GetInt64()));
@@ -210,24 +209,6 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(TestStore.ConnectionString);
         return await redis.GetServers().Single().KeysAsync(pattern: $"{settings["Sessions:Cluster:ServiceId"]}/state/customer-history/*/customer-history-waiting").CountAsync();
-    }
-
-    /// <summary>A store sweep started through the admin API, and what it did once it is done (30 s at most).</summary>
-    private static async Task<JsonElement> SweepAsync(SessionsClient client)
-    {
-        var before = await StatusAsync();
-        using var started = await client.SendAdminAsync(HttpMethod.Post, "/admin/v1/store/sweep", TestAdminKeys.Support);
-        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
-        JsonElement last = default;
-        await Eventually.HoldsAsync(async () => (last = (await StatusAsync()).GetProperty("last")).ValueKind == JsonValueKind.Object
-            && last.ToString() != before.GetProperty("last").ToString(), TimeSpan.FromSeconds(30), "the sweep done");
-        return last;
-
-        async Task<JsonElement> StatusAsync()
-        {
-            using var status = await client.SendAdminAsync(HttpMethod.Get, "/admin/v1/store/sweep", TestAdminKeys.Support);
-            return await status.OkJsonAsync();
-        }
     }
 
     private static List<string> Bodies(IEnumerable<string> bodies, string kind) =>

@@ -44,6 +44,24 @@ public static class TestAdminKeys
         return await client.Http.SendAsync(request);
     }
 
+    /// <summary>A store sweep started through the admin API with <paramref name="key"/>, and what it did once it is done (30 s at most).</summary>
+    public static async Task<JsonElement> SweepStoreAsync(this SessionsClient client, string key)
+    {
+        var before = await StatusAsync();
+        using var started = await client.SendAdminAsync(HttpMethod.Post, "/admin/v1/store/sweep", key);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        JsonElement last = default;
+        await Eventually.HoldsAsync(async () => (last = (await StatusAsync()).GetProperty("last")).ValueKind == JsonValueKind.Object
+            && last.ToString() != before.GetProperty("last").ToString(), TimeSpan.FromSeconds(30), "the sweep done");
+        return last;
+
+        async Task<JsonElement> StatusAsync()
+        {
+            using var status = await client.SendAdminAsync(HttpMethod.Get, "/admin/v1/store/sweep", key);
+            return await status.OkJsonAsync();
+        }
+    }
+
     /// <summary>The body of an admin answer that must be a 200.</summary>
     public static async Task<JsonElement> OkJsonAsync(this HttpResponseMessage response)
     {
