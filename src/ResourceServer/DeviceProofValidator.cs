@@ -20,27 +20,35 @@ public sealed partial class DeviceProofValidator(IDeviceProofReplayCache seenPro
     /// <summary>How far a proof's <c>iat</c> may be from this server's clock.</summary>
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
 
-    /// <summary>The failure when the replay cache cannot be asked: not the caller's fault, so answered 503.</summary>
-    public const string ReplayCheckUnavailable = "the proof could not be checked against replays";
+    /// <summary>The reason <see cref="FailureAsync"/> gave when the replay cache could not be asked.</summary>
+    [Obsolete("Use CheckAsync, whose DeviceProofFailure.CouldNotCheck tells this case without comparing text.")]
+    public const string ReplayCheckUnavailable = UncheckedReason;
+
+    private const string UncheckedReason = "the proof could not be checked against replays";
 
     private readonly JsonWebTokenHandler _handler = new();
 
     /// <summary>Null when the proof is good for this request and token; otherwise why not.</summary>
-    public async Task<string?> FailureAsync(string? proof, HttpRequest request, string accessToken, string boundThumbprint)
+    [Obsolete("Use CheckAsync, which also tells a proof that could not be checked (answer 503) from a refused one (401).")]
+    public async Task<string?> FailureAsync(string? proof, HttpRequest request, string accessToken, string boundThumbprint) =>
+        (await CheckAsync(proof, request, accessToken, boundThumbprint))?.Reason;
+
+    /// <summary>Null when the proof is good for this request and token; otherwise why not.</summary>
+    public async Task<DeviceProofFailure?> CheckAsync(string? proof, HttpRequest request, string accessToken, string boundThumbprint)
     {
         if (string.IsNullOrEmpty(proof) || !_handler.CanReadToken(proof))
         {
-            return "a DPoP proof is required";
+            return DeviceProofFailure.Refused("a DPoP proof is required");
         }
         var unverified = _handler.ReadJsonWebToken(proof);
         if (!unverified.TryGetHeaderValue<JsonElement>("jwk", out var jwkJson) || jwkJson.ValueKind != JsonValueKind.Object)
         {
-            return "the proof has no jwk";
+            return DeviceProofFailure.Refused("the proof has no jwk");
         }
         var jwk = new JsonWebKey(jwkJson.GetRawText());
         if (jwk.Kty != "EC" || jwk.Crv != "P-256" || jwk.HasPrivateKey)
         {
-            return "the proof's jwk is not a public P-256 key";
+            return DeviceProofFailure.Refused("the proof's jwk is not a public P-256 key");
         }
 
         var validated = await _handler.ValidateTokenAsync(proof, new TokenValidationParameters
@@ -55,7 +63,7 @@ public sealed partial class DeviceProofValidator(IDeviceProofReplayCache seenPro
         });
         if (!validated.IsValid)
         {
-            return "the proof's signature does not verify";
+            return DeviceProofFailure.Refused("the proof's signature does not verify");
         }
 
         var claims = (JsonWebToken)validated.SecurityToken;
@@ -63,31 +71,31 @@ public sealed partial class DeviceProofValidator(IDeviceProofReplayCache seenPro
         var accessTokenHash = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
         if (!string.Equals(thumbprint, boundThumbprint, StringComparison.Ordinal))
         {
-            return "the proof is not by the token's device key";
+            return DeviceProofFailure.Refused("the proof is not by the token's device key");
         }
         if (!claims.TryGetPayloadValue<string>("ath", out var ath) || ath != accessTokenHash)
         {
-            return "the proof is not for this token";
+            return DeviceProofFailure.Refused("the proof is not for this token");
         }
         if (!claims.TryGetPayloadValue<string>("htm", out var htm) || htm != request.Method
             || !claims.TryGetPayloadValue<string>("htu", out var htu) || !IsThisRequest(htu, request))
         {
-            return "the proof is for another request";
+            return DeviceProofFailure.Refused("the proof is for another request");
         }
         if (!claims.TryGetPayloadValue<long>("iat", out var iat)
             || (clock.GetUtcNow() - DateTimeOffset.FromUnixTimeSeconds(iat)).Duration() > Window)
         {
-            return "the proof is not recent";
+            return DeviceProofFailure.Refused("the proof is not recent");
         }
         if (!claims.TryGetPayloadValue<string>("jti", out var jti) || string.IsNullOrEmpty(jti))
         {
-            return "the proof was used before";
+            return DeviceProofFailure.Refused("the proof was used before");
         }
         return await IsFirstUseAsync(thumbprint, jti, request.HttpContext.RequestAborted) switch
         {
             true => null,
-            false => "the proof was used before",
-            null => ReplayCheckUnavailable,
+            false => DeviceProofFailure.Refused("the proof was used before"),
+            null => DeviceProofFailure.Unchecked(UncheckedReason),
         };
     }
 
@@ -120,4 +128,17 @@ public sealed partial class DeviceProofValidator(IDeviceProofReplayCache seenPro
         && Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}", UriKind.Absolute, out var actual)
         && string.Equals(presented.GetLeftPart(UriPartial.Authority), actual.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
         && string.Equals(presented.AbsolutePath, actual.AbsolutePath, StringComparison.Ordinal);
+}
+
+/// <summary>Why a DPoP proof was not accepted.</summary>
+/// <param name="Reason">Why, in words for the resource server's log (JwtBearer logs the failure); it never quotes the proof.</param>
+/// <param name="CouldNotCheck">
+/// The proof could not be checked (the replay cache did not answer): not the caller's fault, so a resource server
+/// answers 503 rather than 401.
+/// </param>
+public sealed record DeviceProofFailure(string Reason, bool CouldNotCheck)
+{
+    internal static DeviceProofFailure Refused(string reason) => new(reason, CouldNotCheck: false);
+
+    internal static DeviceProofFailure Unchecked(string reason) => new(reason, CouldNotCheck: true);
 }

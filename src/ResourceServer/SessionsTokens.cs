@@ -186,9 +186,9 @@ public static class SessionsTokens
         }
         var proofs = request.Headers["DPoP"];
         var validator = context.HttpContext.RequestServices.GetRequiredService<DeviceProofValidator>();
-        if (await validator.FailureAsync(proofs.Count == 1 ? proofs[0] : null, request, token.EncodedToken, thumbprint) is { } failure)
+        if (await validator.CheckAsync(proofs.Count == 1 ? proofs[0] : null, request, token.EncodedToken, thumbprint) is { } failure)
         {
-            context.Fail(failure == DeviceProofValidator.ReplayCheckUnavailable ? new CheckUnavailableException(failure) : new AuthenticationFailureException(failure));
+            context.Fail(failure.CouldNotCheck ? new CheckUnavailableException(failure.Reason) : new AuthenticationFailureException(failure.Reason));
         }
     }
 
