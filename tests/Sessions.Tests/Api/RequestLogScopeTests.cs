@@ -45,14 +45,8 @@ public sealed class RequestLogScopeTests
         var sent = await api.Client.SendAsync(request);
         Assert.True(sent.Success, sent.Body.ToString());
 
-        // The console writes from a queue of its own.
-        static bool OtpSent(string line) => line.StartsWith('{') && line.Contains("\"EventId\":3003", StringComparison.Ordinal);
-        for (var waited = 0; waited < 50 && !api.Output.Any(OtpSent); waited++)
-        {
-            await Task.Delay(100);
-        }
-        var line = JsonDocument.Parse(Assert.Single(api.Output, OtpSent)).RootElement;
-        List<JsonElement> scopes = line.TryGetProperty("Scopes", out var written) ? [.. written.EnumerateArray().Select(scope => scope.Clone())] : [];
+        var line = await api.JsonLogLineAsync(eventId: 3003);
+        List<JsonElement> scopes = line.TryGetProperty("Scopes", out var written) ? [.. written.EnumerateArray()] : [];
         return (scopes, traceId);
     }
 

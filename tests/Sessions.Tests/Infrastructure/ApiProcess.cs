@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace Sessions.Tests.Infrastructure;
 
@@ -46,6 +47,21 @@ public sealed class ApiProcess : IAsyncDisposable
 
     /// <summary>Every line the current run wrote (up to the last 20,000), for tests that read its logs.</summary>
     public IReadOnlyCollection<string> Output => _process?.Lines ?? [];
+
+    /// <summary>
+    /// The one JSON log line with <paramref name="eventId"/> (the API started with <c>Logging:Console:FormatterName=json</c>),
+    /// waited for up to 5 s: the console writes from a queue of its own.
+    /// </summary>
+    public async Task<JsonElement> JsonLogLineAsync(int eventId)
+    {
+        var marker = $"\"EventId\":{eventId.ToString(CultureInfo.InvariantCulture)},";
+        bool Matches(string line) => line.StartsWith('{') && line.Contains(marker, StringComparison.Ordinal);
+        for (var waited = 0; waited < 50 && !Output.Any(Matches); waited++)
+        {
+            await Task.Delay(100);
+        }
+        return JsonDocument.Parse(Assert.Single(Output, Matches)).RootElement.Clone();
+    }
 
     /// <summary>Starts the process (fresh silo ports, the same HTTP port and data) and waits until it is ready.</summary>
     public async Task StartAsync()
