@@ -367,12 +367,15 @@ async Task ScaleAsync()
     var storeData = Path.Combine(work, "scale-store");
     // Restarted (--scale-store embedded), the store first recovers every session the sizes before seeded, as an embedded
     // API does: it gets the same longer start.
-    Task<ServerProcess> StartStoreAsync() => ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>
+    Task<ServerProcess> StartStoreAsync() => ServerProcess.StartAsync(siloDll, ["store"], new Dictionary<string, string>(StoreMemory())
     {
         ["Sessions__Storage__EmbeddedPort"] = storePort.ToString(CultureInfo.InvariantCulture),
         ["Sessions__Storage__DataDirectory"] = storeData,
         ["DOTNET_ENVIRONMENT"] = "Development",
     }, Path.Combine(work, "scale-store.log"), storePort, readyPath: null, readyWithin: recoveringStart);
+    IEnumerable<KeyValuePair<string, string>> StoreMemory() => options.ScaleStoreMemory is { } megabytes
+        ? [new("Sessions__Storage__EmbeddedMemoryMegabytes", megabytes.ToString(CultureInfo.InvariantCulture))]
+        : [];
     var store = await StartStoreAsync();
     try
     {
@@ -440,6 +443,10 @@ async Task ScaleAsync()
         if (options.ScaleEmbedded)
         {
             env["Sessions__Storage__DataDirectory"] = storeData;
+            foreach (var (name, value) in StoreMemory())
+            {
+                env[name] = value;
+            }
         }
         else
         {
@@ -733,7 +740,7 @@ static string FindRoot()
 
 internal sealed partial record BenchOptions(int Sessions, int Connections, TimeSpan Warmup, TimeSpan Duration, int Rounds, int ColdSessions, int Activations, string? Durability, bool WorkstationGc,
     string[]? Only, IReadOnlyList<(string Name, string Value)> ApiEnvironment, IReadOnlyList<(string Name, string Value)> CeilingEnvironment, string? PerfDirectory,
-    int[] ScaleSizes, int ScaleCold, bool ScaleEmbedded, int ScaleHistoryEvents, double? PacedRate)
+    int[] ScaleSizes, int ScaleCold, bool ScaleEmbedded, int? ScaleStoreMemory, int ScaleHistoryEvents, double? PacedRate)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -766,6 +773,9 @@ internal sealed partial record BenchOptions(int Sessions, int Connections, TimeS
                 "embedded" => true,
                 var store => throw new ArgumentException($"--scale-store {store}: process or embedded."),
             },
+            // --scale-store-memory MiB: the store's Sessions:Storage:EmbeddedMemoryMegabytes (the store process's, and the
+            // embedded API's on its data directory), to measure a store that keeps every session in memory.
+            Value("--scale-store-memory") is { } memory ? Whole("--scale-store-memory", memory) : null,
             // --scale-history-events N: seed a security history of N events for each session's customer (none by
             // default), so that the store sweep is measured with them in the store (it reads only the marks of
             // histories with events waiting for the webhook, but scans past every history's key).

@@ -36,6 +36,14 @@ public sealed class StorageOptions
     public EmbeddedDurability EmbeddedDurability { get; set; } = EmbeddedDurability.Acknowledged;
 
     /// <summary>
+    /// How much of its log the embedded store keeps in memory, in MiB (a power of two). The store counts the states in
+    /// it at their size in memory, about 840 bytes per device session, so the default keeps about 600,000 of them there;
+    /// older ones are read from the data directory, at 23–28 times the CPU per state in the store sweep and a slower
+    /// cold activation (README, Sizing).
+    /// </summary>
+    public int EmbeddedMemoryMegabytes { get; set; } = 512;
+
+    /// <summary>
     /// Redis mode: how many replicas must hold a grain write before it counts (and the client is told). 0 for a single
     /// primary; 1 on a Redis with replicas (Redis Cluster, a managed Redis), so that a failover to a replica never loses
     /// a rotation a client was told about. A write that fewer replicas confirm in <see cref="ReplicaAckTimeout"/> fails:

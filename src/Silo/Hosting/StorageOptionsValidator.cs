@@ -25,6 +25,10 @@ internal sealed class StorageOptionsValidator(IConfiguration configuration, IHos
         {
             errors.Add("Sessions:Storage:EmbeddedPassword must be at least 16 characters without white space.");
         }
+        if (options.EmbeddedMemoryMegabytes is < 64 or > 1024 * 1024 || !int.IsPow2(options.EmbeddedMemoryMegabytes))
+        {
+            errors.Add("Sessions:Storage:EmbeddedMemoryMegabytes must be a power of two from 64 to 1048576 (1 TiB).");
+        }
         if (options.RequireReplicaAcks is < 0 or > 5)
         {
             errors.Add("Sessions:Storage:RequireReplicaAcks must be between 0 (a single primary) and 5.");

@@ -83,7 +83,7 @@ public sealed partial class EmbeddedGarnet : IDisposable
                 "--logdir", Path.Combine(store, "log"),
                 "--checkpointdir", Path.Combine(store, "checkpoints"),
                 "--recover",
-                "--index", "64m", "--memory", "512m",
+                "--index", "64m", "--memory", _options.EmbeddedMemoryMegabytes.ToString(System.Globalization.CultureInfo.InvariantCulture) + "m",
             ];
             string[] commit = _options.EmbeddedDurability switch
             {

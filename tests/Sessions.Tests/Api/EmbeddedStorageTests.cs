@@ -48,6 +48,27 @@ public sealed class EmbeddedStorageTests
         Assert.True(((byte[])fields["data"]!).Length > 0);
     }
 
+    [Theory]
+    [InlineData(null, 512)]
+    [InlineData("128", 128)]
+    public async Task TheEmbeddedStoreKeepsAsMuchOfItsLogInMemoryAsItsSettingSays(string? megabytes, long expected)
+    {
+        var port = FreePort.Next();
+        var settings = new Dictionary<string, string?> { ["Sessions:Storage:EmbeddedPort"] = port.ToString(CultureInfo.InvariantCulture) };
+        if (megabytes is not null)
+        {
+            settings["Sessions:Storage:EmbeddedMemoryMegabytes"] = megabytes;
+        }
+        await using var api = new ApiFactory(settings: settings);
+        var device = TestDevice.NewMobile();
+        await api.CreateSessionsClient().MfaLoginAsync(device, device);
+
+        await using var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port},allowAdmin=true");
+        var store = await redis.GetServer("127.0.0.1", port).InfoRawAsync("store");
+
+        Assert.Contains($"Log.MaxMemorySizeBytes:{expected * 1024 * 1024}\r\n", store);
+    }
+
     [Fact]
     public async Task RemindersMoveBetweenTheEmbeddedStoreAndOrleansRedisReminderTableWithTheDataDirectory()
     {

@@ -30,6 +30,8 @@ public sealed class StartupValidationTests
         { "Sessions:Cluster:Membership:MissedIAmAliveLimit", "1", "Sessions:Cluster:Membership:MissedIAmAliveLimit" },
         { "Sessions:Cluster:GrainCollection:IdleMinutes", "0", "Sessions:Cluster:GrainCollection:IdleMinutes" },
         { "Sessions:Storage:SweepHours", "-1", "Sessions:Storage:SweepHours" },
+        { "Sessions:Storage:EmbeddedMemoryMegabytes", "300", "Sessions:Storage:EmbeddedMemoryMegabytes must be a power of two" },
+        { "Sessions:Storage:EmbeddedMemoryMegabytes", "32", "Sessions:Storage:EmbeddedMemoryMegabytes must be a power of two from 64" },
         { "Sessions:Cluster:GrainCollection:MemoryTargetPercent", "90", "Sessions:Cluster:GrainCollection:ShedAtMemoryPercent" },
         { "Sessions:Brands:DEMO:DeviceBinding", "Sometimes", "Sessions:Brands:DEMO:DeviceBinding" },
         { "Sessions:Brands:DEMO:Otp:Length", "six", "Sessions:Brands:DEMO:Otp:Length" },
