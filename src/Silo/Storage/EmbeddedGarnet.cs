@@ -100,11 +100,11 @@ public sealed partial class EmbeddedGarnet : IDisposable
             _sessions = new LocalSessions([.. args, .. commit, .. auth, .. threads], listen: Port is not null);
             if (Port is { } port)
             {
-                LogListening(port, DataDirectory, _options.EmbeddedPassword is not null);
+                LogListening(port, DataDirectory, _options.EmbeddedMemoryMegabytes, _options.EmbeddedPassword is not null);
             }
             else
             {
-                LogInProcess(DataDirectory);
+                LogInProcess(DataDirectory, _options.EmbeddedMemoryMegabytes);
             }
         }
     }
@@ -148,9 +148,9 @@ public sealed partial class EmbeddedGarnet : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded store listening on 127.0.0.1:{Port} (password: {PasswordSet}), data in {DataDirectory}")]
-    private partial void LogListening(int port, string dataDirectory, bool passwordSet);
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Embedded store listening on 127.0.0.1:{Port} (password: {PasswordSet}), data in {DataDirectory}, up to {MemoryMegabytes} MiB of it in memory")]
+    private partial void LogListening(int port, string dataDirectory, int memoryMegabytes, bool passwordSet);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Embedded store in process only (no port), data in {DataDirectory}")]
-    private partial void LogInProcess(string dataDirectory);
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Embedded store in process only (no port), data in {DataDirectory}, up to {MemoryMegabytes} MiB of it in memory")]
+    private partial void LogInProcess(string dataDirectory, int memoryMegabytes);
 }
