@@ -60,7 +60,8 @@ public sealed class ApiProcess : IAsyncDisposable
         {
             await Task.Delay(100);
         }
-        return JsonDocument.Parse(Assert.Single(Output, Matches)).RootElement.Clone();
+        using var line = JsonDocument.Parse(Assert.Single(Output, Matches));
+        return line.RootElement.Clone();
     }
 
     /// <summary>Starts the process (fresh silo ports, the same HTTP port and data) and waits until it is ready.</summary>
